@@ -1,0 +1,224 @@
+//! The typed operators behind the DataStream methods, all on the runtime's one
+//! [`StreamOperator`] primitive.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use weir_core::element::Batch;
+use weir_core::Result;
+use weir_runtime::job::OperatorFactory;
+use weir_runtime::{OperatorContext, Output, StreamOperator};
+use weir_state::KeyedMapState;
+
+use crate::functions::{ProcessContext, ProcessFunction, SideOutputBuffers};
+use crate::sinks::{Sink, SinkWriter};
+use crate::{Key, Record};
+
+/// A factory that gives every subtask the operator that `make` creates.
+fn factory_of<O: StreamOperator + 'static>(make: impl Fn() -> O + Send + Sync + 'static) -> OperatorFactory {
+    Arc::new(move |_ctx| Ok(Box::new(make()) as Box<dyn StreamOperator>))
+}
+
+/// A one-input operator that turns each batch into another: map, filter, flat map.
+pub(crate) struct Transform<T, U, F> {
+    f: F,
+    _t: PhantomData<fn(T) -> U>,
+}
+
+impl<T, U, F> Transform<T, U, F>
+where
+    T: Record,
+    U: Record,
+    F: FnMut(Vec<T>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+{
+    pub(crate) fn factory(f: F) -> OperatorFactory {
+        factory_of(move || Transform {
+            f: f.clone(),
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<T, U, F> StreamOperator for Transform<T, U, F>
+where
+    T: Record,
+    U: Record,
+    F: FnMut(Vec<T>) -> Result<Vec<U>> + Send,
+{
+    fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
+        out.collect(Batch::from_vec((self.f)(batch.into_vec::<T>())?))
+    }
+}
+
+/// A two-input operator with one batch function per input: co-map, co-flat-map.
+pub(crate) struct CoTransform<A, B, U, F1, F2> {
+    f1: F1,
+    f2: F2,
+    _t: PhantomData<fn(A, B) -> U>,
+}
+
+impl<A, B, U, F1, F2> CoTransform<A, B, U, F1, F2>
+where
+    A: Record,
+    B: Record,
+    U: Record,
+    F1: FnMut(Vec<A>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+    F2: FnMut(Vec<B>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+{
+    pub(crate) fn factory(f1: F1, f2: F2) -> OperatorFactory {
+        factory_of(move || CoTransform {
+            f1: f1.clone(),
+            f2: f2.clone(),
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<A, B, U, F1, F2> StreamOperator for CoTransform<A, B, U, F1, F2>
+where
+    A: Record,
+    B: Record,
+    U: Record,
+    F1: FnMut(Vec<A>) -> Result<Vec<U>> + Send,
+    F2: FnMut(Vec<B>) -> Result<Vec<U>> + Send,
+{
+    fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
+        let produced = match input {
+            0 => (self.f1)(batch.into_vec::<A>())?,
+            _ => (self.f2)(batch.into_vec::<B>())?,
+        };
+        out.collect(Batch::from_vec(produced))
+    }
+}
+
+/// Runs a [`ProcessFunction`] and routes its side outputs.
+pub(crate) struct Process<T, U, P> {
+    function: P,
+    ctx: Option<OperatorContext>,
+    side: SideOutputBuffers,
+    _t: PhantomData<fn(T) -> U>,
+}
+
+impl<T: Record, U: Record, P: ProcessFunction<T, U>> Process<T, U, P> {
+    pub(crate) fn factory(function: P) -> OperatorFactory {
+        factory_of(move || Process {
+            function: function.clone(),
+            ctx: None,
+            side: SideOutputBuffers::default(),
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<T: Record, U: Record, P: ProcessFunction<T, U>> StreamOperator for Process<T, U, P> {
+    fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        self.ctx = Some(ctx.clone());
+        self.function.open(ctx)
+    }
+
+    fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
+        let runtime = self.ctx.as_ref().expect("open() runs before process_batch()");
+        let mut produced = Vec::with_capacity(batch.len());
+        let mut ctx = ProcessContext {
+            out: &mut produced,
+            side: &mut self.side,
+            runtime,
+        };
+        for value in batch.into_vec::<T>() {
+            self.function.process_element(value, &mut ctx)?;
+        }
+        out.collect(Batch::from_vec(produced))?;
+        for (tag, side_batch) in self.side.drain() {
+            out.collect_side(tag, side_batch)?;
+        }
+        Ok(())
+    }
+}
+
+/// Flink's `StreamGroupedReduceOperator`: per key, the first record is emitted as it is and
+/// every later one is reduced with the stored value, which is updated and emitted.
+pub(crate) struct KeyedReduce<T, K, KF, RF> {
+    key_of: KF,
+    reduce: RF,
+    state: Option<KeyedMapState<K, T>>,
+}
+
+impl<T, K, KF, RF> KeyedReduce<T, K, KF, RF>
+where
+    T: Record,
+    K: Key,
+    KF: Fn(&T) -> K + Clone + Send + Sync + 'static,
+    RF: FnMut(T, T) -> Result<T> + Clone + Send + Sync + 'static,
+{
+    pub(crate) fn factory(key_of: KF, reduce: RF) -> OperatorFactory {
+        factory_of(move || KeyedReduce {
+            key_of: key_of.clone(),
+            reduce: reduce.clone(),
+            state: None,
+        })
+    }
+}
+
+impl<T, K, KF, RF> StreamOperator for KeyedReduce<T, K, KF, RF>
+where
+    T: Record,
+    K: Key,
+    KF: Fn(&T) -> K + Send,
+    RF: FnMut(T, T) -> Result<T> + Send,
+{
+    fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        self.state = Some(KeyedMapState::new(ctx.key_group_range(), ctx.max_parallelism));
+        Ok(())
+    }
+
+    fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
+        let state = self.state.as_mut().expect("open() runs before process_batch()");
+        let records = batch.into_vec::<T>();
+        let mut produced = Vec::with_capacity(records.len());
+        for record in records {
+            let key = (self.key_of)(&record);
+            match state.get_mut(&key)? {
+                Some(current) => {
+                    let reduced = (self.reduce)(current.clone(), record)?;
+                    *current = reduced.clone();
+                    produced.push(reduced);
+                }
+                None => {
+                    state.insert(key, record.clone())?;
+                    produced.push(record);
+                }
+            }
+        }
+        out.collect(Batch::from_vec(produced))
+    }
+}
+
+/// Hands batches to a [`SinkWriter`].
+pub(crate) struct SinkOperator<T> {
+    writer: Box<dyn SinkWriter<T>>,
+}
+
+impl<T: Record> SinkOperator<T> {
+    pub(crate) fn factory(sink: impl Sink<T>) -> OperatorFactory {
+        let sink = Arc::new(sink);
+        Arc::new(move |ctx| {
+            Ok(Box::new(SinkOperator {
+                writer: sink.create_writer(ctx)?,
+            }) as Box<dyn StreamOperator>)
+        })
+    }
+}
+
+impl<T: Record> StreamOperator for SinkOperator<T> {
+    fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        self.writer.open(ctx)
+    }
+
+    fn process_batch(&mut self, _input: usize, batch: Batch, _out: &mut dyn Output) -> Result<()> {
+        self.writer.write(batch.into_vec::<T>())
+    }
+
+    fn finish(&mut self, _out: &mut dyn Output) -> Result<()> {
+        self.writer.finish()
+    }
+}

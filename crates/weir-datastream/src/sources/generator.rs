@@ -1,0 +1,83 @@
+//! A parallel data generator (Flink's `DataGeneratorSource`): record `i` of the sequence is
+//! `generate(i)`. Optionally bounded by a count, optionally throttled to a total rate in
+//! records per second, released in small batches (about 20 per second) on a fixed schedule
+//! so that the long-run rate is exact.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use weir_core::Result;
+
+use super::{share_of, Source, SourceReader, SourceStatus};
+use crate::functions::RuntimeContext;
+use crate::Record;
+
+/// Generates `generate(i)` for `i = 0, 1, 2, ...`.
+pub struct GeneratorSource<T> {
+    generate: Arc<dyn Fn(u64) -> T + Send + Sync>,
+    count: Option<u64>,
+    records_per_second: Option<f64>,
+}
+
+impl<T> GeneratorSource<T> {
+    /// `count` records (unbounded if `None`) at a total of `records_per_second` over all
+    /// subtasks (as fast as possible if `None`).
+    pub fn new(generate: impl Fn(u64) -> T + Send + Sync + 'static, count: Option<u64>, records_per_second: Option<f64>) -> Self {
+        GeneratorSource {
+            generate: Arc::new(generate),
+            count,
+            records_per_second,
+        }
+    }
+}
+
+impl<T: Record> Source<T> for GeneratorSource<T> {
+    fn create_reader(&self, ctx: &RuntimeContext) -> Result<Box<dyn SourceReader<T>>> {
+        let (next, end) = match self.count {
+            Some(count) => share_of(count, ctx.subtask_index, ctx.parallelism),
+            // Unbounded: subtasks take disjoint, practically endless ranges.
+            None => share_of(u64::MAX, ctx.subtask_index, ctx.parallelism),
+        };
+        let rate = self.records_per_second.map(|r| r / ctx.parallelism as f64).filter(|r| *r > 0.0);
+        Ok(Box::new(GeneratorReader {
+            generate: Arc::clone(&self.generate),
+            next,
+            end,
+            emitted: 0,
+            rate,
+            started: None,
+        }))
+    }
+}
+
+struct GeneratorReader<T> {
+    generate: Arc<dyn Fn(u64) -> T + Send + Sync>,
+    next: u64,
+    end: u64,
+    emitted: u64,
+    /// Records per second of this subtask.
+    rate: Option<f64>,
+    started: Option<Instant>,
+}
+
+impl<T: Record> SourceReader<T> for GeneratorReader<T> {
+    fn poll_next(&mut self, out: &mut Vec<T>, max_records: usize) -> Result<SourceStatus> {
+        let mut allowed = (self.end - self.next).min(max_records as u64);
+        if let Some(rate) = self.rate {
+            let started = *self.started.get_or_insert_with(Instant::now);
+            // Records are released in steps of `step` at fixed times: step k at k·step/rate s.
+            let step = (rate / 20.0).ceil().max(1.0);
+            let elapsed = started.elapsed().as_secs_f64();
+            let due = (((elapsed * rate / step).floor() + 1.0) * step) as u64;
+            if due <= self.emitted {
+                let next_step_at = (self.emitted as f64 / step).floor() * step / rate;
+                return Ok(SourceStatus::Pending(Duration::from_secs_f64((next_step_at - elapsed).max(0.0))));
+            }
+            allowed = allowed.min(due - self.emitted);
+        }
+        out.extend((self.next..self.next + allowed).map(|i| (self.generate)(i)));
+        self.next += allowed;
+        self.emitted += allowed;
+        Ok(if self.next == self.end { SourceStatus::Finished } else { SourceStatus::More })
+    }
+}

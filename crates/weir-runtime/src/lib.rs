@@ -1,0 +1,25 @@
+//! Weir's runtime: runs a [`job::ExecutableJob`] as tasks on a local mini-cluster.
+//!
+//! - [`operator`]: the one operator primitive, [`operator::StreamOperator`], that every
+//!   front end implements (batches in, batches out, watermarks, end of input), and the
+//!   erased [`operator::SourceReader`].
+//! - [`partitioner`]: how a producing subtask splits its batches over downstream channels.
+//! - [`channel`], [`input`], [`output`]: bounded channels between tasks, the input gate that
+//!   merges a task's channels (watermark minimum, end of input), and the outputs that feed
+//!   chained operators or channels.
+//! - [`task`]: the loop of one task (one subtask of a chain of operators) on its own thread.
+//! - [`minicluster`]: wires tasks and channels, runs the job, reports metrics, cancels.
+
+pub mod channel;
+pub mod input;
+pub mod job;
+pub mod minicluster;
+pub mod operator;
+pub mod output;
+pub mod partitioner;
+mod panic_capture;
+pub mod task;
+
+pub use job::ExecutableJob;
+pub use minicluster::{JobExecutionResult, JobHandle, JobStatus, MiniCluster};
+pub use operator::{OperatorContext, Output, SourcePoll, SourceReader, StreamOperator};

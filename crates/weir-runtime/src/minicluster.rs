@@ -1,0 +1,447 @@
+//! The local mini-cluster: runs a job's tasks as threads of this process.
+//!
+//! [`MiniCluster::submit`] checks that the job fits the slots, creates one bounded channel
+//! per (producer subtask, consumer subtask) pair of every edge between vertices, builds each
+//! task's chain of operators and starts one thread per task. The returned [`JobHandle`]
+//! reads metrics, cancels, and waits for the result. The first task that fails cancels the
+//! others, and its error (naming the operator) becomes the job's error.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::Sender;
+use serde::Serialize;
+use weir_core::config::{options, Configuration};
+use weir_core::element::StreamElement;
+use weir_core::graph::{JobGraph, NodeId, StreamEdge};
+use weir_core::keygroup::stable_hash;
+use weir_core::metrics::{MetricRegistry, OperatorMetrics, TaskMetrics, TaskMetricsSnapshot};
+use weir_core::{Result, WeirError};
+
+use crate::channel::new_channel;
+use crate::input::{InputChannel, InputGate};
+use crate::job::{ExecutableJob, NodeFactory};
+use crate::operator::OperatorContext;
+use crate::output::{ChainedOperator, Outputs, RecordWriter, Target};
+use crate::panic_capture;
+use crate::partitioner::{targets_of, PartitionerInfo};
+use crate::task::{Task, TaskHead};
+
+/// An in-process cluster with a number of task slots.
+pub struct MiniCluster {
+    config: Arc<Configuration>,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum JobStatus {
+    Running,
+    Finished,
+    Cancelled,
+    Failed,
+}
+
+/// The result of a job that finished.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobExecutionResult {
+    pub job_id: String,
+    pub job_name: String,
+    pub net_runtime_ms: u128,
+    /// Metrics of every subtask at the end of the job.
+    pub metrics: Vec<TaskMetricsSnapshot>,
+}
+
+impl JobExecutionResult {
+    /// Records in and out summed over the subtasks of each operator, by operator name, in
+    /// graph order.
+    pub fn operator_totals(&self) -> Vec<(String, u64, u64)> {
+        let mut totals: Vec<(String, u64, u64)> = Vec::new();
+        for op in self.metrics.iter().flat_map(|t| &t.operators) {
+            match totals.iter_mut().find(|(n, ..)| *n == op.name) {
+                Some(t) => {
+                    t.1 += op.num_records_in;
+                    t.2 += op.num_records_out;
+                }
+                None => totals.push((op.name.clone(), op.num_records_in, op.num_records_out)),
+            }
+        }
+        totals
+    }
+}
+
+struct JobShared {
+    cancelled: Arc<AtomicBool>,
+    failure: Mutex<Option<WeirError>>,
+    running_tasks: Mutex<usize>,
+}
+
+/// A submitted job.
+pub struct JobHandle {
+    pub job_id: String,
+    pub job_name: String,
+    started: Instant,
+    shared: Arc<JobShared>,
+    metrics: Arc<MetricRegistry>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl MiniCluster {
+    /// A mini-cluster configured by `config`.
+    pub fn new(config: Configuration) -> Self {
+        MiniCluster { config: Arc::new(config) }
+    }
+
+    /// The number of slots: `taskmanager.numberOfTaskSlots` × `local.number-taskmanager` when
+    /// either is set, otherwise as many as the job needs.
+    fn slots(&self, needed: usize) -> Result<usize> {
+        let configured = self.config.contains(options::TASK_MANAGER_NUMBER_OF_TASK_SLOTS.key)
+            || self.config.contains(options::LOCAL_NUMBER_TASK_MANAGER.key);
+        if !configured {
+            return Ok(needed);
+        }
+        let per_tm = self.config.get(&options::TASK_MANAGER_NUMBER_OF_TASK_SLOTS)?;
+        let tms = self.config.get(&options::LOCAL_NUMBER_TASK_MANAGER)?;
+        Ok(per_tm * tms)
+    }
+
+    /// Starts `job`; its tasks run until they end, fail or are cancelled.
+    pub fn submit(&self, job: ExecutableJob) -> Result<JobHandle> {
+        panic_capture::install_hook();
+        let graph = &job.graph;
+        // All operators share slots (Flink's default slot sharing): the job needs as many
+        // slots as its widest vertex.
+        let needed = graph.vertices.iter().map(|v| v.parallelism).max().unwrap_or(1);
+        let slots = self.slots(needed)?;
+        if needed > slots {
+            return Err(WeirError::InvalidJob(format!(
+                "not enough task slots: the job needs {needed} (its highest parallelism) but the mini-cluster has {slots} (taskmanager.numberOfTaskSlots × local.number-taskmanager)"
+            )));
+        }
+
+        let job_id = new_job_id(&graph.job_name);
+        let shared = Arc::new(JobShared {
+            cancelled: Arc::new(AtomicBool::new(false)),
+            failure: Mutex::new(None),
+            running_tasks: Mutex::new(0),
+        });
+        let metrics = Arc::new(MetricRegistry::default());
+        let tasks = TaskBuilder::new(&job, &self.config, &shared.cancelled, &metrics)?.build_all()?;
+
+        *shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) = tasks.len();
+        let mut threads = Vec::with_capacity(tasks.len() + 1);
+        for task in tasks {
+            let shared = Arc::clone(&shared);
+            let spawned = std::thread::Builder::new()
+                .name(task.name.clone())
+                .spawn(move || {
+                    let result = task.run();
+                    if let Err(e) = result {
+                        if !matches!(e, WeirError::Cancelled) {
+                            tracing::debug!("task failed: {e}");
+                            let mut failure = shared.failure.lock().unwrap_or_else(|p| p.into_inner());
+                            failure.get_or_insert(e);
+                        }
+                        shared.cancelled.store(true, Ordering::SeqCst);
+                    }
+                    *shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                })
+                .map_err(|e| WeirError::io("starting a task thread", e))?;
+            threads.push(spawned);
+        }
+        threads.push(spawn_sampler(Arc::clone(&shared), Arc::clone(&metrics), &self.config)?);
+        Ok(JobHandle {
+            job_id,
+            job_name: graph.job_name.clone(),
+            started: Instant::now(),
+            shared,
+            metrics,
+            threads,
+        })
+    }
+}
+
+impl JobHandle {
+    /// Cancels the job: every task stops at its next batch or within 50 ms of waiting.
+    pub fn cancel(&self) {
+        self.shared.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    /// The flag that cancels this job when set.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.shared.cancelled)
+    }
+
+    /// The current metrics of every subtask.
+    pub fn metrics(&self) -> Vec<TaskMetricsSnapshot> {
+        self.metrics.snapshot()
+    }
+
+    /// The job's current state.
+    pub fn status(&self) -> JobStatus {
+        let running = *self.shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) > 0;
+        let failed = self.shared.failure.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+        match (running, failed, self.shared.cancelled.load(Ordering::SeqCst)) {
+            (true, _, _) => JobStatus::Running,
+            (false, true, _) => JobStatus::Failed,
+            (false, false, true) => JobStatus::Cancelled,
+            (false, false, false) => JobStatus::Finished,
+        }
+    }
+
+    /// Waits for the job to end. A failed job returns the first task's error, a cancelled
+    /// one [`WeirError::Cancelled`].
+    pub fn wait(self) -> Result<JobExecutionResult> {
+        for t in self.threads {
+            let _ = t.join();
+        }
+        if let Some(e) = self.shared.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(e);
+        }
+        if self.shared.cancelled.load(Ordering::SeqCst) {
+            return Err(WeirError::Cancelled);
+        }
+        Ok(JobExecutionResult {
+            job_id: self.job_id,
+            job_name: self.job_name,
+            net_runtime_ms: self.started.elapsed().as_millis(),
+            metrics: self.metrics.snapshot(),
+        })
+    }
+}
+
+/// Samples metric rates every second and, if `metrics.reporter.log.interval` is set, logs them.
+fn spawn_sampler(shared: Arc<JobShared>, metrics: Arc<MetricRegistry>, config: &Configuration) -> Result<JoinHandle<()>> {
+    let report_every = config.get_optional(&options::METRICS_REPORTER_LOG_INTERVAL)?;
+    std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            let (mut last_sample, mut last_report) = (Instant::now(), Instant::now());
+            while *shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
+                std::thread::sleep(Duration::from_millis(50));
+                if last_sample.elapsed() >= Duration::from_secs(1) {
+                    metrics.sample();
+                    last_sample = Instant::now();
+                }
+                if report_every.is_some_and(|every| last_report.elapsed() >= every) {
+                    log_metrics(&metrics.snapshot());
+                    last_report = Instant::now();
+                }
+            }
+        })
+        .map_err(|e| WeirError::io("starting the metrics thread", e))
+}
+
+fn log_metrics(snapshot: &[TaskMetricsSnapshot]) {
+    for t in snapshot {
+        tracing::info!(
+            "{} ({}): numRecordsIn={} numRecordsOut={} numRecordsInPerSecond={:.0} busyTimeMsPerSecond={:.0} idleTimeMsPerSecond={:.0} backPressuredTimeMsPerSecond={:.0}",
+            t.vertex,
+            t.subtask + 1,
+            t.num_records_in,
+            t.num_records_out,
+            t.rates.num_records_in_per_second,
+            t.rates.busy_time_ms_per_second,
+            t.rates.idle_time_ms_per_second,
+            t.rates.back_pressured_time_ms_per_second,
+        );
+    }
+}
+
+/// A Flink-style job id: 32 hex digits.
+fn new_job_id(name: &str) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let a = stable_hash(&(name, nanos, std::process::id()));
+    let b = stable_hash(&(a, nanos));
+    format!("{a:016x}{b:016x}")
+}
+
+/// Builds the tasks of a job: channels first, then each subtask's chain.
+struct TaskBuilder<'a> {
+    job: &'a ExecutableJob,
+    config: &'a Arc<Configuration>,
+    cancelled: &'a Arc<AtomicBool>,
+    registry: &'a MetricRegistry,
+    batch_size: usize,
+    channel_capacity: usize,
+    /// Senders of each (stream edge, producer subtask), in target order.
+    senders: HashMap<(usize, usize), Vec<Sender<StreamElement>>>,
+    /// Input channels of each (vertex, subtask).
+    inputs: HashMap<(usize, usize), Vec<InputChannel>>,
+}
+
+impl<'a> TaskBuilder<'a> {
+    fn new(job: &'a ExecutableJob, config: &'a Arc<Configuration>, cancelled: &'a Arc<AtomicBool>, registry: &'a MetricRegistry) -> Result<Self> {
+        let batch_size = config.get(&options::EXECUTION_BATCH_SIZE)?.max(1);
+        let channel_capacity = config.get(&options::BUFFERS_PER_CHANNEL)?.max(1);
+        let mut builder = TaskBuilder {
+            job,
+            config,
+            cancelled,
+            registry,
+            batch_size,
+            channel_capacity,
+            senders: HashMap::new(),
+            inputs: HashMap::new(),
+        };
+        builder.create_channels();
+        Ok(builder)
+    }
+
+    fn graph(&self) -> &'a JobGraph {
+        &self.job.graph
+    }
+
+    fn create_channels(&mut self) {
+        let graph = self.graph();
+        for je in &graph.edges {
+            let edge = &graph.stream_graph.edges[je.stream_edge];
+            let (producers, consumers) = (graph.vertices[je.source_vertex].parallelism, graph.vertices[je.target_vertex].parallelism);
+            for p in 0..producers {
+                let mut txs = Vec::new();
+                for c in targets_of(edge.partitioner, p, producers, consumers) {
+                    let (tx, rx) = new_channel(self.channel_capacity);
+                    txs.push(tx);
+                    self.inputs.entry((je.target_vertex, c)).or_default().push(InputChannel { receiver: rx, input: edge.input });
+                }
+                self.senders.insert((je.stream_edge, p), txs);
+            }
+        }
+    }
+
+    fn build_all(mut self) -> Result<Vec<Task>> {
+        let mut tasks = Vec::new();
+        for vertex in &self.graph().vertices {
+            for subtask in 0..vertex.parallelism {
+                let operators = vertex
+                    .nodes
+                    .iter()
+                    .map(|id| {
+                        let n = self.graph().stream_graph.node(*id);
+                        OperatorMetrics::new(&n.name, &n.uid)
+                    })
+                    .collect();
+                let metrics = Arc::new(TaskMetrics::new(&vertex.name, subtask, operators));
+                self.registry.register(Arc::clone(&metrics));
+                let head = self.build_head(vertex.id, vertex.head, subtask, &metrics)?;
+                tasks.push(Task {
+                    name: format!("{} ({}/{})", vertex.name, subtask + 1, vertex.parallelism),
+                    head,
+                    metrics,
+                    cancelled: Arc::clone(self.cancelled),
+                    batch_size: self.batch_size,
+                });
+            }
+        }
+        Ok(tasks)
+    }
+
+    fn context(&self, node: NodeId, subtask: usize) -> OperatorContext {
+        let n = self.graph().stream_graph.node(node);
+        OperatorContext {
+            operator_name: n.name.clone(),
+            uid: n.uid.clone(),
+            subtask_index: subtask,
+            parallelism: n.parallelism,
+            max_parallelism: n.max_parallelism,
+            config: Arc::clone(self.config),
+            cancelled: Arc::clone(self.cancelled),
+        }
+    }
+
+    fn build_head(&mut self, vertex: usize, head: NodeId, subtask: usize, metrics: &Arc<TaskMetrics>) -> Result<TaskHead> {
+        let ctx = self.context(head, subtask);
+        match &self.job.nodes[head.0] {
+            NodeFactory::Source(factory) => {
+                let reader = factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?;
+                let outputs = self.build_outputs(head, subtask, metrics)?;
+                Ok(TaskHead::Source { reader, ctx, outputs })
+            }
+            NodeFactory::Operator(_) => {
+                let channels = self.inputs.remove(&(vertex, subtask)).unwrap_or_default();
+                Ok(TaskHead::Operator {
+                    head: Box::new(self.build_chained(head, subtask, metrics)?),
+                    gate: InputGate::new(channels),
+                })
+            }
+        }
+    }
+
+    fn build_chained(&mut self, node: NodeId, subtask: usize, metrics: &Arc<TaskMetrics>) -> Result<ChainedOperator> {
+        let ctx = self.context(node, subtask);
+        let operator = match &self.job.nodes[node.0] {
+            NodeFactory::Operator(factory) => factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?,
+            NodeFactory::Source(_) => return Err(WeirError::InvalidJob(format!("source '{}' cannot have inputs", ctx.operator_name))),
+        };
+        Ok(ChainedOperator {
+            operator,
+            inputs: self.graph().stream_graph.node(node).inputs,
+            outputs: self.build_outputs(node, subtask, metrics)?,
+            ctx,
+        })
+    }
+
+    fn build_outputs(&mut self, node: NodeId, subtask: usize, metrics: &Arc<TaskMetrics>) -> Result<Outputs> {
+        let graph = self.graph();
+        let operator_index = graph.vertex_of(node).nodes.iter().position(|n| *n == node).unwrap_or(0);
+        let mut outputs = Outputs {
+            main: Vec::new(),
+            side: Vec::new(),
+            operator_index,
+            metrics: Arc::clone(metrics),
+        };
+        for (i, edge) in graph.stream_graph.out_edges(node) {
+            let target = if graph.chained_edges[i] {
+                Target::Chained(Box::new(self.build_chained(edge.target, subtask, metrics)?))
+            } else {
+                Target::Network(self.record_writer(i, edge, subtask, metrics))
+            };
+            match &edge.side_output {
+                Some(tag) => outputs.side.push((tag.clone(), target)),
+                None => outputs.main.push(target),
+            }
+        }
+        Ok(outputs)
+    }
+
+    fn record_writer(&mut self, edge_index: usize, edge: &StreamEdge, subtask: usize, metrics: &Arc<TaskMetrics>) -> RecordWriter {
+        let consumer = self.graph().stream_graph.node(edge.target);
+        let info = PartitionerInfo {
+            producer_subtask: subtask,
+            consumer_parallelism: consumer.parallelism,
+            consumer_max_parallelism: consumer.max_parallelism,
+        };
+        RecordWriter {
+            partitioner: (self.job.partitioners[edge_index])(info),
+            channels: self.senders.remove(&(edge_index, subtask)).unwrap_or_default(),
+            max_batch: self.batch_size,
+            metrics: Arc::clone(metrics),
+            cancelled: Arc::clone(self.cancelled),
+        }
+    }
+}
+
+/// Cancels the flagged jobs on Ctrl-C; a second Ctrl-C exits at once.
+pub fn cancel_on_interrupt(flag: Arc<AtomicBool>) {
+    static FLAGS: OnceLock<Mutex<Vec<Arc<AtomicBool>>>> = OnceLock::new();
+    let flags = FLAGS.get_or_init(|| {
+        let installed = ctrlc::set_handler(|| {
+            let flags = FLAGS.get().map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).clone()).unwrap_or_default();
+            if flags.iter().any(|f| f.load(Ordering::SeqCst)) {
+                eprintln!("interrupted again: exiting");
+                std::process::exit(130);
+            }
+            eprintln!("interrupted: cancelling the job");
+            flags.iter().for_each(|f| f.store(true, Ordering::SeqCst));
+        });
+        if let Err(e) = installed {
+            tracing::warn!("cannot cancel jobs on Ctrl-C: {e}");
+        }
+        Mutex::new(Vec::new())
+    });
+    flags.lock().unwrap_or_else(|e| e.into_inner()).push(flag);
+}

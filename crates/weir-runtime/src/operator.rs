@@ -1,0 +1,100 @@
+//! The operator primitive and the context it runs in.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use weir_core::config::Configuration;
+use weir_core::element::{Batch, Watermark};
+use weir_core::keygroup::KeyGroupRange;
+use weir_core::Result;
+
+/// Where an operator sends what it produces. Implemented by the runtime: the next operator
+/// of the chain, or the channels to other tasks.
+pub trait Output {
+    /// Emits a batch on the main output.
+    fn collect(&mut self, batch: Batch) -> Result<()>;
+    /// Emits a batch on the side output named `tag`; dropped if nothing consumes it.
+    fn collect_side(&mut self, tag: &str, batch: Batch) -> Result<()>;
+    /// Forwards event-time progress.
+    fn emit_watermark(&mut self, watermark: Watermark) -> Result<()>;
+}
+
+/// One operator: a step of a pipeline with one or two logical inputs.
+///
+/// The runtime calls [`process_batch`](StreamOperator::process_batch) for every batch that
+/// arrives, [`process_watermark`](StreamOperator::process_watermark) when the task's
+/// watermark (the minimum over its inputs) advances, [`end_input`](StreamOperator::end_input)
+/// when a logical input will send nothing more, and [`finish`](StreamOperator::finish) once
+/// after all inputs ended, to flush.
+pub trait StreamOperator: Send {
+    /// Called once before any input.
+    fn open(&mut self, _ctx: &OperatorContext) -> Result<()> {
+        Ok(())
+    }
+    /// Processes a batch that arrived on logical input `input` (0, or 1 for the second input).
+    fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()>;
+    /// Event time advanced to `watermark`; the default forwards it.
+    fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output) -> Result<()> {
+        out.emit_watermark(watermark)
+    }
+    /// Logical input `input` has ended.
+    fn end_input(&mut self, _input: usize, _out: &mut dyn Output) -> Result<()> {
+        Ok(())
+    }
+    /// All inputs have ended: emit anything still held.
+    fn finish(&mut self, _out: &mut dyn Output) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What a source reader returns from one poll.
+pub enum SourcePoll {
+    /// Records read now (possibly empty); more may follow at once.
+    Ready(Batch),
+    /// Records read now (possibly empty); nothing more before `Duration` has passed.
+    Pending(Batch, Duration),
+    /// Records read now (possibly empty) and the end of the input.
+    Finished(Batch),
+}
+
+/// A source subtask, erased: the DataStream layer adapts typed readers to this.
+pub trait SourceReader: Send {
+    /// Called once before the first poll.
+    fn open(&mut self, _ctx: &OperatorContext) -> Result<()> {
+        Ok(())
+    }
+    /// Reads up to `max_records` records without blocking for long (at most ~100 ms), so
+    /// that the task can react to cancellation.
+    fn poll_next(&mut self, max_records: usize) -> Result<SourcePoll>;
+}
+
+/// What an operator subtask knows about itself and its job.
+#[derive(Clone)]
+pub struct OperatorContext {
+    pub operator_name: String,
+    pub uid: String,
+    pub subtask_index: usize,
+    pub parallelism: usize,
+    pub max_parallelism: usize,
+    pub config: Arc<Configuration>,
+    /// Set when the job is cancelled or failed; long-running code should check it.
+    pub cancelled: Arc<AtomicBool>,
+}
+
+impl OperatorContext {
+    /// The key groups this subtask owns.
+    pub fn key_group_range(&self) -> KeyGroupRange {
+        KeyGroupRange::for_subtask(self.max_parallelism, self.parallelism, self.subtask_index)
+    }
+
+    /// Whether the job is being cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Flink's name for the subtask, as in logs and thread names: "Map (2/4)".
+    pub fn task_name(&self) -> String {
+        format!("{} ({}/{})", self.operator_name, self.subtask_index + 1, self.parallelism)
+    }
+}

@@ -1,0 +1,224 @@
+//! The outputs of operators inside a task: the next operators of the chain, or record
+//! writers that partition batches onto channels to other tasks.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+use weir_core::element::{Batch, CheckpointBarrier, StreamElement, Watermark};
+use weir_core::metrics::TaskMetrics;
+use weir_core::Result;
+
+use crate::channel::send;
+use crate::operator::{OperatorContext, Output, StreamOperator};
+use crate::panic_capture;
+use crate::partitioner::Partitioner;
+
+/// Writes batches of one stream edge onto the channels of its target subtasks.
+pub struct RecordWriter {
+    pub(crate) partitioner: Box<dyn Partitioner>,
+    pub(crate) channels: Vec<Sender<StreamElement>>,
+    pub(crate) max_batch: usize,
+    pub(crate) metrics: Arc<TaskMetrics>,
+    pub(crate) cancelled: Arc<AtomicBool>,
+}
+
+impl RecordWriter {
+    fn write(&mut self, mut batch: Batch) -> Result<()> {
+        while batch.len() > self.max_batch {
+            let rest = batch.split_off(self.max_batch);
+            self.write_bounded(batch)?;
+            batch = rest;
+        }
+        self.write_bounded(batch)
+    }
+
+    fn write_bounded(&mut self, batch: Batch) -> Result<()> {
+        let (channels, metrics, cancelled) = (&self.channels, &self.metrics, &self.cancelled);
+        self.partitioner.partition(batch, channels.len(), &mut |target, part| {
+            metrics.add_records_out(part.len());
+            send(&channels[target], StreamElement::Batch(part), metrics, cancelled)
+        })
+    }
+
+    /// Sends a control element to every target channel.
+    pub fn broadcast(&self, element: impl Fn() -> StreamElement) -> Result<()> {
+        for c in &self.channels {
+            send(c, element(), &self.metrics, &self.cancelled)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where one output of an operator leads.
+pub enum Target {
+    /// The next operator of the chain, called directly.
+    Chained(Box<ChainedOperator>),
+    /// Channels to another task.
+    Network(RecordWriter),
+}
+
+impl Target {
+    fn push(&mut self, batch: Batch) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.process_batch(0, batch),
+            Target::Network(w) => w.write(batch),
+        }
+    }
+
+    fn watermark(&mut self, w: Watermark) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.process_watermark(w),
+            Target::Network(n) => n.broadcast(|| StreamElement::Watermark(w)),
+        }
+    }
+
+    fn barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.forward_barrier(b),
+            Target::Network(n) => n.broadcast(|| StreamElement::Barrier(b)),
+        }
+    }
+
+    fn end(&mut self) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.end_all_inputs(),
+            Target::Network(n) => n.broadcast(|| StreamElement::EndOfInput),
+        }
+    }
+
+    fn open(&mut self) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.open(),
+            Target::Network(_) => Ok(()),
+        }
+    }
+}
+
+/// The outputs of one operator: its main output and its side outputs by tag, each fanning out
+/// to any number of targets.
+pub struct Outputs {
+    pub(crate) main: Vec<Target>,
+    pub(crate) side: Vec<(String, Target)>,
+    /// Index of the emitting operator in the task's operator metrics.
+    pub(crate) operator_index: usize,
+    pub(crate) metrics: Arc<TaskMetrics>,
+}
+
+impl Outputs {
+    fn all_targets(&mut self) -> impl Iterator<Item = &mut Target> {
+        self.main.iter_mut().chain(self.side.iter_mut().map(|(_, t)| t))
+    }
+
+    /// Opens the chained operators behind these outputs.
+    pub fn open(&mut self) -> Result<()> {
+        self.all_targets().try_for_each(Target::open)
+    }
+
+    /// Passes a checkpoint barrier on to every target.
+    pub fn forward_barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
+        self.all_targets().try_for_each(|t| t.barrier(b))
+    }
+
+    /// Ends every target: chained operators end and flush, channels get end of input.
+    pub fn end(&mut self) -> Result<()> {
+        self.all_targets().try_for_each(Target::end)
+    }
+}
+
+/// Sends `batch` to every target, copying it for all but the last.
+fn fan_out<'a>(targets: impl Iterator<Item = &'a mut Target>, batch: Batch) -> Result<()> {
+    let mut targets = targets.peekable();
+    while let Some(t) = targets.next() {
+        if targets.peek().is_some() {
+            t.push(batch.clone())?;
+        } else {
+            return t.push(batch);
+        }
+    }
+    Ok(())
+}
+
+impl Output for Outputs {
+    fn collect(&mut self, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.metrics.operators[self.operator_index].add_out(batch.len());
+        fan_out(self.main.iter_mut(), batch)
+    }
+
+    fn collect_side(&mut self, tag: &str, batch: Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.metrics.operators[self.operator_index].add_out(batch.len());
+        fan_out(self.side.iter_mut().filter(|(t, _)| t == tag).map(|(_, t)| t), batch)
+    }
+
+    fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
+        self.all_targets().try_for_each(|t| t.watermark(watermark))
+    }
+}
+
+/// An operator inside a task together with its outputs. Errors and panics in the operator are
+/// attributed to it by name.
+pub struct ChainedOperator {
+    pub(crate) operator: Box<dyn StreamOperator>,
+    pub(crate) ctx: OperatorContext,
+    pub(crate) outputs: Outputs,
+    pub(crate) inputs: usize,
+}
+
+impl ChainedOperator {
+    fn attribute<T>(ctx: &OperatorContext, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        panic_capture::catch(f).map_err(|e| e.in_operator(&ctx.operator_name, ctx.subtask_index))
+    }
+
+    /// Opens this operator, then those chained after it.
+    pub fn open(&mut self) -> Result<()> {
+        let (op, ctx) = (&mut self.operator, &self.ctx);
+        Self::attribute(ctx, || op.open(ctx))?;
+        self.outputs.open()
+    }
+
+    /// Processes a batch from logical input `input`.
+    pub fn process_batch(&mut self, input: usize, batch: Batch) -> Result<()> {
+        self.outputs.metrics.operators[self.outputs.operator_index].add_in(batch.len());
+        let (op, out) = (&mut self.operator, &mut self.outputs);
+        Self::attribute(&self.ctx, || op.process_batch(input, batch, out))
+    }
+
+    /// Passes a watermark to the operator.
+    pub fn process_watermark(&mut self, w: Watermark) -> Result<()> {
+        let (op, out) = (&mut self.operator, &mut self.outputs);
+        Self::attribute(&self.ctx, || op.process_watermark(w, out))
+    }
+
+    /// Logical input `input` ended.
+    pub fn end_input(&mut self, input: usize) -> Result<()> {
+        let (op, out) = (&mut self.operator, &mut self.outputs);
+        Self::attribute(&self.ctx, || op.end_input(input, out))
+    }
+
+    /// A checkpoint barrier arrived on all inputs: pass it on. (Operator snapshots join here
+    /// when checkpoints arrive.)
+    pub fn forward_barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
+        self.outputs.forward_barrier(b)
+    }
+
+    /// All inputs ended: flush this operator, then end everything after it.
+    pub fn finish(&mut self) -> Result<()> {
+        let (op, out) = (&mut self.operator, &mut self.outputs);
+        Self::attribute(&self.ctx, || op.finish(out))?;
+        self.outputs.end()
+    }
+
+    /// For chained operators: the one input ended, so end it and finish.
+    fn end_all_inputs(&mut self) -> Result<()> {
+        for input in 0..self.inputs {
+            self.end_input(input)?;
+        }
+        self.finish()
+    }
+}
