@@ -1,1 +1,28 @@
-fn main() {}
+//! `weir`: the one binary for every role. Today it has `run`, which starts a job program on
+//! the embedded mini-cluster.
+
+mod run;
+
+use clap::{Parser, Subcommand};
+
+/// Weir: a stream processor with Flink's APIs.
+#[derive(Parser)]
+#[command(name = "weir", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a job program on the embedded mini-cluster.
+    Run(run::RunArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(args),
+    };
+    std::process::exit(code);
+}

@@ -25,11 +25,13 @@ pub mod env;
 pub mod format;
 pub mod functions;
 mod operators;
+pub mod params;
 pub mod sinks;
 pub mod sources;
 pub mod stream;
 
 pub use env::StreamExecutionEnvironment;
+pub use params::ParameterTool;
 pub use stream::{ConnectedStreams, DataStream, KeyedStream, OutputTag};
 
 use std::hash::Hash;
@@ -50,6 +52,7 @@ pub mod prelude {
     pub use crate::aggregation::Aggregatable;
     pub use crate::format::RecordFormat;
     pub use crate::functions::{ProcessContext, ProcessFunction, RuntimeContext};
+    pub use crate::params::ParameterTool;
     pub use crate::sinks::{Sink, SinkWriter};
     pub use crate::sources::{Source, SourceReader, SourceStatus};
     pub use crate::{ConnectedStreams, DataStream, Key, KeyedStream, OutputTag, Record, StreamExecutionEnvironment};
@@ -58,12 +61,19 @@ pub mod prelude {
     pub use weir_runtime::JobExecutionResult;
 }
 
+/// Cancels the job when the user presses Ctrl-C (a second Ctrl-C exits at once);
+/// `execute` does this by itself.
+pub fn cancel_on_interrupt(handle: &weir_runtime::JobHandle) {
+    weir_runtime::minicluster::cancel_on_interrupt(handle.cancel_flag());
+}
+
 /// Runs a job's `main`: sets up logging, and turns an error into a one-line message on
 /// stderr and exit code 1 (130 for a cancelled job), without a backtrace.
 pub fn run_main(main: impl FnOnce() -> weir_core::Result<()>) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(tracing::Level::INFO)
         .try_init();
     match main() {

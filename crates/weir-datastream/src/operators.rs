@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use weir_core::config::{options, RuntimeMode};
 use weir_core::element::Batch;
 use weir_core::Result;
 use weir_runtime::job::OperatorFactory;
@@ -136,11 +137,13 @@ impl<T: Record, U: Record, P: ProcessFunction<T, U>> StreamOperator for Process<
 }
 
 /// Flink's `StreamGroupedReduceOperator`: per key, the first record is emitted as it is and
-/// every later one is reduced with the stored value, which is updated and emitted.
+/// every later one is reduced with the stored value, which is updated and emitted. In batch
+/// runtime mode only the final value of each key is emitted, at the end of the input.
 pub(crate) struct KeyedReduce<T, K, KF, RF> {
     key_of: KF,
     reduce: RF,
     state: Option<KeyedMapState<K, T>>,
+    emit_final_only: bool,
 }
 
 impl<T, K, KF, RF> KeyedReduce<T, K, KF, RF>
@@ -155,6 +158,7 @@ where
             key_of: key_of.clone(),
             reduce: reduce.clone(),
             state: None,
+            emit_final_only: false,
         })
     }
 }
@@ -168,6 +172,7 @@ where
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
         self.state = Some(KeyedMapState::new(ctx.key_group_range(), ctx.max_parallelism));
+        self.emit_final_only = ctx.config.get(&options::EXECUTION_RUNTIME_MODE)? == RuntimeMode::Batch;
         Ok(())
     }
 
@@ -180,16 +185,27 @@ where
             match state.get_mut(&key)? {
                 Some(current) => {
                     let reduced = (self.reduce)(current.clone(), record)?;
-                    *current = reduced.clone();
-                    produced.push(reduced);
+                    if !self.emit_final_only {
+                        produced.push(reduced.clone());
+                    }
+                    *current = reduced;
                 }
                 None => {
-                    state.insert(key, record.clone())?;
-                    produced.push(record);
+                    if !self.emit_final_only {
+                        produced.push(record.clone());
+                    }
+                    state.insert(key, record)?;
                 }
             }
         }
         out.collect(Batch::from_vec(produced))
+    }
+
+    fn finish(&mut self, out: &mut dyn Output) -> Result<()> {
+        match (&self.state, self.emit_final_only) {
+            (Some(state), true) => out.collect(Batch::from_vec(state.iter().map(|(_, v)| v.clone()).collect::<Vec<T>>())),
+            _ => Ok(()),
+        }
     }
 }
 

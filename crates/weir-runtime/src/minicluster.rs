@@ -76,6 +76,8 @@ impl JobExecutionResult {
 
 struct JobShared {
     cancelled: Arc<AtomicBool>,
+    /// Dropped when the job ends, to wake the metrics thread at once.
+    job_ended: Mutex<Option<Sender<()>>>,
     failure: Mutex<Option<WeirError>>,
     running_tasks: Mutex<usize>,
 }
@@ -124,8 +126,10 @@ impl MiniCluster {
         }
 
         let job_id = new_job_id(&graph.job_name);
+        let (job_ended, ended_rx) = crossbeam_channel::bounded::<()>(0);
         let shared = Arc::new(JobShared {
             cancelled: Arc::new(AtomicBool::new(false)),
+            job_ended: Mutex::new(Some(job_ended)),
             failure: Mutex::new(None),
             running_tasks: Mutex::new(0),
         });
@@ -148,12 +152,16 @@ impl MiniCluster {
                         }
                         shared.cancelled.store(true, Ordering::SeqCst);
                     }
-                    *shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                    let mut running = shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner());
+                    *running -= 1;
+                    if *running == 0 {
+                        shared.job_ended.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    }
                 })
                 .map_err(|e| WeirError::io("starting a task thread", e))?;
             threads.push(spawned);
         }
-        threads.push(spawn_sampler(Arc::clone(&shared), Arc::clone(&metrics), &self.config)?);
+        threads.push(spawn_sampler(ended_rx, Arc::clone(&metrics), &self.config)?);
         Ok(JobHandle {
             job_id,
             job_name: graph.job_name.clone(),
@@ -215,14 +223,13 @@ impl JobHandle {
 }
 
 /// Samples metric rates every second and, if `metrics.reporter.log.interval` is set, logs them.
-fn spawn_sampler(shared: Arc<JobShared>, metrics: Arc<MetricRegistry>, config: &Configuration) -> Result<JoinHandle<()>> {
+fn spawn_sampler(job_ended: crossbeam_channel::Receiver<()>, metrics: Arc<MetricRegistry>, config: &Configuration) -> Result<JoinHandle<()>> {
     let report_every = config.get_optional(&options::METRICS_REPORTER_LOG_INTERVAL)?;
     std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
             let (mut last_sample, mut last_report) = (Instant::now(), Instant::now());
-            while *shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) > 0 {
-                std::thread::sleep(Duration::from_millis(50));
+            while job_ended.recv_timeout(Duration::from_millis(50)) != Err(crossbeam_channel::RecvTimeoutError::Disconnected) {
                 if last_sample.elapsed() >= Duration::from_secs(1) {
                     metrics.sample();
                     last_sample = Instant::now();

@@ -68,6 +68,11 @@ impl<K: Hash + Eq, V> KeyedMapState<K, V> {
             .flatten()
     }
 
+    /// All entries, key group by key group.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.groups.iter().flat_map(HashMap::iter)
+    }
+
     /// Number of keys with a value.
     pub fn len(&self) -> usize {
         self.groups.iter().map(HashMap::len).sum()

@@ -1,0 +1,96 @@
+//! `weir run [-p N] [-D key=value]... PROGRAM [ARGS]...`
+//!
+//! A Rust DataStream job is a program that links Weir. `weir run` checks the options, then
+//! starts the program with the `-D` properties (and `-p` as `parallelism.default`, which
+//! ranks above `config.yaml` and below what the program sets itself) in the environment
+//! variable the DataStream API reads. PROGRAM is a path, or the name of a program next to the
+//! `weir` binary (the bundled examples: `weir run wordcount`).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use clap::Args;
+use weir_core::config::{options, Configuration};
+
+/// The variable through which the job receives its properties (one `key=value` per line).
+const DYNAMIC_PROPERTIES_ENV: &str = "WEIR_DYNAMIC_PROPERTIES";
+
+/// Arguments of `weir run`.
+#[derive(Args)]
+#[command(trailing_var_arg = true)]
+pub struct RunArgs {
+    /// Default parallelism of the job's operators.
+    #[arg(short = 'p', long = "parallelism")]
+    parallelism: Option<usize>,
+
+    /// A configuration property, as in config.yaml (repeatable).
+    #[arg(short = 'D', value_name = "KEY=VALUE")]
+    properties: Vec<String>,
+
+    /// The job program: a path, or the name of a program installed next to `weir`.
+    program: String,
+
+    /// Arguments for the job program.
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// Runs the job and returns the exit code for `weir`.
+pub fn run(args: RunArgs) -> i32 {
+    match prepare(&args) {
+        Ok((program, properties)) => launch(&program, &args.args, &properties),
+        Err(message) => {
+            eprintln!("Error: {message}");
+            1
+        }
+    }
+}
+
+/// Validates the options and finds the program.
+fn prepare(args: &RunArgs) -> Result<(PathBuf, Vec<String>), String> {
+    let mut properties = args.properties.clone();
+    if let Some(p) = args.parallelism {
+        if p == 0 {
+            return Err("the parallelism (-p) must be at least 1".into());
+        }
+        properties.push(format!("{}={p}", options::PARALLELISM_DEFAULT.key));
+    }
+    let mut config = Configuration::new();
+    for property in &properties {
+        config.apply_dynamic_property(property).map_err(|e| e.to_string())?;
+    }
+    // Unknown keys only warn; the job warns about them itself.
+    config.validate().map_err(|e| e.to_string())?;
+    Ok((find_program(&args.program)?, properties))
+}
+
+fn find_program(name: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(name);
+    if path.is_file() {
+        return std::fs::canonicalize(&path).map_err(|e| format!("cannot use the job program '{name}': {e}"));
+    }
+    let beside_weir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(name)))
+        .filter(|p| p.is_file() && !name.contains('/'));
+    beside_weir.ok_or_else(|| format!("cannot find the job program '{name}': no such file, and no program of that name next to weir"))
+}
+
+fn launch(program: &PathBuf, args: &[String], properties: &[String]) -> i32 {
+    // Ctrl-C reaches the job too (same process group): it cancels, and weir waits for it.
+    let _ = ctrlc::set_handler(|| {});
+    let status = Command::new(program)
+        .args(args)
+        .env(DYNAMIC_PROPERTIES_ENV, properties.join("\n"))
+        .status();
+    match status {
+        Ok(s) => s.code().unwrap_or_else(|| {
+            use std::os::unix::process::ExitStatusExt;
+            128 + s.signal().unwrap_or(0)
+        }),
+        Err(e) => {
+            eprintln!("Error: cannot start the job program '{}': {e}", program.display());
+            1
+        }
+    }
+}
