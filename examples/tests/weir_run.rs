@@ -11,14 +11,25 @@ use std::time::{Duration, Instant};
 
 /// The `weir` binary, built next to the examples by `cargo test --workspace`.
 fn weir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_wordcount")).parent().unwrap().to_path_buf();
+    let dir = Path::new(env!("CARGO_BIN_EXE_wordcount"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let weir = dir.join("weir");
-    assert!(weir.is_file(), "{} is missing: run the tests with `cargo test --workspace`", weir.display());
+    assert!(
+        weir.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        weir.display()
+    );
     weir
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(weir()).args(args).env_remove("WEIR_CONF_DIR").output().unwrap()
+    Command::new(weir())
+        .args(args)
+        .env_remove("WEIR_CONF_DIR")
+        .output()
+        .unwrap()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -32,8 +43,14 @@ fn temp_dir(name: &str) -> PathBuf {
 fn assert_clean_failure(out: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(stderr.contains(expected), "expected '{expected}' in: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "a panic leaked: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected '{expected}' in: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "a panic leaked: {stderr}"
+    );
 }
 
 /// Parses `(word,count)` lines, with or without a `N> ` subtask prefix.
@@ -42,7 +59,11 @@ fn parse_counts(stdout: &[u8]) -> Vec<(String, i64)> {
         .lines()
         .map(|l| {
             let l = l.split_once("> ").map_or(l, |(_, rest)| rest);
-            let (w, c) = l.trim_start_matches('(').trim_end_matches(')').rsplit_once(',').unwrap();
+            let (w, c) = l
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .rsplit_once(',')
+                .unwrap();
             (w.to_string(), c.parse().unwrap())
         })
         .collect()
@@ -54,27 +75,64 @@ fn wordcount_final_counts_through_weir_run() {
     let input = dir.join("in.txt");
     let mut text = String::new();
     for i in 0..20_000u64 {
-        text.push_str(&format!("Alpha beta{} gamma_{} -- Delta!\n", i % 37, (i * 7919) % 101));
+        text.push_str(&format!(
+            "Alpha beta{} gamma_{} -- Delta!\n",
+            i % 37,
+            (i * 7919) % 101
+        ));
     }
     std::fs::write(&input, &text).unwrap();
     let mut expected: HashMap<String, i64> = HashMap::new();
-    for w in text.to_lowercase().split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()) {
+    for w in text
+        .to_lowercase()
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+    {
         *expected.entry(w.to_string()).or_default() += 1;
     }
 
-    let out = run(&["run", "-p", "3", "wordcount", "--input", input.to_str().unwrap(), "--final"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "run",
+        "-p",
+        "3",
+        "wordcount",
+        "--input",
+        input.to_str().unwrap(),
+        "--final",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.lines().all(|l| ["1> ", "2> ", "3> "].iter().any(|p| l.starts_with(p))), "subtask prefixes at -p 3");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| ["1> ", "2> ", "3> "].iter().any(|p| l.starts_with(p))),
+        "subtask prefixes at -p 3"
+    );
     let counts = parse_counts(&out.stdout);
     assert_eq!(counts.len(), expected.len(), "one final count per word");
     assert_eq!(counts.into_iter().collect::<HashMap<_, _>>(), expected);
 
     // -p ranks above -D parallelism.default; streaming mode prints every update.
-    let out = run(&["run", "-D", "parallelism.default=2", "-p", "1", "wordcount", "--input", input.to_str().unwrap()]);
+    let out = run(&[
+        "run",
+        "-D",
+        "parallelism.default=2",
+        "-p",
+        "1",
+        "wordcount",
+        "--input",
+        input.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let updates = parse_counts(&out.stdout);
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("> "), "no prefix at parallelism 1");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("> "),
+        "no prefix at parallelism 1"
+    );
     assert_eq!(updates.len() as i64, expected.values().sum::<i64>());
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -84,16 +142,33 @@ fn the_default_wordcount_runs_without_arguments() {
     let out = run(&["run", "wordcount"]);
     assert!(out.status.success());
     let counts = parse_counts(&out.stdout);
-    assert!(counts.contains(&("to".to_string(), 1)) && counts.iter().any(|(w, c)| w == "the" && *c > 1));
+    assert!(
+        counts.contains(&("to".to_string(), 1)) && counts.iter().any(|(w, c)| w == "the" && *c > 1)
+    );
 }
 
 #[test]
 fn bad_input_ends_with_a_clear_message() {
-    assert_clean_failure(&run(&["run", "wordcount", "--input", "/no/such/file.txt"]), "cannot read text file '/no/such/file.txt'");
-
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     assert_clean_failure(
-        &run(&["run", "socket_wordcount", "--hostname", "127.0.0.1", "--port", &port]),
+        &run(&["run", "wordcount", "--input", "/no/such/file.txt"]),
+        "cannot read text file '/no/such/file.txt'",
+    );
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    assert_clean_failure(
+        &run(&[
+            "run",
+            "socket_wordcount",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ]),
         &format!("cannot connect to socket 127.0.0.1:{port}"),
     );
 
@@ -101,25 +176,50 @@ fn bad_input_ends_with_a_clear_message() {
         &run(&["run", "-D", "parallelism.default=many", "wordcount"]),
         "invalid value 'many' for configuration key 'parallelism.default'",
     );
-    assert_clean_failure(&run(&["run", "-D", "nokeyvalue", "wordcount"]), "nokeyvalue");
-    assert_clean_failure(&run(&["run", "no_such_program"]), "cannot find the job program 'no_such_program'");
+    assert_clean_failure(
+        &run(&["run", "-D", "nokeyvalue", "wordcount"]),
+        "nokeyvalue",
+    );
+    assert_clean_failure(
+        &run(&["run", "no_such_program"]),
+        "cannot find the job program 'no_such_program'",
+    );
 
     let dir = temp_dir("numbers");
     let numbers = dir.join("numbers.txt");
     std::fs::write(&numbers, "1\n2\nthree\n4\n").unwrap();
-    assert_clean_failure(&run(&["run", "sum_numbers", "--input", numbers.to_str().unwrap()]), "operator 'Parse' (subtask 0) failed: 'three' is not a whole number");
+    assert_clean_failure(
+        &run(&["run", "sum_numbers", "--input", numbers.to_str().unwrap()]),
+        "operator 'Parse' (subtask 0) failed: 'three' is not a whole number",
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_config_file_sets_defaults_and_unknown_keys_warn() {
     let dir = temp_dir("conf");
-    std::fs::write(dir.join("config.yaml"), "parallelism:\n  default: 2\nparallelizm.default: 3\n").unwrap();
-    let out = Command::new(weir()).args(["run", "wordcount", "--final"]).env("WEIR_CONF_DIR", &dir).output().unwrap();
+    std::fs::write(
+        dir.join("config.yaml"),
+        "parallelism:\n  default: 2\nparallelizm.default: 3\n",
+    )
+    .unwrap();
+    let out = Command::new(weir())
+        .args(["run", "wordcount", "--final"])
+        .env("WEIR_CONF_DIR", &dir)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("unknown configuration key 'parallelizm.default'"), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.starts_with("2> ")), "parallelism 2 from config.yaml");
+    assert!(
+        stderr.contains("unknown configuration key 'parallelizm.default'"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with("2> ")),
+        "parallelism 2 from config.yaml"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -130,7 +230,14 @@ fn socket_wordcount_counts_lines_and_stops_on_ctrl_c() {
     let mut child = {
         use std::os::unix::process::CommandExt;
         Command::new(weir())
-            .args(["run", "socket_wordcount", "--hostname", "127.0.0.1", "--port", &port])
+            .args([
+                "run",
+                "socket_wordcount",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                &port,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -149,11 +256,18 @@ fn socket_wordcount_counts_lines_and_stops_on_ctrl_c() {
         lines.push(line.trim_end().to_string());
     }
     lines.sort();
-    assert_eq!(lines, vec!["(hello,1)", "(hello,2)", "(weir,1)", "(world,1)"]);
+    assert_eq!(
+        lines,
+        vec!["(hello,1)", "(hello,2)", "(weir,1)", "(world,1)"]
+    );
 
     // Ctrl-C goes to the whole process group: the job cancels, weir waits for it.
     let pgid = child.id().to_string();
-    assert!(Command::new("kill").args(["-INT", "--", &format!("-{pgid}")]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-INT", "--", &format!("-{pgid}")])
+        .status()
+        .unwrap()
+        .success());
     let status = child.wait().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
@@ -164,15 +278,35 @@ fn socket_wordcount_counts_lines_and_stops_on_ctrl_c() {
 
 #[test]
 fn backpressure_demo_reports_back_pressure() {
-    let out = run(&["run", "-D", "metrics.reporter.log.interval=1 s", "backpressure", "--rate", "100", "--always-slow", "--seconds", "4"]);
+    let out = run(&[
+        "run",
+        "-D",
+        "metrics.reporter.log.interval=1 s",
+        "backpressure",
+        "--rate",
+        "100",
+        "--always-slow",
+        "--seconds",
+        "4",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     // The generator's task (it sends 100/s to a map that manages 10/s) is back-pressured.
-    let source_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("Source: ClickEvent Generator")).collect();
-    let last = source_lines.last().expect("metrics of the source task are logged");
+    let source_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("Source: ClickEvent Generator"))
+        .collect();
+    let last = source_lines
+        .last()
+        .expect("metrics of the source task are logged");
     let value = |name: &str| -> f64 {
         let start = last.find(&format!("{name}=")).unwrap() + name.len() + 1;
-        last[start..].split_whitespace().next().unwrap().parse().unwrap()
+        last[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     assert!(value("backPressuredTimeMsPerSecond") > 500.0, "{last}");
 }

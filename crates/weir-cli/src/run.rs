@@ -57,7 +57,9 @@ fn prepare(args: &RunArgs) -> Result<(PathBuf, Vec<String>), String> {
     }
     let mut config = Configuration::new();
     for property in &properties {
-        config.apply_dynamic_property(property).map_err(|e| e.to_string())?;
+        config
+            .apply_dynamic_property(property)
+            .map_err(|e| e.to_string())?;
     }
     // Unknown keys only warn; the job warns about them itself.
     config.validate().map_err(|e| e.to_string())?;
@@ -67,7 +69,8 @@ fn prepare(args: &RunArgs) -> Result<(PathBuf, Vec<String>), String> {
 fn find_program(name: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(name);
     if path.is_file() {
-        return std::fs::canonicalize(&path).map_err(|e| format!("cannot use the job program '{name}': {e}"));
+        return std::fs::canonicalize(&path)
+            .map_err(|e| format!("cannot use the job program '{name}': {e}"));
     }
     let beside_weir = std::env::current_exe()
         .ok()
@@ -89,7 +92,10 @@ fn launch(program: &PathBuf, args: &[String], properties: &[String]) -> i32 {
             128 + s.signal().unwrap_or(0)
         }),
         Err(e) => {
-            eprintln!("Error: cannot start the job program '{}': {e}", program.display());
+            eprintln!(
+                "Error: cannot start the job program '{}': {e}",
+                program.display()
+            );
             1
         }
     }

@@ -65,12 +65,17 @@ impl fmt::Display for WeirError {
             WeirError::Config(m) => write!(f, "configuration error: {m}"),
             WeirError::InvalidJob(m) => write!(f, "invalid job: {m}"),
             WeirError::Io { context, message } => write!(f, "{context}: {message}"),
-            WeirError::BadInput { location, message } => write!(f, "bad input at {location}: {message}"),
+            WeirError::BadInput { location, message } => {
+                write!(f, "bad input at {location}: {message}")
+            }
             WeirError::Operator {
                 operator,
                 subtask,
                 message,
-            } => write!(f, "operator '{operator}' (subtask {subtask}) failed: {message}"),
+            } => write!(
+                f,
+                "operator '{operator}' (subtask {subtask}) failed: {message}"
+            ),
             WeirError::Cancelled => write!(f, "the job was cancelled"),
             WeirError::Other(m) => f.write_str(m),
         }

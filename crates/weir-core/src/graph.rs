@@ -113,12 +113,18 @@ impl StreamGraph {
 
     /// Edges that end at `id`.
     pub fn in_edges(&self, id: NodeId) -> impl Iterator<Item = (usize, &StreamEdge)> {
-        self.edges.iter().enumerate().filter(move |(_, e)| e.target == id)
+        self.edges
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.target == id)
     }
 
     /// Edges that start at `id`.
     pub fn out_edges(&self, id: NodeId) -> impl Iterator<Item = (usize, &StreamEdge)> {
-        self.edges.iter().enumerate().filter(move |(_, e)| e.source == id)
+        self.edges
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.source == id)
     }
 
     /// Checks what the runtime relies on: parallelism within max parallelism, unique uids,
@@ -130,7 +136,10 @@ impl StreamGraph {
                 invalid_job!("node '{}' has id {} at position {i}", n.name, n.id.0);
             }
             if n.parallelism == 0 {
-                invalid_job!("operator '{}' has parallelism 0; it must be at least 1", n.name);
+                invalid_job!(
+                    "operator '{}' has parallelism 0; it must be at least 1",
+                    n.name
+                );
             }
             if n.parallelism > n.max_parallelism {
                 invalid_job!(
@@ -141,7 +150,10 @@ impl StreamGraph {
                 );
             }
             if !uids.insert(n.uid.as_str()) {
-                invalid_job!("the uid '{}' is used by more than one operator; uids must be unique", n.uid);
+                invalid_job!(
+                    "the uid '{}' is used by more than one operator; uids must be unique",
+                    n.uid
+                );
             }
         }
         for e in &self.edges {
@@ -159,7 +171,12 @@ impl StreamGraph {
                 );
             }
             if e.input >= t.inputs {
-                invalid_job!("edge into '{}' feeds input {} of {}", t.name, e.input, t.inputs);
+                invalid_job!(
+                    "edge into '{}' feeds input {} of {}",
+                    t.name,
+                    e.input,
+                    t.inputs
+                );
             }
         }
         Ok(())
@@ -329,7 +346,12 @@ fn chain_name(graph: &StreamGraph, nodes: &[NodeId]) -> String {
 mod tests {
     use super::*;
 
-    fn node(id: usize, parallelism: usize, chaining: ChainingStrategy, inputs: usize) -> StreamNode {
+    fn node(
+        id: usize,
+        parallelism: usize,
+        chaining: ChainingStrategy,
+        inputs: usize,
+    ) -> StreamNode {
         StreamNode {
             id: NodeId(id),
             name: format!("op{id}"),
@@ -356,7 +378,12 @@ mod tests {
     fn chains_forward_edges_and_breaks_at_shuffles() {
         use ChainingStrategy::*;
         let g = StreamGraph {
-            nodes: vec![node(0, 2, Always, 0), node(1, 2, Always, 1), node(2, 2, Always, 1), node(3, 2, Head, 1)],
+            nodes: vec![
+                node(0, 2, Always, 0),
+                node(1, 2, Always, 1),
+                node(2, 2, Always, 1),
+                node(3, 2, Head, 1),
+            ],
             edges: vec![
                 edge(0, 1, PartitionerKind::Forward),
                 edge(1, 2, PartitionerKind::Hash),
@@ -364,7 +391,11 @@ mod tests {
             ],
         };
         let jg = JobGraph::from_stream_graph("j", g.clone(), true).unwrap();
-        let chains: Vec<Vec<usize>> = jg.vertices.iter().map(|v| v.nodes.iter().map(|n| n.0).collect()).collect();
+        let chains: Vec<Vec<usize>> = jg
+            .vertices
+            .iter()
+            .map(|v| v.nodes.iter().map(|n| n.0).collect())
+            .collect();
         assert_eq!(chains, vec![vec![0, 1], vec![2], vec![3]]);
         assert_eq!(jg.vertices[0].name, "op0 -> op1");
         let unchained = JobGraph::from_stream_graph("j", g, false).unwrap();
@@ -374,10 +405,15 @@ mod tests {
     #[test]
     fn forward_with_other_parallelism_is_refused() {
         let g = StreamGraph {
-            nodes: vec![node(0, 1, ChainingStrategy::Always, 0), node(1, 2, ChainingStrategy::Always, 1)],
+            nodes: vec![
+                node(0, 1, ChainingStrategy::Always, 0),
+                node(1, 2, ChainingStrategy::Always, 1),
+            ],
             edges: vec![edge(0, 1, PartitionerKind::Forward)],
         };
-        let err = JobGraph::from_stream_graph("j", g, true).unwrap_err().to_string();
+        let err = JobGraph::from_stream_graph("j", g, true)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("forward partitioning"), "{err}");
     }
 }

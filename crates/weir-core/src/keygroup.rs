@@ -48,7 +48,11 @@ impl KeyGroupRange {
 }
 
 /// The subtask that owns `key_group`.
-pub fn subtask_for_key_group(max_parallelism: usize, parallelism: usize, key_group: usize) -> usize {
+pub fn subtask_for_key_group(
+    max_parallelism: usize,
+    parallelism: usize,
+    key_group: usize,
+) -> usize {
     key_group * parallelism / max_parallelism
 }
 
@@ -59,15 +63,26 @@ pub fn key_group_for_key<K: Hash + ?Sized>(key: &K, max_parallelism: usize) -> u
 }
 
 /// The subtask that owns `key`.
-pub fn subtask_for_key<K: Hash + ?Sized>(key: &K, max_parallelism: usize, parallelism: usize) -> usize {
-    subtask_for_key_group(max_parallelism, parallelism, key_group_for_key(key, max_parallelism))
+pub fn subtask_for_key<K: Hash + ?Sized>(
+    key: &K,
+    max_parallelism: usize,
+    parallelism: usize,
+) -> usize {
+    subtask_for_key_group(
+        max_parallelism,
+        parallelism,
+        key_group_for_key(key, max_parallelism),
+    )
 }
 
 /// Flink's default max parallelism for an operator of `parallelism`: 1.5 × parallelism
 /// rounded up to a power of two, within [128, 32768].
 pub fn default_max_parallelism(parallelism: usize) -> usize {
     let wanted = (parallelism + parallelism / 2).next_power_of_two();
-    wanted.clamp(DEFAULT_LOWER_BOUND_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM)
+    wanted.clamp(
+        DEFAULT_LOWER_BOUND_MAX_PARALLELISM,
+        UPPER_BOUND_MAX_PARALLELISM,
+    )
 }
 
 /// A stable 64-bit hash of a value's `Hash` implementation.
@@ -104,7 +119,9 @@ impl Hasher for StableHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {

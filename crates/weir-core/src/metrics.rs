@@ -111,7 +111,8 @@ impl TaskMetrics {
     /// Adds time spent waiting for room in an output channel.
     #[inline]
     pub fn add_backpressured(&self, d: Duration) {
-        self.backpressured_ns.fetch_add(d.as_nanos() as u64, Relaxed);
+        self.backpressured_ns
+            .fetch_add(d.as_nanos() as u64, Relaxed);
     }
 
     /// Updates the per-second rates from the counters' growth since the last sample.
@@ -121,8 +122,14 @@ impl TaskMetrics {
         if r.finished {
             return;
         }
-        let (idle, bp) = (self.idle_ns.load(Relaxed), self.backpressured_ns.load(Relaxed));
-        let (rin, rout) = (self.records_in.load(Relaxed), self.records_out.load(Relaxed));
+        let (idle, bp) = (
+            self.idle_ns.load(Relaxed),
+            self.backpressured_ns.load(Relaxed),
+        );
+        let (rin, rout) = (
+            self.records_in.load(Relaxed),
+            self.records_out.load(Relaxed),
+        );
         let (since, base) = match (finished, r.at) {
             (false, Some(at)) => (at, r.clone()),
             _ => (self.started, Rates::default()),
@@ -203,7 +210,10 @@ pub struct MetricRegistry {
 impl MetricRegistry {
     /// Adds a task's metrics.
     pub fn register(&self, task: Arc<TaskMetrics>) {
-        self.tasks.write().unwrap_or_else(|e| e.into_inner()).push(task);
+        self.tasks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
     }
 
     /// Recomputes every task's per-second rates (called about once a second).

@@ -81,7 +81,9 @@ macro_rules! scalar_aggregatable {
         }
     )*};
 }
-scalar_aggregatable!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, String, bool, char);
+scalar_aggregatable!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, String, bool, char
+);
 
 macro_rules! tuple_aggregatable {
     ($n:expr; $($idx:tt $name:ident),+) => {
@@ -120,7 +122,10 @@ pub fn check<T: Aggregatable>(aggregation: Aggregation, pos: usize) -> Result<()
         ));
     }
     if aggregation == Aggregation::Sum && !T::is_numeric(pos) {
-        return Err(format!("cannot sum field {pos} of {}: it is not numeric", std::any::type_name::<T>()));
+        return Err(format!(
+            "cannot sum field {pos} of {}: it is not numeric",
+            std::any::type_name::<T>()
+        ));
     }
     Ok(())
 }
@@ -135,14 +140,22 @@ pub fn reduce<T: Aggregatable>(aggregation: Aggregation, pos: usize, mut current
             current
         }
         Aggregation::Min | Aggregation::Max => {
-            let keep = if aggregation == Aggregation::Min { Ordering::Less } else { Ordering::Greater };
+            let keep = if aggregation == Aggregation::Min {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
             if order != keep {
                 current.copy_field(&next, pos);
             }
             current
         }
         Aggregation::MinBy | Aggregation::MaxBy => {
-            let replace = if aggregation == Aggregation::MinBy { Ordering::Greater } else { Ordering::Less };
+            let replace = if aggregation == Aggregation::MinBy {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
             if order == replace {
                 next
             } else {
@@ -174,21 +187,37 @@ mod tests {
     #[test]
     fn min_keeps_first_record_min_by_swaps_records() {
         let input = [("k", 1, 5), ("k", 2, 3), ("k", 3, 3), ("k", 4, 7)];
-        let min: Vec<_> = fold(Aggregation::Min, &input).into_iter().map(|r| (r.1, r.2)).collect();
+        let min: Vec<_> = fold(Aggregation::Min, &input)
+            .into_iter()
+            .map(|r| (r.1, r.2))
+            .collect();
         assert_eq!(min, vec![(1, 5), (1, 3), (1, 3), (1, 3)]);
-        let min_by: Vec<_> = fold(Aggregation::MinBy, &input).into_iter().map(|r| (r.1, r.2)).collect();
+        let min_by: Vec<_> = fold(Aggregation::MinBy, &input)
+            .into_iter()
+            .map(|r| (r.1, r.2))
+            .collect();
         assert_eq!(min_by, vec![(1, 5), (2, 3), (2, 3), (2, 3)]);
-        let max_by: Vec<_> = fold(Aggregation::MaxBy, &input).into_iter().map(|r| (r.1, r.2)).collect();
+        let max_by: Vec<_> = fold(Aggregation::MaxBy, &input)
+            .into_iter()
+            .map(|r| (r.1, r.2))
+            .collect();
         assert_eq!(max_by, vec![(1, 5), (1, 5), (1, 5), (4, 7)]);
-        let sum: Vec<_> = fold(Aggregation::Sum, &input).into_iter().map(|r| (r.1, r.2)).collect();
+        let sum: Vec<_> = fold(Aggregation::Sum, &input)
+            .into_iter()
+            .map(|r| (r.1, r.2))
+            .collect();
         assert_eq!(sum, vec![(1, 5), (1, 8), (1, 11), (1, 18)]);
     }
 
     #[test]
     fn checks_position_and_type() {
         assert!(check::<(String, i64)>(Aggregation::Sum, 1).is_ok());
-        assert!(check::<(String, i64)>(Aggregation::Sum, 0).unwrap_err().contains("not numeric"));
-        assert!(check::<(String, i64)>(Aggregation::Max, 2).unwrap_err().contains("out of range"));
+        assert!(check::<(String, i64)>(Aggregation::Sum, 0)
+            .unwrap_err()
+            .contains("not numeric"));
+        assert!(check::<(String, i64)>(Aggregation::Max, 2)
+            .unwrap_err()
+            .contains("out of range"));
         assert!(check::<String>(Aggregation::Min, 0).is_ok());
     }
 }

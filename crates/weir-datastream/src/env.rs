@@ -9,7 +9,10 @@ use std::path::Path;
 use std::rc::Rc;
 
 use weir_core::config::{self, options, Configuration};
-use weir_core::graph::{ChainingStrategy, JobGraph, NodeId, NodeKind, PartitionerKind, StreamEdge, StreamGraph, StreamNode};
+use weir_core::graph::{
+    ChainingStrategy, JobGraph, NodeId, NodeKind, PartitionerKind, StreamEdge, StreamGraph,
+    StreamNode,
+};
 use weir_core::keygroup::default_max_parallelism;
 use weir_core::{Result, WeirError};
 use weir_runtime::job::{ExecutableJob, NodeFactory};
@@ -17,7 +20,10 @@ use weir_runtime::minicluster::cancel_on_interrupt;
 use weir_runtime::partitioner::{self, PartitionerFactory};
 use weir_runtime::{JobExecutionResult, JobHandle, MiniCluster};
 
-use crate::sources::{self, CollectionSource, GeneratorSource, SequenceSource, SocketTextSource, Source, TextFileSource};
+use crate::sources::{
+    self, CollectionSource, GeneratorSource, SequenceSource, SocketTextSource, Source,
+    TextFileSource,
+};
 use crate::stream::{DataStream, StreamRef};
 use crate::Record;
 
@@ -157,7 +163,10 @@ impl StreamExecutionEnvironment {
         count: Option<u64>,
         records_per_second: Option<f64>,
     ) -> DataStream<T> {
-        self.from_source(GeneratorSource::new(generate, count, records_per_second), "Data Generator")
+        self.from_source(
+            GeneratorSource::new(generate, count, records_per_second),
+            "Data Generator",
+        )
     }
 
     /// A stream from any [`Source`].
@@ -204,10 +213,14 @@ impl StreamExecutionEnvironment {
             return Err(WeirError::InvalidJob(e.clone()));
         }
         if inner.transformations.is_empty() {
-            return Err(WeirError::InvalidJob("no operators defined in streaming topology; cannot execute".into()));
+            return Err(WeirError::InvalidJob(
+                "no operators defined in streaming topology; cannot execute".into(),
+            ));
         }
         let config_max = inner.config.get(&options::PIPELINE_MAX_PARALLELISM)?;
-        let env_max = inner.max_parallelism.or((config_max > 0).then_some(config_max as usize));
+        let env_max = inner
+            .max_parallelism
+            .or((config_max > 0).then_some(config_max as usize));
 
         let mut graph = StreamGraph::default();
         let mut nodes = Vec::new();
@@ -230,14 +243,20 @@ impl StreamExecutionEnvironment {
                 uid: t.uid.clone().unwrap_or_else(|| auto_uid(id, &t.name)),
                 kind: t.kind,
                 parallelism,
-                max_parallelism: t.max_parallelism.or(env_max).unwrap_or_else(|| default_max_parallelism(parallelism)),
+                max_parallelism: t
+                    .max_parallelism
+                    .or(env_max)
+                    .unwrap_or_else(|| default_max_parallelism(parallelism)),
                 chaining: t.chaining,
                 inputs: t.num_inputs,
             });
             nodes.push(t.factory.clone());
             for (input_ref, input) in &t.inputs {
                 if input_ref.node >= id {
-                    return Err(WeirError::InvalidJob(format!("operator '{}' reads a stream of an already executed job", t.name)));
+                    return Err(WeirError::InvalidJob(format!(
+                        "operator '{}' reads a stream of an already executed job",
+                        t.name
+                    )));
                 }
                 let same_parallelism = graph.nodes[input_ref.node].parallelism == parallelism;
                 let (kind, factory) = match &input_ref.partitioner {
@@ -255,7 +274,8 @@ impl StreamExecutionEnvironment {
                 partitioners.push(factory);
             }
         }
-        let chaining = !inner.chaining_disabled && inner.config.get(&options::PIPELINE_OPERATOR_CHAINING)?;
+        let chaining =
+            !inner.chaining_disabled && inner.config.get(&options::PIPELINE_OPERATOR_CHAINING)?;
         Ok(ExecutableJob {
             graph: JobGraph::from_stream_graph(job_name, graph, chaining)?,
             nodes,
@@ -275,7 +295,11 @@ impl StreamExecutionEnvironment {
         let config = self.inner.borrow().config.clone();
         self.inner.borrow_mut().transformations.clear();
         let handle = MiniCluster::new(config).submit(job)?;
-        tracing::info!("Job '{}' has been submitted with JobID {}", handle.job_name, handle.job_id);
+        tracing::info!(
+            "Job '{}' has been submitted with JobID {}",
+            handle.job_name,
+            handle.job_id
+        );
         Ok(handle)
     }
 
@@ -285,7 +309,12 @@ impl StreamExecutionEnvironment {
         let handle = self.execute_async(job_name)?;
         cancel_on_interrupt(handle.cancel_flag());
         let result = handle.wait()?;
-        tracing::info!("Job '{}' ({}) finished in {} ms", result.job_name, result.job_id, result.net_runtime_ms);
+        tracing::info!(
+            "Job '{}' ({}) finished in {} ms",
+            result.job_name,
+            result.job_id,
+            result.net_runtime_ms
+        );
         Ok(result)
     }
 }
@@ -294,7 +323,13 @@ impl StreamExecutionEnvironment {
 fn auto_uid(id: usize, name: &str) -> String {
     let slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{id}-{}", slug.trim_matches('-'))
 }

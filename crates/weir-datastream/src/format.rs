@@ -25,7 +25,10 @@ macro_rules! display_format {
         }
     )*};
 }
-display_format!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String, str);
+display_format!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char, String,
+    str
+);
 
 impl<T: RecordFormat + ?Sized> RecordFormat for &T {
     fn format_record(&self, out: &mut String) {
@@ -83,7 +86,10 @@ mod tests {
     #[test]
     fn formats_like_flink() {
         assert_eq!(("hello".to_string(), 3i64).to_record_string(), "(hello,3)");
-        assert_eq!((1, Some(2.5), None::<i32>).to_record_string(), "(1,2.5,null)");
+        assert_eq!(
+            (1, Some(2.5), None::<i32>).to_record_string(),
+            "(1,2.5,null)"
+        );
         assert_eq!(vec![1, 2].to_record_string(), "[1, 2]");
     }
 }

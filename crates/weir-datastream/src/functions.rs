@@ -82,7 +82,8 @@ impl SideOutputBuffers {
         let index = match self.buffers.iter().position(|(t, _)| t == tag) {
             Some(i) => i,
             None => {
-                self.buffers.push((tag.to_string(), Box::new(Vec::<X>::new())));
+                self.buffers
+                    .push((tag.to_string(), Box::new(Vec::<X>::new())));
                 self.buffers.len() - 1
             }
         };

@@ -55,7 +55,10 @@ pub mod prelude {
     pub use crate::params::ParameterTool;
     pub use crate::sinks::{Sink, SinkWriter};
     pub use crate::sources::{Source, SourceReader, SourceStatus};
-    pub use crate::{ConnectedStreams, DataStream, Key, KeyedStream, OutputTag, Record, StreamExecutionEnvironment};
+    pub use crate::{
+        ConnectedStreams, DataStream, Key, KeyedStream, OutputTag, Record,
+        StreamExecutionEnvironment,
+    };
     pub use weir_core::config::Configuration;
     pub use weir_core::{Result, WeirError};
     pub use weir_runtime::JobExecutionResult;

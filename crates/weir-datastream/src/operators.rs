@@ -16,7 +16,9 @@ use crate::sinks::{Sink, SinkWriter};
 use crate::{Key, Record};
 
 /// A factory that gives every subtask the operator that `make` creates.
-fn factory_of<O: StreamOperator + 'static>(make: impl Fn() -> O + Send + Sync + 'static) -> OperatorFactory {
+fn factory_of<O: StreamOperator + 'static>(
+    make: impl Fn() -> O + Send + Sync + 'static,
+) -> OperatorFactory {
     Arc::new(move |_ctx| Ok(Box::new(make()) as Box<dyn StreamOperator>))
 }
 
@@ -118,7 +120,10 @@ impl<T: Record, U: Record, P: ProcessFunction<T, U>> StreamOperator for Process<
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
-        let runtime = self.ctx.as_ref().expect("open() runs before process_batch()");
+        let runtime = self
+            .ctx
+            .as_ref()
+            .expect("open() runs before process_batch()");
         let mut produced = Vec::with_capacity(batch.len());
         let mut ctx = ProcessContext {
             out: &mut produced,
@@ -171,13 +176,20 @@ where
     RF: FnMut(T, T) -> Result<T> + Send,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.state = Some(KeyedMapState::new(ctx.key_group_range(), ctx.max_parallelism));
-        self.emit_final_only = ctx.config.get(&options::EXECUTION_RUNTIME_MODE)? == RuntimeMode::Batch;
+        self.state = Some(KeyedMapState::new(
+            ctx.key_group_range(),
+            ctx.max_parallelism,
+        ));
+        self.emit_final_only =
+            ctx.config.get(&options::EXECUTION_RUNTIME_MODE)? == RuntimeMode::Batch;
         Ok(())
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
-        let state = self.state.as_mut().expect("open() runs before process_batch()");
+        let state = self
+            .state
+            .as_mut()
+            .expect("open() runs before process_batch()");
         let records = batch.into_vec::<T>();
         let mut produced = Vec::with_capacity(records.len());
         for record in records {
@@ -203,7 +215,9 @@ where
 
     fn finish(&mut self, out: &mut dyn Output) -> Result<()> {
         match (&self.state, self.emit_final_only) {
-            (Some(state), true) => out.collect(Batch::from_vec(state.iter().map(|(_, v)| v.clone()).collect::<Vec<T>>())),
+            (Some(state), true) => out.collect(Batch::from_vec(
+                state.iter().map(|(_, v)| v.clone()).collect::<Vec<T>>(),
+            )),
             _ => Ok(()),
         }
     }

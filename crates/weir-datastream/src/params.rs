@@ -26,7 +26,11 @@ impl ParameterTool {
                 .strip_prefix("--")
                 .or_else(|| arg.strip_prefix('-'))
                 .filter(|k| !k.is_empty())
-                .ok_or_else(|| WeirError::Config(format!("unexpected argument '{arg}': arguments are --key value pairs")))?;
+                .ok_or_else(|| {
+                    WeirError::Config(format!(
+                        "unexpected argument '{arg}': arguments are --key value pairs"
+                    ))
+                })?;
             let value = match args.peek() {
                 Some(next) if !next.starts_with('-') || next.parse::<f64>().is_ok() => args.next(),
                 _ => None,
@@ -50,8 +54,12 @@ impl ParameterTool {
     pub fn get_parsed<T: FromStr>(&self, key: &str) -> Result<Option<T>> {
         self.get(key)
             .map(|v| {
-                v.parse::<T>()
-                    .map_err(|_| WeirError::Config(format!("invalid value '{v}' for argument --{key}: expected {}", std::any::type_name::<T>())))
+                v.parse::<T>().map_err(|_| {
+                    WeirError::Config(format!(
+                        "invalid value '{v}' for argument --{key}: expected {}",
+                        std::any::type_name::<T>()
+                    ))
+                })
             })
             .transpose()
     }
@@ -63,7 +71,8 @@ impl ParameterTool {
 
     /// The value of `--key`; an error if it is missing.
     pub fn get_required(&self, key: &str) -> Result<&str> {
-        self.get(key).ok_or_else(|| WeirError::Config(format!("missing required argument --{key}")))
+        self.get(key)
+            .ok_or_else(|| WeirError::Config(format!("missing required argument --{key}")))
     }
 }
 
@@ -73,11 +82,18 @@ mod tests {
 
     #[test]
     fn parses_pairs_flags_and_negative_numbers() {
-        let p = ParameterTool::from_args(["--input", "a.txt", "--final", "--offset", "-3"].map(String::from)).unwrap();
+        let p = ParameterTool::from_args(
+            ["--input", "a.txt", "--final", "--offset", "-3"].map(String::from),
+        )
+        .unwrap();
         assert_eq!(p.get("input"), Some("a.txt"));
         assert!(p.has("final") && p.get("final").is_none());
         assert_eq!(p.get_parsed::<i32>("offset").unwrap(), Some(-3));
-        assert!(p.get_parsed::<u16>("input").unwrap_err().to_string().contains("--input"));
+        assert!(p
+            .get_parsed::<u16>("input")
+            .unwrap_err()
+            .to_string()
+            .contains("--input"));
         assert!(ParameterTool::from_args(["oops".to_string()]).is_err());
     }
 }

@@ -80,7 +80,11 @@ impl<T: Record> DataStream<T> {
         Self::from_output(env, node, None)
     }
 
-    fn from_output(env: StreamExecutionEnvironment, node: usize, side_output: Option<String>) -> Self {
+    fn from_output(
+        env: StreamExecutionEnvironment,
+        node: usize,
+        side_output: Option<String>,
+    ) -> Self {
         DataStream {
             env,
             refs: vec![StreamRef {
@@ -100,8 +104,14 @@ impl<T: Record> DataStream<T> {
 
     /// Adds an operator reading this stream (and `others` on input 1, for two-input
     /// operators) and returns its output stream.
-    fn add_operator<U: Record>(&self, name: &str, second: Option<&[StreamRef]>, factory: OperatorFactory) -> DataStream<U> {
-        let mut inputs: Vec<(StreamRef, usize)> = self.refs.iter().cloned().map(|r| (r, 0)).collect();
+    fn add_operator<U: Record>(
+        &self,
+        name: &str,
+        second: Option<&[StreamRef]>,
+        factory: OperatorFactory,
+    ) -> DataStream<U> {
+        let mut inputs: Vec<(StreamRef, usize)> =
+            self.refs.iter().cloned().map(|r| (r, 0)).collect();
         inputs.extend(second.unwrap_or_default().iter().cloned().map(|r| (r, 1)));
         let node = self.env.add(Transformation {
             name: name.to_string(),
@@ -119,22 +129,39 @@ impl<T: Record> DataStream<T> {
     }
 
     /// Applies a batch function; the building block of map, filter and flat map.
-    fn transform<U: Record>(&self, name: &str, f: impl FnMut(Vec<T>) -> Result<Vec<U>> + Clone + Send + Sync + 'static) -> DataStream<U> {
+    fn transform<U: Record>(
+        &self,
+        name: &str,
+        f: impl FnMut(Vec<T>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+    ) -> DataStream<U> {
         self.add_operator(name, None, Transform::factory(f))
     }
 
     /// Transforms every record.
-    pub fn map<U: Record>(&self, mut f: impl FnMut(T) -> U + Clone + Send + Sync + 'static) -> DataStream<U> {
-        self.transform("Map", move |records| Ok(records.into_iter().map(&mut f).collect()))
+    pub fn map<U: Record>(
+        &self,
+        mut f: impl FnMut(T) -> U + Clone + Send + Sync + 'static,
+    ) -> DataStream<U> {
+        self.transform("Map", move |records| {
+            Ok(records.into_iter().map(&mut f).collect())
+        })
     }
 
     /// Transforms every record with a function that may fail; an error fails the job.
-    pub fn try_map<U: Record>(&self, mut f: impl FnMut(T) -> Result<U> + Clone + Send + Sync + 'static) -> DataStream<U> {
-        self.transform("Map", move |records| records.into_iter().map(&mut f).collect())
+    pub fn try_map<U: Record>(
+        &self,
+        mut f: impl FnMut(T) -> Result<U> + Clone + Send + Sync + 'static,
+    ) -> DataStream<U> {
+        self.transform("Map", move |records| {
+            records.into_iter().map(&mut f).collect()
+        })
     }
 
     /// Turns every record into any number of records.
-    pub fn flat_map<U: Record, I: IntoIterator<Item = U>>(&self, mut f: impl FnMut(T) -> I + Clone + Send + Sync + 'static) -> DataStream<U> {
+    pub fn flat_map<U: Record, I: IntoIterator<Item = U>>(
+        &self,
+        mut f: impl FnMut(T) -> I + Clone + Send + Sync + 'static,
+    ) -> DataStream<U> {
         self.transform("Flat Map", move |records| {
             let mut out = Vec::with_capacity(records.len());
             for r in records {
@@ -145,7 +172,10 @@ impl<T: Record> DataStream<T> {
     }
 
     /// Keeps the records for which `f` is true.
-    pub fn filter(&self, mut f: impl FnMut(&T) -> bool + Clone + Send + Sync + 'static) -> DataStream<T> {
+    pub fn filter(
+        &self,
+        mut f: impl FnMut(&T) -> bool + Clone + Send + Sync + 'static,
+    ) -> DataStream<T> {
         self.transform("Filter", move |mut records| {
             records.retain(|r| f(r));
             Ok(records)
@@ -159,7 +189,11 @@ impl<T: Record> DataStream<T> {
 
     /// The side output `tag` of this operator.
     pub fn get_side_output<X: Record>(&self, tag: &OutputTag<X>) -> DataStream<X> {
-        DataStream::from_output(self.env.clone(), self.single_node("get_side_output"), Some(tag.id.clone()))
+        DataStream::from_output(
+            self.env.clone(),
+            self.single_node("get_side_output"),
+            Some(tag.id.clone()),
+        )
     }
 
     /// Partitions the stream by key: records with equal keys go to the same subtask.
@@ -169,7 +203,10 @@ impl<T: Record> DataStream<T> {
         F: Fn(&T) -> K + Clone + Send + Sync + 'static,
     {
         KeyedStream {
-            stream: self.with_partitioner(PartitionerKind::Hash, partitioner::hash::<T, K, F>(key_of.clone())),
+            stream: self.with_partitioner(
+                PartitionerKind::Hash,
+                partitioner::hash::<T, K, F>(key_of.clone()),
+            ),
             key_of,
             _k: PhantomData,
         }
@@ -178,7 +215,9 @@ impl<T: Record> DataStream<T> {
     /// Merges streams of the same type.
     pub fn union(&self, others: &[DataStream<T>]) -> DataStream<T> {
         let mut merged = self.clone();
-        merged.refs.extend(others.iter().flat_map(|o| o.refs.iter().cloned()));
+        merged
+            .refs
+            .extend(others.iter().flat_map(|o| o.refs.iter().cloned()));
         merged
     }
 
@@ -191,7 +230,11 @@ impl<T: Record> DataStream<T> {
         }
     }
 
-    fn with_partitioner(&self, kind: PartitionerKind, factory: PartitionerFactory) -> DataStream<T> {
+    fn with_partitioner(
+        &self,
+        kind: PartitionerKind,
+        factory: PartitionerFactory,
+    ) -> DataStream<T> {
         let mut s = self.clone();
         for r in &mut s.refs {
             r.partitioner = Some((kind, factory.clone()));
@@ -237,7 +280,8 @@ impl<T: Record> DataStream<T> {
 
     /// Sends the stream to a [`Sink`].
     pub fn sink_to(&self, sink: impl Sink<T>, name: &str) -> DataStreamSink {
-        let stream: DataStream<()> = self.add_operator(&format!("Sink: {name}"), None, SinkOperator::factory(sink));
+        let stream: DataStream<()> =
+            self.add_operator(&format!("Sink: {name}"), None, SinkOperator::factory(sink));
         let node = stream.refs[0].node;
         self.env.update(node, |t| t.kind = NodeKind::Sink);
         DataStreamSink {
@@ -259,7 +303,10 @@ impl<T: Record> DataStream<T> {
     where
         T: RecordFormat,
     {
-        self.sink_to(PrintSink::new(Some(identifier.to_string())), "Print to Std. Out")
+        self.sink_to(
+            PrintSink::new(Some(identifier.to_string())),
+            "Print to Std. Out",
+        )
     }
 
     /// Prints every record to stderr.
@@ -293,8 +340,10 @@ impl<T: Record> DataStream<T> {
     /// The node these settings apply to; records a mistake for unions.
     fn single_node(&self, what: &str) -> usize {
         if self.refs.len() != 1 {
-            self.env
-                .record_error(format!("{what} applies to one operator, but this stream is a union of {}", self.refs.len()));
+            self.env.record_error(format!(
+                "{what} applies to one operator, but this stream is a union of {}",
+                self.refs.len()
+            ));
         }
         self.refs[0].node
     }
@@ -311,7 +360,9 @@ impl<T: Record> DataStream<T> {
 
     /// Sets the max parallelism (number of key groups) of the operator.
     pub fn set_max_parallelism(&self, max_parallelism: usize) -> DataStream<T> {
-        self.set("set_max_parallelism", |t| t.max_parallelism = Some(max_parallelism))
+        self.set("set_max_parallelism", |t| {
+            t.max_parallelism = Some(max_parallelism)
+        })
     }
 
     /// Names the operator (shown in plans, metrics and errors).
@@ -351,25 +402,29 @@ pub struct DataStreamSink {
 impl DataStreamSink {
     /// Sets the sink's parallelism.
     pub fn set_parallelism(self, parallelism: usize) -> Self {
-        self.env.update(self.node, |t| t.parallelism = Some(parallelism));
+        self.env
+            .update(self.node, |t| t.parallelism = Some(parallelism));
         self
     }
 
     /// Names the sink.
     pub fn name(self, name: &str) -> Self {
-        self.env.update(self.node, |t| t.name = format!("Sink: {name}"));
+        self.env
+            .update(self.node, |t| t.name = format!("Sink: {name}"));
         self
     }
 
     /// Gives the sink a stable uid.
     pub fn uid(self, uid: &str) -> Self {
-        self.env.update(self.node, |t| t.uid = Some(uid.to_string()));
+        self.env
+            .update(self.node, |t| t.uid = Some(uid.to_string()));
         self
     }
 
     /// Keeps the sink out of any chain.
     pub fn disable_chaining(self) -> Self {
-        self.env.update(self.node, |t| t.chaining = ChainingStrategy::Never);
+        self.env
+            .update(self.node, |t| t.chaining = ChainingStrategy::Never);
         self
     }
 }
@@ -388,14 +443,24 @@ where
     K: Key + Hash,
     F: Fn(&T) -> K + Clone + Send + Sync + 'static,
 {
-    fn keyed_reduce(&self, name: &str, reduce: impl FnMut(T, T) -> Result<T> + Clone + Send + Sync + 'static) -> DataStream<T> {
-        self.stream
-            .add_operator(name, None, KeyedReduce::factory(self.key_of.clone(), reduce))
+    fn keyed_reduce(
+        &self,
+        name: &str,
+        reduce: impl FnMut(T, T) -> Result<T> + Clone + Send + Sync + 'static,
+    ) -> DataStream<T> {
+        self.stream.add_operator(
+            name,
+            None,
+            KeyedReduce::factory(self.key_of.clone(), reduce),
+        )
     }
 
     /// Rolling reduce: per key, emits the first record, then `f(previous result, record)`
     /// for every later record.
-    pub fn reduce(&self, mut f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static) -> DataStream<T> {
+    pub fn reduce(
+        &self,
+        mut f: impl FnMut(T, T) -> T + Clone + Send + Sync + 'static,
+    ) -> DataStream<T> {
         self.keyed_reduce("Keyed Reduce", move |a, b| Ok(f(a, b)))
     }
 
@@ -406,7 +471,9 @@ where
         if let Err(e) = aggregation::check::<T>(aggregation, pos) {
             self.stream.env.record_error(e);
         }
-        self.keyed_reduce("Keyed Aggregation", move |a, b| Ok(aggregation::reduce(aggregation, pos, a, b)))
+        self.keyed_reduce("Keyed Aggregation", move |a, b| {
+            Ok(aggregation::reduce(aggregation, pos, a, b))
+        })
     }
 
     /// Rolling sum of field `pos`; the other fields are those of the key's first record.
@@ -472,7 +539,8 @@ impl<A: Record, B: Record> ConnectedStreams<A, B> {
             move |v: Vec<A>| Ok(v.into_iter().map(&mut f1).collect()),
             move |v: Vec<B>| Ok(v.into_iter().map(&mut f2).collect()),
         );
-        self.first.add_operator("Co-Map", Some(&self.second.refs), factory)
+        self.first
+            .add_operator("Co-Map", Some(&self.second.refs), factory)
     }
 
     /// Co-flat-map: each function turns a record of its stream into any number of records.
@@ -485,6 +553,7 @@ impl<A: Record, B: Record> ConnectedStreams<A, B> {
             move |v: Vec<A>| Ok(v.into_iter().flat_map(&mut f1).collect()),
             move |v: Vec<B>| Ok(v.into_iter().flat_map(&mut f2).collect()),
         );
-        self.first.add_operator("Co-Flat Map", Some(&self.second.refs), factory)
+        self.first
+            .add_operator("Co-Flat Map", Some(&self.second.refs), factory)
     }
 }

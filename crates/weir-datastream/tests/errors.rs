@@ -10,12 +10,21 @@ use weir_datastream::prelude::*;
 fn an_operator_error_fails_the_job_and_names_the_operator() {
     let env = env(2);
     env.from_sequence(1, 1000)
-        .try_map(|x: i64| if x == 777 { Err(WeirError::user("seven hundred seventy-seven is unlucky")) } else { Ok(x) })
+        .try_map(|x: i64| {
+            if x == 777 {
+                Err(WeirError::user("seven hundred seventy-seven is unlucky"))
+            } else {
+                Ok(x)
+            }
+        })
         .name("Unlucky Filter")
         .print();
     let err = env.execute("failing").unwrap_err().to_string();
     assert!(err.contains("operator 'Unlucky Filter'"), "{err}");
-    assert!(err.contains("seven hundred seventy-seven is unlucky"), "{err}");
+    assert!(
+        err.contains("seven hundred seventy-seven is unlucky"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -49,13 +58,23 @@ fn a_missing_file_and_an_unreachable_socket_are_named() {
     let env = env(1);
     env.read_text_file("/does/not/exist.txt").print();
     let err = env.execute("missing").unwrap_err().to_string();
-    assert!(err.contains("cannot read text file '/does/not/exist.txt'"), "{err}");
+    assert!(
+        err.contains("cannot read text file '/does/not/exist.txt'"),
+        "{err}"
+    );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let env = common::env(1);
     env.socket_text_stream("127.0.0.1", port).print();
     let err = env.execute("socket").unwrap_err().to_string();
-    assert!(err.contains(&format!("cannot connect to socket 127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot connect to socket 127.0.0.1:{port}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -76,15 +95,27 @@ fn invalid_configuration_and_bad_aggregations_fail_before_running() {
     env.configure("pipeline.operator-chaining.enabled", "maybe");
     env.from_sequence(1, 3).print();
     let err = env.execute("bad config").unwrap_err().to_string();
-    assert!(err.contains("pipeline.operator-chaining.enabled") && err.contains("maybe"), "{err}");
+    assert!(
+        err.contains("pipeline.operator-chaining.enabled") && err.contains("maybe"),
+        "{err}"
+    );
 
     let env = common::env(1);
-    env.from_collection(vec![("a".to_string(), 1i64)]).key_by(|r: &(String, i64)| r.0.clone()).sum(0).print();
+    env.from_collection(vec![("a".to_string(), 1i64)])
+        .key_by(|r: &(String, i64)| r.0.clone())
+        .sum(0)
+        .print();
     let err = env.execute("bad sum").unwrap_err().to_string();
-    assert!(err.contains("cannot sum field 0") && err.contains("not numeric"), "{err}");
+    assert!(
+        err.contains("cannot sum field 0") && err.contains("not numeric"),
+        "{err}"
+    );
 
     let env = common::env(1);
-    env.from_collection(vec![(1i64, 2i64)]).key_by(|r: &(i64, i64)| r.0).max(2).print();
+    env.from_collection(vec![(1i64, 2i64)])
+        .key_by(|r: &(i64, i64)| r.0)
+        .max(2)
+        .print();
     let err = env.execute("bad position").unwrap_err().to_string();
     assert!(err.contains("field position 2 is out of range"), "{err}");
 

@@ -29,22 +29,39 @@ fn per_subtask(records: &[(i64, usize)]) -> BTreeMap<usize, Vec<i64>> {
 fn rebalance_spreads_evenly_and_global_sends_to_the_first() {
     let env = env(1);
     let source = env.from_sequence(1, 1000);
-    let out = tag_subtask(&source.rebalance()).set_parallelism(4).execute_and_collect().unwrap();
+    let out = tag_subtask(&source.rebalance())
+        .set_parallelism(4)
+        .execute_and_collect()
+        .unwrap();
     let m = per_subtask(&out);
     assert_eq!(m.len(), 4);
-    assert!(m.values().all(|v| v.len() == 250), "round robin gives 250 each");
+    assert!(
+        m.values().all(|v| v.len() == 250),
+        "round robin gives 250 each"
+    );
 
     let env = common::env(3);
-    let out = tag_subtask(&env.from_sequence(1, 300).global()).execute_and_collect().unwrap();
-    assert_eq!(per_subtask(&out).keys().copied().collect::<Vec<_>>(), vec![0]);
+    let out = tag_subtask(&env.from_sequence(1, 300).global())
+        .execute_and_collect()
+        .unwrap();
+    assert_eq!(
+        per_subtask(&out).keys().copied().collect::<Vec<_>>(),
+        vec![0]
+    );
 }
 
 #[test]
 fn broadcast_copies_every_record_to_every_subtask() {
     let env = env(1);
-    let out = tag_subtask(&env.from_sequence(1, 100).broadcast()).set_parallelism(3).execute_and_collect().unwrap();
+    let out = tag_subtask(&env.from_sequence(1, 100).broadcast())
+        .set_parallelism(3)
+        .execute_and_collect()
+        .unwrap();
     for records in per_subtask(&out).values() {
-        assert_eq!(records.iter().copied().collect::<BTreeSet<_>>(), (1..=100).collect());
+        assert_eq!(
+            records.iter().copied().collect::<BTreeSet<_>>(),
+            (1..=100).collect()
+        );
     }
     assert_eq!(out.len(), 300);
 }
@@ -53,7 +70,10 @@ fn broadcast_copies_every_record_to_every_subtask() {
 fn rescale_keeps_producers_to_their_local_consumers() {
     let env = env(2);
     // Source subtask 0 emits 1..=500, subtask 1 emits 501..=1000.
-    let out = tag_subtask(&env.from_sequence(1, 1000).rescale()).set_parallelism(4).execute_and_collect().unwrap();
+    let out = tag_subtask(&env.from_sequence(1, 1000).rescale())
+        .set_parallelism(4)
+        .execute_and_collect()
+        .unwrap();
     for (x, s) in &out {
         let expected = if *x <= 500 { [0, 1] } else { [2, 3] };
         assert!(expected.contains(s), "{x} went to subtask {s}");
@@ -64,17 +84,30 @@ fn rescale_keeps_producers_to_their_local_consumers() {
 #[test]
 fn shuffle_reaches_all_subtasks_and_loses_nothing() {
     let env = env(1);
-    let out = tag_subtask(&env.from_sequence(1, 2000).shuffle()).set_parallelism(4).execute_and_collect().unwrap();
+    let out = tag_subtask(&env.from_sequence(1, 2000).shuffle())
+        .set_parallelism(4)
+        .execute_and_collect()
+        .unwrap();
     assert_eq!(per_subtask(&out).len(), 4);
-    assert_eq!(out.iter().map(|(x, _)| *x).collect::<BTreeSet<_>>(), (1..=2000).collect());
+    assert_eq!(
+        out.iter().map(|(x, _)| *x).collect::<BTreeSet<_>>(),
+        (1..=2000).collect()
+    );
 }
 
 #[test]
 fn forward_with_another_parallelism_is_refused() {
     let env = env(2);
-    env.from_sequence(1, 10).forward().map(|x: i64| x).set_parallelism(3).print();
+    env.from_sequence(1, 10)
+        .forward()
+        .map(|x: i64| x)
+        .set_parallelism(3)
+        .print();
     let err = env.execute("bad forward").unwrap_err().to_string();
-    assert!(err.contains("forward partitioning does not allow a change of parallelism"), "{err}");
+    assert!(
+        err.contains("forward partitioning does not allow a change of parallelism"),
+        "{err}"
+    );
 }
 
 fn plan(env: &StreamExecutionEnvironment) -> Vec<Value> {
@@ -95,15 +128,27 @@ fn pipeline(env: &StreamExecutionEnvironment, middle: impl Fn(DataStream<i64>) -
 fn forward_edges_chain_unless_switched_off() {
     let env = env(2);
     pipeline(&env, |s| s);
-    assert_eq!(chains(&plan(&env)), vec![0, 0, 0, 0], "source, map, filter and sink in one chain");
+    assert_eq!(
+        chains(&plan(&env)),
+        vec![0, 0, 0, 0],
+        "source, map, filter and sink in one chain"
+    );
 
     let env = common::env(2);
     pipeline(&env, |s| s.disable_chaining());
-    assert_eq!(chains(&plan(&env)), vec![0, 1, 2, 2], "the map stands alone");
+    assert_eq!(
+        chains(&plan(&env)),
+        vec![0, 1, 2, 2],
+        "the map stands alone"
+    );
 
     let env = common::env(2);
     pipeline(&env, |s| s.start_new_chain());
-    assert_eq!(chains(&plan(&env)), vec![0, 1, 1, 1], "a new chain starts at the map");
+    assert_eq!(
+        chains(&plan(&env)),
+        vec![0, 1, 1, 1],
+        "a new chain starts at the map"
+    );
 
     let env = common::env(2);
     env.configure("pipeline.operator-chaining.enabled", "false");
@@ -118,14 +163,21 @@ fn forward_edges_chain_unless_switched_off() {
     let env = common::env(2);
     pipeline(&env, |s| s.key_by(|x: &i64| *x).reduce(|a, b| a + b));
     let nodes = plan(&env);
-    assert_eq!(chains(&nodes), vec![0, 0, 1, 1, 1], "a hash edge ends the chain");
+    assert_eq!(
+        chains(&nodes),
+        vec![0, 0, 1, 1, 1],
+        "a hash edge ends the chain"
+    );
     assert_eq!(nodes[2]["predecessors"][0]["ship_strategy"], "HASH");
 }
 
 #[test]
 fn parallelism_precedence_operator_over_env_over_config() {
     let parallelisms = |env: &StreamExecutionEnvironment| -> Vec<u64> {
-        plan(env).iter().map(|n| n["parallelism"].as_u64().unwrap()).collect()
+        plan(env)
+            .iter()
+            .map(|n| n["parallelism"].as_u64().unwrap())
+            .collect()
     };
     let from_config = |conf: &[(&str, &str)]| {
         let mut c = Configuration::new();
@@ -136,13 +188,20 @@ fn parallelism_precedence_operator_over_env_over_config() {
     };
 
     let env = from_config(&[("parallelism.default", "3")]);
-    env.from_sequence(1, 10).map(|x: i64| x).set_parallelism(5).print();
+    env.from_sequence(1, 10)
+        .map(|x: i64| x)
+        .set_parallelism(5)
+        .print();
     assert_eq!(parallelisms(&env), vec![3, 5, 3]);
 
     let env = from_config(&[("parallelism.default", "3")]);
     env.set_parallelism(2);
     env.from_collection(vec![1i64]).map(|x: i64| x).print();
-    assert_eq!(parallelisms(&env), vec![1, 2, 2], "a collection source is not parallel");
+    assert_eq!(
+        parallelisms(&env),
+        vec![1, 2, 2],
+        "a collection source is not parallel"
+    );
 
     let env = from_config(&[]);
     env.from_sequence(1, 10).print();
@@ -157,13 +216,24 @@ fn parallelism_precedence_operator_over_env_over_config() {
 #[test]
 fn uids_are_kept_and_must_be_unique() {
     let env = env(1);
-    env.from_sequence(1, 10).uid("numbers").map(|x: i64| x).uid("double").print();
+    env.from_sequence(1, 10)
+        .uid("numbers")
+        .map(|x: i64| x)
+        .uid("double")
+        .print();
     let nodes = plan(&env);
     assert_eq!(nodes[0]["uid"], "numbers");
     assert_eq!(nodes[1]["uid"], "double");
 
     let env = common::env(1);
-    env.from_sequence(1, 10).uid("same").map(|x: i64| x).uid("same").print();
+    env.from_sequence(1, 10)
+        .uid("same")
+        .map(|x: i64| x)
+        .uid("same")
+        .print();
     let err = env.execute("dup").unwrap_err().to_string();
-    assert!(err.contains("uid 'same' is used by more than one operator"), "{err}");
+    assert!(
+        err.contains("uid 'same' is used by more than one operator"),
+        "{err}"
+    );
 }

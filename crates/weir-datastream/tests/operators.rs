@@ -23,7 +23,12 @@ fn map_flat_map_filter_at_parallelism_3() {
         .flat_map(|x: i64| vec![x, -x])
         .execute_and_collect()
         .unwrap();
-    let expected: Vec<i64> = input.iter().map(|x| x * 3).filter(|x| x % 2 == 0).flat_map(|x| [x, -x]).collect();
+    let expected: Vec<i64> = input
+        .iter()
+        .map(|x| x * 3)
+        .filter(|x| x % 2 == 0)
+        .flat_map(|x| [x, -x])
+        .collect();
     assert_eq!(sorted(out), sorted(expected));
 }
 
@@ -33,7 +38,11 @@ fn union_merges_streams() {
     let a = env.from_sequence(1, 100);
     let b = env.from_sequence(101, 150);
     let c = env.from_collection(vec![1000i64, 1001]);
-    let out = a.union(&[b, c]).map(|x: i64| x).execute_and_collect().unwrap();
+    let out = a
+        .union(&[b, c])
+        .map(|x: i64| x)
+        .execute_and_collect()
+        .unwrap();
     let mut expected: Vec<i64> = (1..=150).collect();
     expected.extend([1000, 1001]);
     assert_eq!(sorted(out), expected);
@@ -57,10 +66,15 @@ fn connect_co_map_and_co_flat_map() {
     let out = env
         .from_sequence(1, 10)
         .connect(&env.from_collection(vec!["x y z".to_string()]))
-        .flat_map(|n: i64| vec![n.to_string(); n as usize % 3], |s: String| s.split(' ').map(String::from).collect::<Vec<_>>())
+        .flat_map(
+            |n: i64| vec![n.to_string(); n as usize % 3],
+            |s: String| s.split(' ').map(String::from).collect::<Vec<_>>(),
+        )
         .execute_and_collect()
         .unwrap();
-    let mut expected: Vec<String> = (1..=10).flat_map(|n: i64| vec![n.to_string(); n as usize % 3]).collect();
+    let mut expected: Vec<String> = (1..=10)
+        .flat_map(|n: i64| vec![n.to_string(); n as usize % 3])
+        .collect();
     expected.extend(["x", "y", "z"].map(String::from));
     assert_eq!(sorted(out), sorted(expected));
 }
@@ -71,17 +85,19 @@ fn process_with_side_outputs() {
     let odd = OutputTag::<String>::new("odd");
     let big = OutputTag::<i64>::new("big");
     let (odd_in, big_in) = (odd.clone(), big.clone());
-    let main = env.from_sequence(1, 1000).process(move |x: i64, ctx: &mut ProcessContext<'_, i64>| {
-        if x % 2 == 1 {
-            ctx.output(&odd_in, format!("odd {x}"));
-        } else {
-            ctx.collect(x);
-        }
-        if x > 990 {
-            ctx.output(&big_in, x);
-        }
-        Ok(())
-    });
+    let main =
+        env.from_sequence(1, 1000)
+            .process(move |x: i64, ctx: &mut ProcessContext<'_, i64>| {
+                if x % 2 == 1 {
+                    ctx.output(&odd_in, format!("odd {x}"));
+                } else {
+                    ctx.collect(x);
+                }
+                if x > 990 {
+                    ctx.output(&big_in, x);
+                }
+                Ok(())
+            });
     let odd_out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = std::sync::Arc::clone(&odd_out);
     main.get_side_output(&odd).sink_to(
@@ -91,9 +107,18 @@ fn process_with_side_outputs() {
         },
         "odd sink",
     );
-    let big_out = main.get_side_output(&big).map(|x: i64| x * 10).execute_and_collect();
-    assert_eq!(sorted(big_out.unwrap()), (991..=1000).map(|x| x * 10).collect::<Vec<_>>());
-    let mut expected_odd: Vec<String> = (1..=1000).filter(|x| x % 2 == 1).map(|x| format!("odd {x}")).collect();
+    let big_out = main
+        .get_side_output(&big)
+        .map(|x: i64| x * 10)
+        .execute_and_collect();
+    assert_eq!(
+        sorted(big_out.unwrap()),
+        (991..=1000).map(|x| x * 10).collect::<Vec<_>>()
+    );
+    let mut expected_odd: Vec<String> = (1..=1000)
+        .filter(|x| x % 2 == 1)
+        .map(|x| format!("odd {x}"))
+        .collect();
     expected_odd.sort();
     assert_eq!(sorted(odd_out.lock().unwrap().clone()), expected_odd);
 }

@@ -21,7 +21,11 @@ fn read_rows(name: &str) -> Vec<Row> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[0].to_string(), f[1].parse().unwrap(), f[2].parse().unwrap())
+            (
+                f[0].to_string(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
         })
         .collect()
 }
@@ -38,14 +42,37 @@ fn key(r: &Row) -> String {
     r.0.clone()
 }
 
-fn cases() -> Vec<(&'static str, Box<dyn Fn(DataStream<Row>) -> DataStream<Row>>)> {
+/// A golden file and the aggregation that should reproduce it.
+type Case = (&'static str, Box<dyn Fn(DataStream<Row>) -> DataStream<Row>>);
+
+fn cases() -> Vec<Case> {
     vec![
-        ("sum_1.csv", Box::new(|s: DataStream<Row>| s.key_by(key).sum(1))),
-        ("min_2.csv", Box::new(|s: DataStream<Row>| s.key_by(key).min(2))),
-        ("max_2.csv", Box::new(|s: DataStream<Row>| s.key_by(key).max(2))),
-        ("min_by_2.csv", Box::new(|s: DataStream<Row>| s.key_by(key).min_by(2))),
-        ("max_by_2.csv", Box::new(|s: DataStream<Row>| s.key_by(key).max_by(2))),
-        ("reduce.csv", Box::new(|s: DataStream<Row>| s.key_by(key).reduce(|a, b| (a.0, a.1 + b.1, a.2.max(b.2))))),
+        (
+            "sum_1.csv",
+            Box::new(|s: DataStream<Row>| s.key_by(key).sum(1)),
+        ),
+        (
+            "min_2.csv",
+            Box::new(|s: DataStream<Row>| s.key_by(key).min(2)),
+        ),
+        (
+            "max_2.csv",
+            Box::new(|s: DataStream<Row>| s.key_by(key).max(2)),
+        ),
+        (
+            "min_by_2.csv",
+            Box::new(|s: DataStream<Row>| s.key_by(key).min_by(2)),
+        ),
+        (
+            "max_by_2.csv",
+            Box::new(|s: DataStream<Row>| s.key_by(key).max_by(2)),
+        ),
+        (
+            "reduce.csv",
+            Box::new(|s: DataStream<Row>| {
+                s.key_by(key).reduce(|a, b| (a.0, a.1 + b.1, a.2.max(b.2)))
+            }),
+        ),
     ]
 }
 
@@ -62,7 +89,12 @@ fn same_updates_per_key_as_flink_at_parallelism_3() {
         let got = run(3, aggregate);
         let expected = read_rows(golden);
         for k in ["k1", "k2", "k3", "k4"] {
-            let per_key = |rows: &[Row]| rows.iter().filter(|r| r.0 == k).cloned().collect::<Vec<_>>();
+            let per_key = |rows: &[Row]| {
+                rows.iter()
+                    .filter(|r| r.0 == k)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(per_key(&got), per_key(&expected), "{golden}, key {k}");
         }
         assert_eq!(got.len(), expected.len());

@@ -19,11 +19,13 @@ fn route(parallelism: usize, max_parallelism: usize) -> BTreeMap<u64, BTreeSet<u
         .map(|i: i64| (i as u64 % 1000, i))
         .key_by(|(k, _): &(u64, i64)| *k)
         .reduce(|a, _| a)
-        .process(|(k, _): (u64, i64), ctx: &mut ProcessContext<'_, (u64, usize)>| {
-            let subtask = ctx.runtime_context().subtask_index;
-            ctx.collect((k, subtask));
-            Ok(())
-        })
+        .process(
+            |(k, _): (u64, i64), ctx: &mut ProcessContext<'_, (u64, usize)>| {
+                let subtask = ctx.runtime_context().subtask_index;
+                ctx.collect((k, subtask));
+                Ok(())
+            },
+        )
         .execute_and_collect()
         .unwrap();
     let mut by_key: BTreeMap<u64, BTreeSet<usize>> = BTreeMap::new();
@@ -38,9 +40,16 @@ fn every_key_reaches_one_subtask_and_all_subtasks_get_keys() {
     for (p, max) in [(1, 128), (3, 128), (4, 7), (4, 1000)] {
         let routes = route(p, max);
         assert_eq!(routes.len(), 1000);
-        assert!(routes.values().all(|s| s.len() == 1), "a key went to two subtasks at p={p}");
+        assert!(
+            routes.values().all(|s| s.len() == 1),
+            "a key went to two subtasks at p={p}"
+        );
         let used: BTreeSet<usize> = routes.values().flatten().copied().collect();
-        assert_eq!(used, (0..p).collect(), "keys spread over all subtasks at p={p}");
+        assert_eq!(
+            used,
+            (0..p).collect(),
+            "keys spread over all subtasks at p={p}"
+        );
         // The subtask owning a key is the one whose key-group range holds the key's group.
         for (k, subtasks) in &routes {
             let kg = weir_core::keygroup::key_group_for_key(k, max);
@@ -54,7 +63,9 @@ fn every_key_reaches_one_subtask_and_all_subtasks_get_keys() {
 #[test]
 fn key_group_ranges_are_contiguous_and_balanced() {
     for (max, p) in [(128, 3), (128, 128), (1000, 7)] {
-        let ranges: Vec<KeyGroupRange> = (0..p).map(|i| KeyGroupRange::for_subtask(max, p, i)).collect();
+        let ranges: Vec<KeyGroupRange> = (0..p)
+            .map(|i| KeyGroupRange::for_subtask(max, p, i))
+            .collect();
         assert_eq!(ranges[0].start, 0);
         assert_eq!(ranges[p - 1].end_inclusive, max - 1);
         for w in ranges.windows(2) {

@@ -14,13 +14,19 @@ use weir_datastream::prelude::*;
 fn generator_emits_its_count_at_its_rate() {
     let env = env(2);
     let started = Instant::now();
-    let out = env.from_generator(|i| i * 2, Some(300), Some(600.0)).execute_and_collect().unwrap();
+    let out = env
+        .from_generator(|i| i * 2, Some(300), Some(600.0))
+        .execute_and_collect()
+        .unwrap();
     let elapsed = started.elapsed();
     let mut sorted = out.clone();
     sorted.sort();
     assert_eq!(sorted, (0..300).map(|i| i * 2).collect::<Vec<u64>>());
     // 300 records at 600/s take half a second, released in steps of 1/20 s.
-    assert!(elapsed >= Duration::from_millis(400), "too fast: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(400),
+        "too fast: {elapsed:?}"
+    );
     assert!(elapsed < Duration::from_secs(3), "too slow: {elapsed:?}");
 }
 
@@ -47,7 +53,10 @@ fn socket_lines_arrive_until_the_peer_closes() {
         write!(conn, "last without newline").unwrap();
     });
     let env = env(1);
-    let out = env.socket_text_stream("127.0.0.1", port).execute_and_collect().unwrap();
+    let out = env
+        .socket_text_stream("127.0.0.1", port)
+        .execute_and_collect()
+        .unwrap();
     server.join().unwrap();
     let mut expected: Vec<String> = (0..50).map(|i| format!("line {i}")).collect();
     expected.push("last without newline".into());
@@ -59,7 +68,8 @@ fn text_file_sink_writes_one_file_or_one_per_subtask() {
     let dir = TempDir::new("textsink");
     let single = dir.path("single.txt");
     let env = env(1);
-    env.from_collection(vec![("a".to_string(), 1i64), ("b".to_string(), 2)]).write_as_text(&single);
+    env.from_collection(vec![("a".to_string(), 1i64), ("b".to_string(), 2)])
+        .write_as_text(&single);
     env.execute("single").unwrap();
     assert_eq!(std::fs::read_to_string(&single).unwrap(), "(a,1)\n(b,2)\n");
 
@@ -79,13 +89,19 @@ fn text_file_sink_writes_one_file_or_one_per_subtask() {
 #[test]
 fn cancelling_an_unbounded_job_ends_it_quickly() {
     let env = env(2);
-    env.from_generator(|i| i, None, Some(1000.0)).map(|x: u64| x + 1).sink_to(|_: Vec<u64>| Ok(()), "discard");
+    env.from_generator(|i| i, None, Some(1000.0))
+        .map(|x: u64| x + 1)
+        .sink_to(|_: Vec<u64>| Ok(()), "discard");
     let handle = env.execute_async("unbounded").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let started = Instant::now();
     handle.cancel();
     assert!(matches!(handle.wait(), Err(WeirError::Cancelled)));
-    assert!(started.elapsed() < Duration::from_secs(1), "cancel took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "cancel took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -103,6 +119,11 @@ fn the_result_counts_records_per_operator() {
     assert_eq!(find("quarter"), ("quarter".to_string(), 1000, 250));
     assert_eq!(find("Sink: discard").1, 250);
     assert_eq!(result.metrics.len(), 4, "two chains of two subtasks");
-    let sink_tasks: u64 = result.metrics.iter().filter(|t| t.vertex.contains("discard")).map(|t| t.num_records_in).sum();
+    let sink_tasks: u64 = result
+        .metrics
+        .iter()
+        .filter(|t| t.vertex.contains("discard"))
+        .map(|t| t.num_records_in)
+        .sum();
     assert_eq!(sink_tasks, 250, "numRecordsIn of the sink tasks");
 }

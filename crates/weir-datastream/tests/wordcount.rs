@@ -8,12 +8,18 @@ use std::collections::HashMap;
 use common::{env, text, TempDir};
 
 fn tokenize(line: String) -> Vec<(String, i64)> {
-    line.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(|w| (w.to_lowercase(), 1)).collect()
+    line.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| (w.to_lowercase(), 1))
+        .collect()
 }
 
 fn reference(text: &str) -> HashMap<String, i64> {
     let mut counts = HashMap::new();
-    for word in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         *counts.entry(word.to_lowercase()).or_insert(0) += 1;
     }
     counts
@@ -44,7 +50,11 @@ fn one_million_words_at_parallelism_1_2_4() {
 
     for parallelism in [1, 2, 4] {
         let updates = word_count(&path, parallelism, false);
-        assert_eq!(updates.len(), 1_000_000, "one update per word at p={parallelism}");
+        assert_eq!(
+            updates.len(),
+            1_000_000,
+            "one update per word at p={parallelism}"
+        );
         // Per key the updates arrive in order, so the last one is the final count.
         let mut last = HashMap::new();
         for (word, count) in updates {
@@ -78,5 +88,8 @@ fn a_folder_of_files_is_read_once_per_line() {
     }
     std::fs::write(dir.path(".hidden"), "ignored ignored\n").unwrap();
     let updates = word_count(&dir.0, 3, true);
-    assert_eq!(updates.into_iter().collect::<HashMap<_, _>>(), reference(&all));
+    assert_eq!(
+        updates.into_iter().collect::<HashMap<_, _>>(),
+        reference(&all)
+    );
 }

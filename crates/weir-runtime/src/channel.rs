@@ -23,7 +23,12 @@ pub fn new_channel(capacity: usize) -> (Sender<StreamElement>, Receiver<StreamEl
 
 /// Sends `element`, blocking while the channel is full. A closed channel or a cancelled job
 /// ends the send with [`WeirError::Cancelled`].
-pub fn send(tx: &Sender<StreamElement>, element: StreamElement, metrics: &TaskMetrics, cancelled: &AtomicBool) -> Result<()> {
+pub fn send(
+    tx: &Sender<StreamElement>,
+    element: StreamElement,
+    metrics: &TaskMetrics,
+    cancelled: &AtomicBool,
+) -> Result<()> {
     let mut element = match tx.try_send(element) {
         Ok(()) => return Ok(()),
         Err(TrySendError::Full(e)) => e,

@@ -25,10 +25,15 @@ pub struct InputChannel {
 
 /// What the task loop reacts to.
 pub enum InputEvent {
-    Batch { input: usize, batch: Batch },
+    Batch {
+        input: usize,
+        batch: Batch,
+    },
     Watermark(Watermark),
     Barrier(CheckpointBarrier),
-    EndOfInput { input: usize },
+    EndOfInput {
+        input: usize,
+    },
     /// Every channel has ended.
     Finished,
 }
@@ -78,7 +83,12 @@ impl InputGate {
 
     /// Runs `on_event` for every event until all channels ended or `on_event` fails. Time
     /// spent waiting for input counts as idle.
-    pub fn run(&mut self, metrics: &TaskMetrics, cancelled: &AtomicBool, mut on_event: impl FnMut(InputEvent) -> Result<()>) -> Result<()> {
+    pub fn run(
+        &mut self,
+        metrics: &TaskMetrics,
+        cancelled: &AtomicBool,
+        mut on_event: impl FnMut(InputEvent) -> Result<()>,
+    ) -> Result<()> {
         let receivers = std::mem::take(&mut self.receivers);
         let mut select = Select::new();
         for r in &receivers {
@@ -93,7 +103,9 @@ impl InputGate {
                     metrics.add_idle(started.elapsed());
                     match ready {
                         Ok(i) => i,
-                        Err(_) if cancelled.load(Ordering::Relaxed) => return Err(WeirError::Cancelled),
+                        Err(_) if cancelled.load(Ordering::Relaxed) => {
+                            return Err(WeirError::Cancelled)
+                        }
                         Err(_) => continue,
                     }
                 }
@@ -102,7 +114,9 @@ impl InputGate {
                 Ok(e) => e,
                 Err(crossbeam_channel::TryRecvError::Empty) => continue,
                 // The sender went away without an end of input: its task failed or was cancelled.
-                Err(crossbeam_channel::TryRecvError::Disconnected) => return Err(WeirError::Cancelled),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    return Err(WeirError::Cancelled)
+                }
             };
             if let StreamElement::EndOfInput = element {
                 select.remove(index);
@@ -112,7 +126,12 @@ impl InputGate {
         on_event(InputEvent::Finished)
     }
 
-    fn handle(&mut self, index: usize, element: StreamElement, on_event: &mut impl FnMut(InputEvent) -> Result<()>) -> Result<()> {
+    fn handle(
+        &mut self,
+        index: usize,
+        element: StreamElement,
+        on_event: &mut impl FnMut(InputEvent) -> Result<()>,
+    ) -> Result<()> {
         match element {
             StreamElement::Batch(batch) => {
                 self.channels[index].idle = false;
@@ -153,7 +172,10 @@ impl InputGate {
     }
 
     /// Emits the minimum watermark over live, active channels if it advanced.
-    fn advance_watermark(&mut self, on_event: &mut impl FnMut(InputEvent) -> Result<()>) -> Result<()> {
+    fn advance_watermark(
+        &mut self,
+        on_event: &mut impl FnMut(InputEvent) -> Result<()>,
+    ) -> Result<()> {
         let min = self
             .channels
             .iter()

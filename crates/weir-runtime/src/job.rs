@@ -10,9 +10,11 @@ use crate::operator::{OperatorContext, SourceReader, StreamOperator};
 use crate::partitioner::PartitionerFactory;
 
 /// Creates one subtask's operator.
-pub type OperatorFactory = Arc<dyn Fn(&OperatorContext) -> Result<Box<dyn StreamOperator>> + Send + Sync>;
+pub type OperatorFactory =
+    Arc<dyn Fn(&OperatorContext) -> Result<Box<dyn StreamOperator>> + Send + Sync>;
 /// Creates one subtask's source reader.
-pub type SourceFactory = Arc<dyn Fn(&OperatorContext) -> Result<Box<dyn SourceReader>> + Send + Sync>;
+pub type SourceFactory =
+    Arc<dyn Fn(&OperatorContext) -> Result<Box<dyn SourceReader>> + Send + Sync>;
 
 /// How a node of the stream graph is instantiated.
 #[derive(Clone)]

@@ -16,8 +16,8 @@ pub mod job;
 pub mod minicluster;
 pub mod operator;
 pub mod output;
-pub mod partitioner;
 mod panic_capture;
+pub mod partitioner;
 pub mod task;
 
 pub use job::ExecutableJob;

@@ -95,18 +95,24 @@ pub struct JobHandle {
 impl MiniCluster {
     /// A mini-cluster configured by `config`.
     pub fn new(config: Configuration) -> Self {
-        MiniCluster { config: Arc::new(config) }
+        MiniCluster {
+            config: Arc::new(config),
+        }
     }
 
     /// The number of slots: `taskmanager.numberOfTaskSlots` × `local.number-taskmanager` when
     /// either is set, otherwise as many as the job needs.
     fn slots(&self, needed: usize) -> Result<usize> {
-        let configured = self.config.contains(options::TASK_MANAGER_NUMBER_OF_TASK_SLOTS.key)
+        let configured = self
+            .config
+            .contains(options::TASK_MANAGER_NUMBER_OF_TASK_SLOTS.key)
             || self.config.contains(options::LOCAL_NUMBER_TASK_MANAGER.key);
         if !configured {
             return Ok(needed);
         }
-        let per_tm = self.config.get(&options::TASK_MANAGER_NUMBER_OF_TASK_SLOTS)?;
+        let per_tm = self
+            .config
+            .get(&options::TASK_MANAGER_NUMBER_OF_TASK_SLOTS)?;
         let tms = self.config.get(&options::LOCAL_NUMBER_TASK_MANAGER)?;
         Ok(per_tm * tms)
     }
@@ -117,7 +123,12 @@ impl MiniCluster {
         let graph = &job.graph;
         // All operators share slots (Flink's default slot sharing): the job needs as many
         // slots as its widest vertex.
-        let needed = graph.vertices.iter().map(|v| v.parallelism).max().unwrap_or(1);
+        let needed = graph
+            .vertices
+            .iter()
+            .map(|v| v.parallelism)
+            .max()
+            .unwrap_or(1);
         let slots = self.slots(needed)?;
         if needed > slots {
             return Err(WeirError::InvalidJob(format!(
@@ -134,9 +145,13 @@ impl MiniCluster {
             running_tasks: Mutex::new(0),
         });
         let metrics = Arc::new(MetricRegistry::default());
-        let tasks = TaskBuilder::new(&job, &self.config, &shared.cancelled, &metrics)?.build_all()?;
+        let tasks =
+            TaskBuilder::new(&job, &self.config, &shared.cancelled, &metrics)?.build_all()?;
 
-        *shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) = tasks.len();
+        *shared
+            .running_tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = tasks.len();
         let mut threads = Vec::with_capacity(tasks.len() + 1);
         for task in tasks {
             let shared = Arc::clone(&shared);
@@ -147,15 +162,23 @@ impl MiniCluster {
                     if let Err(e) = result {
                         if !matches!(e, WeirError::Cancelled) {
                             tracing::debug!("task failed: {e}");
-                            let mut failure = shared.failure.lock().unwrap_or_else(|p| p.into_inner());
+                            let mut failure =
+                                shared.failure.lock().unwrap_or_else(|p| p.into_inner());
                             failure.get_or_insert(e);
                         }
                         shared.cancelled.store(true, Ordering::SeqCst);
                     }
-                    let mut running = shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut running = shared
+                        .running_tasks
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
                     *running -= 1;
                     if *running == 0 {
-                        shared.job_ended.lock().unwrap_or_else(|e| e.into_inner()).take();
+                        shared
+                            .job_ended
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .take();
                     }
                 })
                 .map_err(|e| WeirError::io("starting a task thread", e))?;
@@ -191,9 +214,23 @@ impl JobHandle {
 
     /// The job's current state.
     pub fn status(&self) -> JobStatus {
-        let running = *self.shared.running_tasks.lock().unwrap_or_else(|e| e.into_inner()) > 0;
-        let failed = self.shared.failure.lock().unwrap_or_else(|e| e.into_inner()).is_some();
-        match (running, failed, self.shared.cancelled.load(Ordering::SeqCst)) {
+        let running = *self
+            .shared
+            .running_tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            > 0;
+        let failed = self
+            .shared
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        match (
+            running,
+            failed,
+            self.shared.cancelled.load(Ordering::SeqCst),
+        ) {
             (true, _, _) => JobStatus::Running,
             (false, true, _) => JobStatus::Failed,
             (false, false, true) => JobStatus::Cancelled,
@@ -207,7 +244,13 @@ impl JobHandle {
         for t in self.threads {
             let _ = t.join();
         }
-        if let Some(e) = self.shared.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(e) = self
+            .shared
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             return Err(e);
         }
         if self.shared.cancelled.load(Ordering::SeqCst) {
@@ -223,13 +266,19 @@ impl JobHandle {
 }
 
 /// Samples metric rates every second and, if `metrics.reporter.log.interval` is set, logs them.
-fn spawn_sampler(job_ended: crossbeam_channel::Receiver<()>, metrics: Arc<MetricRegistry>, config: &Configuration) -> Result<JoinHandle<()>> {
+fn spawn_sampler(
+    job_ended: crossbeam_channel::Receiver<()>,
+    metrics: Arc<MetricRegistry>,
+    config: &Configuration,
+) -> Result<JoinHandle<()>> {
     let report_every = config.get_optional(&options::METRICS_REPORTER_LOG_INTERVAL)?;
     std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
             let (mut last_sample, mut last_report) = (Instant::now(), Instant::now());
-            while job_ended.recv_timeout(Duration::from_millis(50)) != Err(crossbeam_channel::RecvTimeoutError::Disconnected) {
+            while job_ended.recv_timeout(Duration::from_millis(50))
+                != Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+            {
                 if last_sample.elapsed() >= Duration::from_secs(1) {
                     metrics.sample();
                     last_sample = Instant::now();
@@ -261,7 +310,10 @@ fn log_metrics(snapshot: &[TaskMetricsSnapshot]) {
 
 /// A Flink-style job id: 32 hex digits.
 fn new_job_id(name: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let a = stable_hash(&(name, nanos, std::process::id()));
     let b = stable_hash(&(a, nanos));
     format!("{a:016x}{b:016x}")
@@ -282,7 +334,12 @@ struct TaskBuilder<'a> {
 }
 
 impl<'a> TaskBuilder<'a> {
-    fn new(job: &'a ExecutableJob, config: &'a Arc<Configuration>, cancelled: &'a Arc<AtomicBool>, registry: &'a MetricRegistry) -> Result<Self> {
+    fn new(
+        job: &'a ExecutableJob,
+        config: &'a Arc<Configuration>,
+        cancelled: &'a Arc<AtomicBool>,
+        registry: &'a MetricRegistry,
+    ) -> Result<Self> {
         let batch_size = config.get(&options::EXECUTION_BATCH_SIZE)?.max(1);
         let channel_capacity = config.get(&options::BUFFERS_PER_CHANNEL)?.max(1);
         let mut builder = TaskBuilder {
@@ -307,13 +364,22 @@ impl<'a> TaskBuilder<'a> {
         let graph = self.graph();
         for je in &graph.edges {
             let edge = &graph.stream_graph.edges[je.stream_edge];
-            let (producers, consumers) = (graph.vertices[je.source_vertex].parallelism, graph.vertices[je.target_vertex].parallelism);
+            let (producers, consumers) = (
+                graph.vertices[je.source_vertex].parallelism,
+                graph.vertices[je.target_vertex].parallelism,
+            );
             for p in 0..producers {
                 let mut txs = Vec::new();
                 for c in targets_of(edge.partitioner, p, producers, consumers) {
                     let (tx, rx) = new_channel(self.channel_capacity);
                     txs.push(tx);
-                    self.inputs.entry((je.target_vertex, c)).or_default().push(InputChannel { receiver: rx, input: edge.input });
+                    self.inputs
+                        .entry((je.target_vertex, c))
+                        .or_default()
+                        .push(InputChannel {
+                            receiver: rx,
+                            input: edge.input,
+                        });
                 }
                 self.senders.insert((je.stream_edge, p), txs);
             }
@@ -360,13 +426,24 @@ impl<'a> TaskBuilder<'a> {
         }
     }
 
-    fn build_head(&mut self, vertex: usize, head: NodeId, subtask: usize, metrics: &Arc<TaskMetrics>) -> Result<TaskHead> {
+    fn build_head(
+        &mut self,
+        vertex: usize,
+        head: NodeId,
+        subtask: usize,
+        metrics: &Arc<TaskMetrics>,
+    ) -> Result<TaskHead> {
         let ctx = self.context(head, subtask);
         match &self.job.nodes[head.0] {
             NodeFactory::Source(factory) => {
-                let reader = factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?;
+                let reader =
+                    factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?;
                 let outputs = self.build_outputs(head, subtask, metrics)?;
-                Ok(TaskHead::Source { reader, ctx, outputs })
+                Ok(TaskHead::Source {
+                    reader,
+                    ctx,
+                    outputs,
+                })
             }
             NodeFactory::Operator(_) => {
                 let channels = self.inputs.remove(&(vertex, subtask)).unwrap_or_default();
@@ -378,11 +455,23 @@ impl<'a> TaskBuilder<'a> {
         }
     }
 
-    fn build_chained(&mut self, node: NodeId, subtask: usize, metrics: &Arc<TaskMetrics>) -> Result<ChainedOperator> {
+    fn build_chained(
+        &mut self,
+        node: NodeId,
+        subtask: usize,
+        metrics: &Arc<TaskMetrics>,
+    ) -> Result<ChainedOperator> {
         let ctx = self.context(node, subtask);
         let operator = match &self.job.nodes[node.0] {
-            NodeFactory::Operator(factory) => factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?,
-            NodeFactory::Source(_) => return Err(WeirError::InvalidJob(format!("source '{}' cannot have inputs", ctx.operator_name))),
+            NodeFactory::Operator(factory) => {
+                factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?
+            }
+            NodeFactory::Source(_) => {
+                return Err(WeirError::InvalidJob(format!(
+                    "source '{}' cannot have inputs",
+                    ctx.operator_name
+                )))
+            }
         };
         Ok(ChainedOperator {
             operator,
@@ -392,9 +481,19 @@ impl<'a> TaskBuilder<'a> {
         })
     }
 
-    fn build_outputs(&mut self, node: NodeId, subtask: usize, metrics: &Arc<TaskMetrics>) -> Result<Outputs> {
+    fn build_outputs(
+        &mut self,
+        node: NodeId,
+        subtask: usize,
+        metrics: &Arc<TaskMetrics>,
+    ) -> Result<Outputs> {
         let graph = self.graph();
-        let operator_index = graph.vertex_of(node).nodes.iter().position(|n| *n == node).unwrap_or(0);
+        let operator_index = graph
+            .vertex_of(node)
+            .nodes
+            .iter()
+            .position(|n| *n == node)
+            .unwrap_or(0);
         let mut outputs = Outputs {
             main: Vec::new(),
             side: Vec::new(),
@@ -403,7 +502,11 @@ impl<'a> TaskBuilder<'a> {
         };
         for (i, edge) in graph.stream_graph.out_edges(node) {
             let target = if graph.chained_edges[i] {
-                Target::Chained(Box::new(self.build_chained(edge.target, subtask, metrics)?))
+                Target::Chained(Box::new(self.build_chained(
+                    edge.target,
+                    subtask,
+                    metrics,
+                )?))
             } else {
                 Target::Network(self.record_writer(i, edge, subtask, metrics))
             };
@@ -415,7 +518,13 @@ impl<'a> TaskBuilder<'a> {
         Ok(outputs)
     }
 
-    fn record_writer(&mut self, edge_index: usize, edge: &StreamEdge, subtask: usize, metrics: &Arc<TaskMetrics>) -> RecordWriter {
+    fn record_writer(
+        &mut self,
+        edge_index: usize,
+        edge: &StreamEdge,
+        subtask: usize,
+        metrics: &Arc<TaskMetrics>,
+    ) -> RecordWriter {
         let consumer = self.graph().stream_graph.node(edge.target);
         let info = PartitionerInfo {
             producer_subtask: subtask,
@@ -424,7 +533,10 @@ impl<'a> TaskBuilder<'a> {
         };
         RecordWriter {
             partitioner: (self.job.partitioners[edge_index])(info),
-            channels: self.senders.remove(&(edge_index, subtask)).unwrap_or_default(),
+            channels: self
+                .senders
+                .remove(&(edge_index, subtask))
+                .unwrap_or_default(),
             max_batch: self.batch_size,
             metrics: Arc::clone(metrics),
             cancelled: Arc::clone(self.cancelled),
@@ -437,7 +549,10 @@ pub fn cancel_on_interrupt(flag: Arc<AtomicBool>) {
     static FLAGS: OnceLock<Mutex<Vec<Arc<AtomicBool>>>> = OnceLock::new();
     let flags = FLAGS.get_or_init(|| {
         let installed = ctrlc::set_handler(|| {
-            let flags = FLAGS.get().map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).clone()).unwrap_or_default();
+            let flags = FLAGS
+                .get()
+                .map(|f| f.lock().unwrap_or_else(|e| e.into_inner()).clone())
+                .unwrap_or_default();
             if flags.iter().any(|f| f.load(Ordering::SeqCst)) {
                 eprintln!("interrupted again: exiting");
                 std::process::exit(130);

@@ -95,6 +95,11 @@ impl OperatorContext {
 
     /// Flink's name for the subtask, as in logs and thread names: "Map (2/4)".
     pub fn task_name(&self) -> String {
-        format!("{} ({}/{})", self.operator_name, self.subtask_index + 1, self.parallelism)
+        format!(
+            "{} ({}/{})",
+            self.operator_name,
+            self.subtask_index + 1,
+            self.parallelism
+        )
     }
 }

@@ -35,10 +35,16 @@ impl RecordWriter {
 
     fn write_bounded(&mut self, batch: Batch) -> Result<()> {
         let (channels, metrics, cancelled) = (&self.channels, &self.metrics, &self.cancelled);
-        self.partitioner.partition(batch, channels.len(), &mut |target, part| {
-            metrics.add_records_out(part.len());
-            send(&channels[target], StreamElement::Batch(part), metrics, cancelled)
-        })
+        self.partitioner
+            .partition(batch, channels.len(), &mut |target, part| {
+                metrics.add_records_out(part.len());
+                send(
+                    &channels[target],
+                    StreamElement::Batch(part),
+                    metrics,
+                    cancelled,
+                )
+            })
     }
 
     /// Sends a control element to every target channel.
@@ -107,7 +113,9 @@ pub struct Outputs {
 
 impl Outputs {
     fn all_targets(&mut self) -> impl Iterator<Item = &mut Target> {
-        self.main.iter_mut().chain(self.side.iter_mut().map(|(_, t)| t))
+        self.main
+            .iter_mut()
+            .chain(self.side.iter_mut().map(|(_, t)| t))
     }
 
     /// Opens the chained operators behind these outputs.
@@ -153,7 +161,13 @@ impl Output for Outputs {
             return Ok(());
         }
         self.metrics.operators[self.operator_index].add_out(batch.len());
-        fan_out(self.side.iter_mut().filter(|(t, _)| t == tag).map(|(_, t)| t), batch)
+        fan_out(
+            self.side
+                .iter_mut()
+                .filter(|(t, _)| t == tag)
+                .map(|(_, t)| t),
+            batch,
+        )
     }
 
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {

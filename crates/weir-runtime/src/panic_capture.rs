@@ -28,8 +28,15 @@ pub fn install_hook() {
                     .map(|s| s.to_string())
                     .or_else(|| info.payload().downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "panic".to_string());
-                let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line()));
-                LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("panicked: {message}{}", location.unwrap_or_default())));
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()));
+                LAST_PANIC.with(|p| {
+                    *p.borrow_mut() = Some(format!(
+                        "panicked: {message}{}",
+                        location.unwrap_or_default()
+                    ))
+                });
             } else {
                 default(info);
             }

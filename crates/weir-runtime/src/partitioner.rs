@@ -15,7 +15,12 @@ use weir_core::Result;
 /// Splits batches over a producer's target channels.
 pub trait Partitioner: Send {
     /// Sends the records of `batch` to target channels `0..targets` through `emit`.
-    fn partition(&mut self, batch: Batch, targets: usize, emit: &mut dyn FnMut(usize, Batch) -> Result<()>) -> Result<()>;
+    fn partition(
+        &mut self,
+        batch: Batch,
+        targets: usize,
+        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
+    ) -> Result<()>;
 }
 
 /// What a partitioner is created for.
@@ -31,12 +36,19 @@ pub type PartitionerFactory = Arc<dyn Fn(PartitionerInfo) -> Box<dyn Partitioner
 
 /// The downstream subtasks that producer `subtask` of `producers` sends to, for an edge of
 /// `kind` into `consumers` subtasks.
-pub fn targets_of(kind: PartitionerKind, subtask: usize, producers: usize, consumers: usize) -> Vec<usize> {
+pub fn targets_of(
+    kind: PartitionerKind,
+    subtask: usize,
+    producers: usize,
+    consumers: usize,
+) -> Vec<usize> {
     match kind {
         PartitionerKind::Forward => vec![subtask],
         PartitionerKind::Global => vec![0],
         PartitionerKind::Rescale if producers >= consumers => vec![subtask * consumers / producers],
-        PartitionerKind::Rescale => (subtask * consumers / producers..(subtask + 1) * consumers / producers).collect(),
+        PartitionerKind::Rescale => {
+            (subtask * consumers / producers..(subtask + 1) * consumers / producers).collect()
+        }
         _ => (0..consumers).collect(),
     }
 }
@@ -55,8 +67,12 @@ pub fn for_kind<T: Clone + Send + 'static>(kind: PartitionerKind) -> Partitioner
             Arc::new(|info| Box::new(RoundRobin::<T>::new(info.producer_subtask)))
         }
         PartitionerKind::Broadcast => Arc::new(|_| Box::new(Broadcast)),
-        PartitionerKind::Shuffle => Arc::new(|info| Box::new(Shuffle::<T>::new(info.producer_subtask))),
-        PartitionerKind::Hash => panic!("weir internal error: a hash partitioner needs a key selector"),
+        PartitionerKind::Shuffle => {
+            Arc::new(|info| Box::new(Shuffle::<T>::new(info.producer_subtask)))
+        }
+        PartitionerKind::Hash => {
+            panic!("weir internal error: a hash partitioner needs a key selector")
+        }
     }
 }
 
@@ -80,7 +96,12 @@ where
 struct Single;
 
 impl Partitioner for Single {
-    fn partition(&mut self, batch: Batch, _targets: usize, emit: &mut dyn FnMut(usize, Batch) -> Result<()>) -> Result<()> {
+    fn partition(
+        &mut self,
+        batch: Batch,
+        _targets: usize,
+        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
+    ) -> Result<()> {
         emit(0, batch)
     }
 }
@@ -89,7 +110,12 @@ impl Partitioner for Single {
 struct Broadcast;
 
 impl Partitioner for Broadcast {
-    fn partition(&mut self, batch: Batch, targets: usize, emit: &mut dyn FnMut(usize, Batch) -> Result<()>) -> Result<()> {
+    fn partition(
+        &mut self,
+        batch: Batch,
+        targets: usize,
+        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
+    ) -> Result<()> {
         for t in 1..targets {
             emit(t, batch.clone())?;
         }
@@ -107,7 +133,9 @@ fn split_by<T: Clone + Send + 'static>(
     if targets == 1 {
         return emit(0, Batch::from_vec(records));
     }
-    let mut parts: Vec<Vec<T>> = (0..targets).map(|_| Vec::with_capacity(records.len() / targets + 1)).collect();
+    let mut parts: Vec<Vec<T>> = (0..targets)
+        .map(|_| Vec::with_capacity(records.len() / targets + 1))
+        .collect();
     for r in records {
         let t = choose(&r);
         parts[t].push(r);
@@ -136,7 +164,12 @@ impl<T> RoundRobin<T> {
 }
 
 impl<T: Clone + Send + 'static> Partitioner for RoundRobin<T> {
-    fn partition(&mut self, batch: Batch, targets: usize, emit: &mut dyn FnMut(usize, Batch) -> Result<()>) -> Result<()> {
+    fn partition(
+        &mut self,
+        batch: Batch,
+        targets: usize,
+        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
+    ) -> Result<()> {
         let mut next = self.next % targets;
         let result = split_by(
             batch.into_vec::<T>(),
@@ -169,7 +202,12 @@ impl<T> Shuffle<T> {
 }
 
 impl<T: Clone + Send + 'static> Partitioner for Shuffle<T> {
-    fn partition(&mut self, batch: Batch, targets: usize, emit: &mut dyn FnMut(usize, Batch) -> Result<()>) -> Result<()> {
+    fn partition(
+        &mut self,
+        batch: Batch,
+        targets: usize,
+        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
+    ) -> Result<()> {
         let state = &mut self.state;
         split_by(
             batch.into_vec::<T>(),
@@ -198,7 +236,12 @@ where
     K: Hash,
     F: Fn(&T) -> K + Send,
 {
-    fn partition(&mut self, batch: Batch, targets: usize, emit: &mut dyn FnMut(usize, Batch) -> Result<()>) -> Result<()> {
+    fn partition(
+        &mut self,
+        batch: Batch,
+        targets: usize,
+        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
+    ) -> Result<()> {
         let max = self.max_parallelism;
         let key_of = &self.key_of;
         split_by(
@@ -228,20 +271,34 @@ mod tests {
     fn rescale_targets_are_pointwise() {
         assert_eq!(targets_of(PartitionerKind::Rescale, 1, 2, 4), vec![2, 3]);
         assert_eq!(targets_of(PartitionerKind::Rescale, 3, 4, 2), vec![1]);
-        assert_eq!(targets_of(PartitionerKind::Rebalance, 0, 1, 3), vec![0, 1, 2]);
+        assert_eq!(
+            targets_of(PartitionerKind::Rebalance, 0, 1, 3),
+            vec![0, 1, 2]
+        );
     }
 
     #[test]
     fn round_robin_continues_across_batches() {
-        let info = PartitionerInfo { producer_subtask: 0, consumer_parallelism: 3, consumer_max_parallelism: 128 };
+        let info = PartitionerInfo {
+            producer_subtask: 0,
+            consumer_parallelism: 3,
+            consumer_max_parallelism: 128,
+        };
         let mut p = for_kind::<u32>(PartitionerKind::Rebalance)(info);
-        assert_eq!(run(p.as_mut(), vec![1, 2, 3, 4], 3), vec![vec![1, 4], vec![2], vec![3]]);
+        assert_eq!(
+            run(p.as_mut(), vec![1, 2, 3, 4], 3),
+            vec![vec![1, 4], vec![2], vec![3]]
+        );
         assert_eq!(run(p.as_mut(), vec![5], 3), vec![vec![], vec![5], vec![]]);
     }
 
     #[test]
     fn hash_sends_each_key_to_its_key_group_owner() {
-        let info = PartitionerInfo { producer_subtask: 0, consumer_parallelism: 4, consumer_max_parallelism: 128 };
+        let info = PartitionerInfo {
+            producer_subtask: 0,
+            consumer_parallelism: 4,
+            consumer_max_parallelism: 128,
+        };
         let mut p = hash::<u32, u32, _>(|r: &u32| *r % 10)(info);
         let out = run(p.as_mut(), (0..1000).collect(), 4);
         for (t, part) in out.iter().enumerate() {

@@ -27,7 +27,10 @@ pub enum TaskHead {
         outputs: Outputs,
     },
     /// The first operator of the chain, fed by the input gate.
-    Operator { head: Box<ChainedOperator>, gate: InputGate },
+    Operator {
+        head: Box<ChainedOperator>,
+        gate: InputGate,
+    },
 }
 
 /// A runnable subtask.
@@ -45,10 +48,21 @@ impl Task {
         panic_capture::capture_on_this_thread();
         let metrics = Arc::clone(&self.metrics);
         let result = match self.head {
-            TaskHead::Source { reader, ctx, outputs } => {
-                run_source(reader, ctx, outputs, &metrics, &self.cancelled, self.batch_size)
+            TaskHead::Source {
+                reader,
+                ctx,
+                outputs,
+            } => run_source(
+                reader,
+                ctx,
+                outputs,
+                &metrics,
+                &self.cancelled,
+                self.batch_size,
+            ),
+            TaskHead::Operator { head, gate } => {
+                run_operator(*head, gate, &metrics, &self.cancelled)
             }
-            TaskHead::Operator { head, gate } => run_operator(*head, gate, &metrics, &self.cancelled),
         };
         metrics.finish();
         result
@@ -89,7 +103,12 @@ fn run_source(
     outputs.end()
 }
 
-fn run_operator(mut head: ChainedOperator, mut gate: InputGate, metrics: &TaskMetrics, cancelled: &AtomicBool) -> Result<()> {
+fn run_operator(
+    mut head: ChainedOperator,
+    mut gate: InputGate,
+    metrics: &TaskMetrics,
+    cancelled: &AtomicBool,
+) -> Result<()> {
     head.open()?;
     gate.run(metrics, cancelled, |event| match event {
         InputEvent::Batch { input, batch } => {

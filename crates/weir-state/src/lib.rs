@@ -93,13 +93,16 @@ mod tests {
     fn keeps_keys_by_key_group_and_refuses_foreign_keys() {
         let range = KeyGroupRange::for_subtask(128, 2, 0);
         let mut s = KeyedMapState::<u64, u64>::new(range, 128);
-        let (mine, theirs): (Vec<u64>, Vec<u64>) = (0..100).partition(|k| subtask_for_key(k, 128, 2) == 0);
+        let (mine, theirs): (Vec<u64>, Vec<u64>) =
+            (0..100).partition(|k| subtask_for_key(k, 128, 2) == 0);
         for k in &mine {
             *s.get_or_insert_with(*k, || 0).unwrap() += k;
         }
         assert_eq!(s.len(), mine.len());
         assert!(s.insert(theirs[0], 1).is_err());
-        let total: u64 = (range.start..=range.end_inclusive).flat_map(|kg| s.key_group_entries(kg).map(|(_, v)| *v)).sum();
+        let total: u64 = (range.start..=range.end_inclusive)
+            .flat_map(|kg| s.key_group_entries(kg).map(|(_, v)| *v))
+            .sum();
         assert_eq!(total, mine.iter().sum::<u64>());
     }
 }

@@ -32,7 +32,10 @@ fn main() {
     weir_datastream::run_main(|| {
         let params = ParameterTool::from_env_args()?;
         let env = StreamExecutionEnvironment::get_execution_environment()?;
-        let batch = params.has("final") || params.get("execution-mode").is_some_and(|m| m.eq_ignore_ascii_case("batch"));
+        let batch = params.has("final")
+            || params
+                .get("execution-mode")
+                .is_some_and(|m| m.eq_ignore_ascii_case("batch"));
         if batch {
             env.configure("execution.runtime-mode", "BATCH");
         }

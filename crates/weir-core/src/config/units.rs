@@ -59,7 +59,7 @@ fn parse_with_unit(text: &str, units: &[Unit], bare: u128) -> Option<u128> {
 fn render_with_unit(amount: u128, units: &[Unit], zero: &str) -> String {
     units
         .iter()
-        .find(|(_, factor)| amount != 0 && amount % factor == 0)
+        .find(|(_, factor)| amount != 0 && amount.is_multiple_of(*factor))
         .map_or_else(
             || zero.to_owned(),
             |(names, factor)| format!("{} {}", amount / factor, names[0]),

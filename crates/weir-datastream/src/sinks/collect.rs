@@ -29,7 +29,10 @@ impl<T: Send + 'static> Sink<T> for CollectSink<T> {
 
 impl<T: Send> SinkWriter<T> for CollectSink<T> {
     fn write(&mut self, records: Vec<T>) -> Result<()> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).extend(records);
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(records);
         Ok(())
     }
 }

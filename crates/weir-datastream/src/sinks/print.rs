@@ -74,7 +74,9 @@ impl<T: RecordFormat> SinkWriter<T> for PrintWriter {
     }
 
     fn finish(&mut self) -> Result<()> {
-        std::io::stdout().flush().map_err(|e| WeirError::io("flushing stdout", e))
+        std::io::stdout()
+            .flush()
+            .map_err(|e| WeirError::io("flushing stdout", e))
     }
 }
 
@@ -86,7 +88,13 @@ mod tests {
     fn prefixes_like_flink() {
         assert_eq!(PrintSink::new(None).line_prefix(1, 4), "2> ");
         assert_eq!(PrintSink::new(None).line_prefix(0, 1), "");
-        assert_eq!(PrintSink::new(Some("out".into())).line_prefix(2, 4), "out:3> ");
-        assert_eq!(PrintSink::new(Some("out".into())).line_prefix(0, 1), "out> ");
+        assert_eq!(
+            PrintSink::new(Some("out".into())).line_prefix(2, 4),
+            "out:3> "
+        );
+        assert_eq!(
+            PrintSink::new(Some("out".into())).line_prefix(0, 1),
+            "out> "
+        );
     }
 }

@@ -31,11 +31,17 @@ impl<T: RecordFormat + 'static> Sink<T> for TextFileSink {
         let path = if ctx.parallelism == 1 {
             self.path.clone()
         } else {
-            std::fs::create_dir_all(&self.path)
-                .map_err(|e| WeirError::io(format!("cannot create output directory '{}'", self.path.display()), e))?;
+            std::fs::create_dir_all(&self.path).map_err(|e| {
+                WeirError::io(
+                    format!("cannot create output directory '{}'", self.path.display()),
+                    e,
+                )
+            })?;
             self.path.join((ctx.subtask_index + 1).to_string())
         };
-        let file = File::create(&path).map_err(|e| WeirError::io(format!("cannot create output file '{}'", path.display()), e))?;
+        let file = File::create(&path).map_err(|e| {
+            WeirError::io(format!("cannot create output file '{}'", path.display()), e)
+        })?;
         Ok(Box::new(TextFileWriter {
             path,
             out: BufWriter::with_capacity(1 << 16, file),

@@ -22,7 +22,11 @@ pub struct GeneratorSource<T> {
 impl<T> GeneratorSource<T> {
     /// `count` records (unbounded if `None`) at a total of `records_per_second` over all
     /// subtasks (as fast as possible if `None`).
-    pub fn new(generate: impl Fn(u64) -> T + Send + Sync + 'static, count: Option<u64>, records_per_second: Option<f64>) -> Self {
+    pub fn new(
+        generate: impl Fn(u64) -> T + Send + Sync + 'static,
+        count: Option<u64>,
+        records_per_second: Option<f64>,
+    ) -> Self {
         GeneratorSource {
             generate: Arc::new(generate),
             count,
@@ -38,7 +42,10 @@ impl<T: Record> Source<T> for GeneratorSource<T> {
             // Unbounded: subtasks take disjoint, practically endless ranges.
             None => share_of(u64::MAX, ctx.subtask_index, ctx.parallelism),
         };
-        let rate = self.records_per_second.map(|r| r / ctx.parallelism as f64).filter(|r| *r > 0.0);
+        let rate = self
+            .records_per_second
+            .map(|r| r / ctx.parallelism as f64)
+            .filter(|r| *r > 0.0);
         Ok(Box::new(GeneratorReader {
             generate: Arc::clone(&self.generate),
             next,
@@ -71,13 +78,19 @@ impl<T: Record> SourceReader<T> for GeneratorReader<T> {
             let due = (((elapsed * rate / step).floor() + 1.0) * step) as u64;
             if due <= self.emitted {
                 let next_step_at = (self.emitted as f64 / step).floor() * step / rate;
-                return Ok(SourceStatus::Pending(Duration::from_secs_f64((next_step_at - elapsed).max(0.0))));
+                return Ok(SourceStatus::Pending(Duration::from_secs_f64(
+                    (next_step_at - elapsed).max(0.0),
+                )));
             }
             allowed = allowed.min(due - self.emitted);
         }
         out.extend((self.next..self.next + allowed).map(|i| (self.generate)(i)));
         self.next += allowed;
         self.emitted += allowed;
-        Ok(if self.next == self.end { SourceStatus::Finished } else { SourceStatus::More })
+        Ok(if self.next == self.end {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::More
+        })
     }
 }

@@ -91,5 +91,8 @@ pub(crate) fn source_factory<T: Record>(source: impl Source<T>) -> SourceFactory
 /// The part `[start, end)` of `0..total` that subtask `index` of `parallelism` handles.
 pub(crate) fn share_of(total: u64, index: usize, parallelism: usize) -> (u64, u64) {
     let (i, p) = (index as u128, parallelism as u128);
-    ((total as u128 * i / p) as u64, (total as u128 * (i + 1) / p) as u64)
+    (
+        (total as u128 * i / p) as u64,
+        (total as u128 * (i + 1) / p) as u64,
+    )
 }

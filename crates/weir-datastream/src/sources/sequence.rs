@@ -21,7 +21,11 @@ impl SequenceSource {
 
 impl Source<i64> for SequenceSource {
     fn create_reader(&self, ctx: &RuntimeContext) -> Result<Box<dyn SourceReader<i64>>> {
-        let count = if self.to < self.from { 0 } else { (self.to as i128 - self.from as i128 + 1) as u64 };
+        let count = if self.to < self.from {
+            0
+        } else {
+            (self.to as i128 - self.from as i128 + 1) as u64
+        };
         let (start, end) = share_of(count, ctx.subtask_index, ctx.parallelism);
         Ok(Box::new(SequenceReader {
             next: self.from as i128 + start as i128,
@@ -40,6 +44,10 @@ impl SourceReader<i64> for SequenceReader {
         let stop = self.end.min(self.next + max_records as i128);
         out.extend((self.next..stop).map(|n| n as i64));
         self.next = stop;
-        Ok(if stop == self.end { SourceStatus::Finished } else { SourceStatus::More })
+        Ok(if stop == self.end {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::More
+        })
     }
 }

@@ -58,12 +58,17 @@ impl SocketReader {
 
 impl SourceReader<String> for SocketReader {
     fn open(&mut self) -> Result<()> {
-        let cannot = |e: std::io::Error| WeirError::io(format!("cannot connect to socket {}", self.address), e);
-        let mut last_error = std::io::Error::new(ErrorKind::NotFound, "the host name resolves to no address");
+        let cannot = |e: std::io::Error| {
+            WeirError::io(format!("cannot connect to socket {}", self.address), e)
+        };
+        let mut last_error =
+            std::io::Error::new(ErrorKind::NotFound, "the host name resolves to no address");
         for addr in self.address.to_socket_addrs().map_err(cannot)? {
             match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
                 Ok(stream) => {
-                    stream.set_read_timeout(Some(READ_TIMEOUT)).map_err(cannot)?;
+                    stream
+                        .set_read_timeout(Some(READ_TIMEOUT))
+                        .map_err(cannot)?;
                     self.reader = Some(BufReader::new(stream));
                     return Ok(());
                 }
@@ -83,7 +88,9 @@ impl SourceReader<String> for SocketReader {
                 Ok(0) => {
                     // Connection closed: a last line without '\n' still counts.
                     if !self.line.is_empty() {
-                        out.push(String::from_utf8_lossy(&std::mem::take(&mut self.line)).into_owned());
+                        out.push(
+                            String::from_utf8_lossy(&std::mem::take(&mut self.line)).into_owned(),
+                        );
                     }
                     self.reader = None;
                     return Ok(SourceStatus::Finished);

@@ -30,7 +30,12 @@ impl TextFileSource {
     }
 
     fn files(&self) -> Result<Vec<(PathBuf, u64)>> {
-        let cannot = |e: std::io::Error| WeirError::io(format!("cannot read text file '{}'", self.path.display()), e);
+        let cannot = |e: std::io::Error| {
+            WeirError::io(
+                format!("cannot read text file '{}'", self.path.display()),
+                e,
+            )
+        };
         let meta = std::fs::metadata(&self.path).map_err(cannot)?;
         if meta.is_file() {
             return Ok(vec![(self.path.clone(), meta.len())]);
@@ -65,7 +70,11 @@ fn splits(files: &[(PathBuf, u64)], parallelism: usize) -> Vec<Split> {
         let mut start = 0;
         loop {
             let end = (start + size).min(*len);
-            out.push(Split { path: path.clone(), start, end });
+            out.push(Split {
+                path: path.clone(),
+                start,
+                end,
+            });
             if end >= *len {
                 break;
             }
@@ -106,12 +115,18 @@ struct TextFileReader {
 
 impl OpenSplit {
     fn open(split: Split) -> Result<Self> {
-        let cannot = |e: std::io::Error| WeirError::io(format!("cannot read text file '{}'", split.path.display()), e);
+        let cannot = |e: std::io::Error| {
+            WeirError::io(
+                format!("cannot read text file '{}'", split.path.display()),
+                e,
+            )
+        };
         let mut file = File::open(&split.path).map_err(cannot)?;
         let mut position = split.start;
         if split.start > 0 {
             // Skip the rest of the line that the previous split owns.
-            file.seek(SeekFrom::Start(split.start - 1)).map_err(cannot)?;
+            file.seek(SeekFrom::Start(split.start - 1))
+                .map_err(cannot)?;
         }
         let mut reader = BufReader::with_capacity(1 << 16, file);
         if split.start > 0 {
@@ -128,14 +143,18 @@ impl OpenSplit {
 
     /// Reads the next line owned by this split into `buf`; false at the split's end.
     fn next_line(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
-        if self.position >= self.split.end && !(self.split.start == self.split.end && self.position == 0) {
+        if self.position >= self.split.end
+            && !(self.split.start == self.split.end && self.position == 0)
+        {
             return Ok(false);
         }
         buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', buf)
-            .map_err(|e| WeirError::io(format!("cannot read text file '{}'", self.split.path.display()), e))?;
+        let n = self.reader.read_until(b'\n', buf).map_err(|e| {
+            WeirError::io(
+                format!("cannot read text file '{}'", self.split.path.display()),
+                e,
+            )
+        })?;
         if n == 0 {
             return Ok(false);
         }
@@ -152,7 +171,11 @@ impl OpenSplit {
     fn location(&self) -> String {
         match self.line_number {
             Some(line) => format!("{}:{line}", self.split.path.display()),
-            None => format!("{} (line starting at byte {})", self.split.path.display(), self.position),
+            None => format!(
+                "{} (line starting at byte {})",
+                self.split.path.display(),
+                self.position
+            ),
         }
     }
 }
@@ -161,7 +184,9 @@ impl SourceReader<String> for TextFileReader {
     fn open(&mut self) -> Result<()> {
         // Fail early, naming the file, if any assigned file cannot be opened.
         for s in &self.splits {
-            File::open(&s.path).map_err(|e| WeirError::io(format!("cannot read text file '{}'", s.path.display()), e))?;
+            File::open(&s.path).map_err(|e| {
+                WeirError::io(format!("cannot read text file '{}'", s.path.display()), e)
+            })?;
         }
         Ok(())
     }
@@ -203,7 +228,10 @@ mod tests {
     use super::*;
 
     fn read_all(split_list: Vec<Split>) -> Vec<String> {
-        let mut reader = TextFileReader { splits: split_list, current: None };
+        let mut reader = TextFileReader {
+            splits: split_list,
+            current: None,
+        };
         let mut out = Vec::new();
         while reader.poll_next(&mut out, 3).unwrap() != SourceStatus::Finished {}
         out
@@ -214,7 +242,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("weir-text-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("f.txt");
-        let lines: Vec<String> = (0..200).map(|i| "x".repeat(i % 13) + &i.to_string()).collect();
+        let lines: Vec<String> = (0..200)
+            .map(|i| "x".repeat(i % 13) + &i.to_string())
+            .collect();
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         let len = std::fs::metadata(&path).unwrap().len();
         for cut in [1u64, 7, 50, 333, len - 1] {
@@ -222,7 +252,11 @@ mod tests {
             let mut start = 0;
             while start < len {
                 let end = (start + cut).min(len);
-                split_list.push(Split { path: path.clone(), start, end });
+                split_list.push(Split {
+                    path: path.clone(),
+                    start,
+                    end,
+                });
                 start = end;
             }
             assert_eq!(read_all(split_list), lines, "split size {cut}");
