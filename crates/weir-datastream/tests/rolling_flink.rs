@@ -43,7 +43,10 @@ fn key(r: &Row) -> String {
 }
 
 /// A golden file and the aggregation that should reproduce it.
-type Case = (&'static str, Box<dyn Fn(DataStream<Row>) -> DataStream<Row>>);
+type Case = (
+    &'static str,
+    Box<dyn Fn(DataStream<Row>) -> DataStream<Row>>,
+);
 
 fn cases() -> Vec<Case> {
     vec![

@@ -63,12 +63,14 @@ pub fn forward() -> PartitionerFactory {
 pub fn for_kind<T: Clone + Send + 'static>(kind: PartitionerKind) -> PartitionerFactory {
     match kind {
         PartitionerKind::Forward | PartitionerKind::Global => Arc::new(|_| Box::new(Single)),
-        PartitionerKind::Rebalance | PartitionerKind::Rescale => {
-            Arc::new(|info| Box::new(RoundRobin::<T>::new(info.producer_subtask)))
-        }
+        PartitionerKind::Rebalance | PartitionerKind::Rescale => Arc::new(|info| {
+            // Start one before the producer's own index, so producers start on different targets.
+            let next = info.producer_subtask + info.consumer_parallelism - 1;
+            SplitPartitioner::<T, _>::boxed(RoundRobin { next })
+        }),
         PartitionerKind::Broadcast => Arc::new(|_| Box::new(Broadcast)),
         PartitionerKind::Shuffle => {
-            Arc::new(|info| Box::new(Shuffle::<T>::new(info.producer_subtask)))
+            Arc::new(|info| SplitPartitioner::<T, _>::boxed(Random::new(info.producer_subtask)))
         }
         PartitionerKind::Hash => {
             panic!("weir internal error: a hash partitioner needs a key selector")
@@ -84,10 +86,9 @@ where
     F: Fn(&T) -> K + Clone + Send + Sync + 'static,
 {
     Arc::new(move |info| {
-        Box::new(KeyGroupPartitioner {
+        SplitPartitioner::<T, _>::boxed(ByKeyGroup {
             key_of: key_of.clone(),
             max_parallelism: info.consumer_max_parallelism,
-            _t: std::marker::PhantomData::<fn(T)>,
         })
     })
 }
@@ -123,133 +124,97 @@ impl Partitioner for Broadcast {
     }
 }
 
-/// Splits `records` into one vector per target by `choose`, and emits the non-empty ones.
-fn split_by<T: Clone + Send + 'static>(
-    records: Vec<T>,
-    targets: usize,
-    mut choose: impl FnMut(&T) -> usize,
-    emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
-) -> Result<()> {
-    if targets == 1 {
-        return emit(0, Batch::from_vec(records));
-    }
-    let mut parts: Vec<Vec<T>> = (0..targets)
-        .map(|_| Vec::with_capacity(records.len() / targets + 1))
-        .collect();
-    for r in records {
-        let t = choose(&r);
-        parts[t].push(r);
-    }
-    for (t, part) in parts.into_iter().enumerate() {
-        if !part.is_empty() {
-            emit(t, Batch::from_vec(part))?;
-        }
-    }
-    Ok(())
+/// Chooses the target of each record.
+trait Chooser<T>: Send {
+    fn choose(&mut self, record: &T, targets: usize) -> usize;
 }
 
-/// Round-robin per record, starting where the previous batch stopped (rebalance, rescale).
-struct RoundRobin<T> {
-    next: usize,
+/// Splits each batch into one batch per target, by a [`Chooser`].
+struct SplitPartitioner<T, C> {
+    chooser: C,
     _t: std::marker::PhantomData<fn(T)>,
 }
 
-impl<T> RoundRobin<T> {
-    fn new(start: usize) -> Self {
-        RoundRobin {
-            next: start,
+impl<T, C> SplitPartitioner<T, C> {
+    fn boxed(chooser: C) -> Box<Self> {
+        Box::new(SplitPartitioner {
+            chooser,
             _t: std::marker::PhantomData,
-        }
+        })
     }
 }
 
-impl<T: Clone + Send + 'static> Partitioner for RoundRobin<T> {
+impl<T: Clone + Send + 'static, C: Chooser<T>> Partitioner for SplitPartitioner<T, C> {
     fn partition(
         &mut self,
         batch: Batch,
         targets: usize,
         emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
     ) -> Result<()> {
-        let mut next = self.next % targets;
-        let result = split_by(
-            batch.into_vec::<T>(),
-            targets,
-            |_| {
-                let t = next;
-                next = (next + 1) % targets;
-                t
-            },
-            emit,
-        );
-        self.next = next;
-        result
+        if targets == 1 {
+            return emit(0, batch);
+        }
+        let records = batch.into_vec::<T>();
+        let mut parts: Vec<Vec<T>> = (0..targets)
+            .map(|_| Vec::with_capacity(records.len() / targets + 1))
+            .collect();
+        for r in records {
+            let t = self.chooser.choose(&r, targets);
+            parts[t].push(r);
+        }
+        for (t, part) in parts.into_iter().enumerate() {
+            if !part.is_empty() {
+                emit(t, Batch::from_vec(part))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Round-robin per record, continuing across batches (rebalance, rescale).
+struct RoundRobin {
+    next: usize,
+}
+
+impl<T> Chooser<T> for RoundRobin {
+    fn choose(&mut self, _record: &T, targets: usize) -> usize {
+        self.next = (self.next + 1) % targets;
+        self.next
     }
 }
 
 /// Uniformly random per record, from a per-subtask xorshift generator.
-struct Shuffle<T> {
+struct Random {
     state: u64,
-    _t: std::marker::PhantomData<fn(T)>,
 }
 
-impl<T> Shuffle<T> {
+impl Random {
     fn new(subtask: usize) -> Self {
-        Shuffle {
+        Random {
             state: 0x9E37_79B9_7F4A_7C15 ^ (subtask as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
-            _t: std::marker::PhantomData,
         }
     }
 }
 
-impl<T: Clone + Send + 'static> Partitioner for Shuffle<T> {
-    fn partition(
-        &mut self,
-        batch: Batch,
-        targets: usize,
-        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
-    ) -> Result<()> {
-        let state = &mut self.state;
-        split_by(
-            batch.into_vec::<T>(),
-            targets,
-            |_| {
-                *state ^= *state << 13;
-                *state ^= *state >> 7;
-                *state ^= *state << 17;
-                (*state % targets as u64) as usize
-            },
-            emit,
-        )
+impl<T> Chooser<T> for Random {
+    fn choose(&mut self, _record: &T, targets: usize) -> usize {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state % targets as u64) as usize
     }
 }
 
 /// By the key group of each record's key.
-struct KeyGroupPartitioner<T, F> {
+struct ByKeyGroup<F> {
     key_of: F,
     max_parallelism: usize,
-    _t: std::marker::PhantomData<fn(T)>,
 }
 
-impl<T, K, F> Partitioner for KeyGroupPartitioner<T, F>
-where
-    T: Clone + Send + 'static,
-    K: Hash,
-    F: Fn(&T) -> K + Send,
-{
-    fn partition(
-        &mut self,
-        batch: Batch,
-        targets: usize,
-        emit: &mut dyn FnMut(usize, Batch) -> Result<()>,
-    ) -> Result<()> {
+impl<T, K: Hash, F: Fn(&T) -> K + Send> Chooser<T> for ByKeyGroup<F> {
+    fn choose(&mut self, record: &T, targets: usize) -> usize {
         let max = self.max_parallelism;
-        let key_of = &self.key_of;
-        split_by(
-            batch.into_vec::<T>(),
-            targets,
-            |r| subtask_for_key_group(max, targets, key_group_for_key(&key_of(r), max)),
-            emit,
-        )
+        subtask_for_key_group(max, targets, key_group_for_key(&(self.key_of)(record), max))
     }
 }
 
