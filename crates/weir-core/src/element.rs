@@ -87,29 +87,51 @@ impl<T: Clone + Send + 'static> BatchData for Vec<T> {
 }
 
 /// A batch of records of some type, erased so that the runtime can move it without knowing
-/// the type. The typed layers put records in with [`Batch::from_vec`] and take them out with
-/// [`Batch::into_vec`].
-pub struct Batch(Box<dyn BatchData>);
+/// the type, with an optional event-time timestamp per record. The typed layers put records in
+/// with [`Batch::from_records`] and take them out with [`Batch::into_records`].
+pub struct Batch {
+    data: Box<dyn BatchData>,
+    timestamps: Option<Vec<i64>>,
+}
 
 impl Batch {
-    /// Wraps typed records.
+    /// Wraps typed records without timestamps.
     pub fn from_vec<T: Clone + Send + 'static>(records: Vec<T>) -> Self {
-        Batch(Box::new(records))
+        Batch {
+            data: Box::new(records),
+            timestamps: None,
+        }
+    }
+
+    /// Wraps typed records with their timestamps, if any.
+    pub fn from_records<T: Clone + Send + 'static>(records: Records<T>) -> Self {
+        Batch {
+            data: Box::new(records.values),
+            timestamps: records.timestamps,
+        }
     }
 
     /// Wraps any batch data.
-    pub fn from_data(data: Box<dyn BatchData>) -> Self {
-        Batch(data)
+    pub fn from_data(data: Box<dyn BatchData>, timestamps: Option<Vec<i64>>) -> Self {
+        Batch { data, timestamps }
     }
 
-    /// Takes the typed records out.
+    /// Takes the typed records out, without their timestamps.
+    pub fn into_vec<T: 'static>(self) -> Vec<T> {
+        self.into_records().values
+    }
+
+    /// Takes the typed records and their timestamps out.
     ///
     /// # Panics
     /// If the batch holds another type: the job graph connects operators of matching types,
     /// so this is a bug in the layer that built the graph, never a data error.
-    pub fn into_vec<T: 'static>(self) -> Vec<T> {
-        match self.0.into_any().downcast::<Vec<T>>() {
-            Ok(v) => *v,
+    pub fn into_records<T: 'static>(self) -> Records<T> {
+        match self.data.into_any().downcast::<Vec<T>>() {
+            Ok(values) => Records {
+                values: *values,
+                timestamps: self.timestamps,
+            },
             Err(_) => panic!(
                 "weir internal error: batch is not a Vec<{}>",
                 std::any::type_name::<T>()
@@ -119,28 +141,39 @@ impl Batch {
 
     /// Borrows the batch data as a concrete type, if it is one.
     pub fn downcast_ref<T: 'static>(&self) -> Option<&T> {
-        self.0.as_any().downcast_ref::<T>()
+        self.data.as_any().downcast_ref::<T>()
+    }
+
+    /// The records' timestamps, if they have any.
+    pub fn timestamps(&self) -> Option<&[i64]> {
+        self.timestamps.as_deref()
     }
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.data.len()
     }
 
     /// Whether the batch has no records.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.data.is_empty()
     }
 
     /// Splits off the records from `at` on.
     pub fn split_off(&mut self, at: usize) -> Batch {
-        Batch(self.0.split_off(at))
+        Batch {
+            data: self.data.split_off(at),
+            timestamps: self.timestamps.as_mut().map(|t| t.split_off(at)),
+        }
     }
 }
 
 impl Clone for Batch {
     fn clone(&self) -> Self {
-        Batch(self.0.clone_box())
+        Batch {
+            data: self.data.clone_box(),
+            timestamps: self.timestamps.clone(),
+        }
     }
 }
 
@@ -150,9 +183,114 @@ impl std::fmt::Debug for Batch {
     }
 }
 
+/// Typed records with an optional event-time timestamp each (`timestamps`, when present, is
+/// as long as `values`). Its methods keep the timestamps with their records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records<T> {
+    pub values: Vec<T>,
+    pub timestamps: Option<Vec<i64>>,
+}
+
+impl<T> Records<T> {
+    /// Records without timestamps.
+    pub fn new(values: Vec<T>) -> Self {
+        Records {
+            values,
+            timestamps: None,
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Each record with its timestamp.
+    pub fn into_iter_timestamped(self) -> impl Iterator<Item = (T, Option<i64>)> {
+        let timestamps = self.timestamps.map(Vec::into_iter);
+        let mut timestamps = timestamps.into_iter().flatten();
+        self.values.into_iter().map(move |v| (v, timestamps.next()))
+    }
+
+    /// Applies `f` to every value; timestamps stay.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Records<U>, E> {
+        Ok(Records {
+            values: self.values.into_iter().map(f).collect::<Result<_, E>>()?,
+            timestamps: self.timestamps,
+        })
+    }
+
+    /// Keeps the records for which `keep` is true, with their timestamps.
+    pub fn filter(mut self, mut keep: impl FnMut(&T) -> bool) -> Records<T> {
+        match self.timestamps.take() {
+            None => {
+                self.values.retain(|v| keep(v));
+                self
+            }
+            Some(ts) => {
+                let mut out = Records::with_capacity(self.values.len(), true);
+                for (v, t) in self.values.into_iter().zip(ts) {
+                    if keep(&v) {
+                        out.push(v, Some(t));
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Replaces every record by the records `f` returns, each with the original's timestamp.
+    pub fn flat_map<U, I: IntoIterator<Item = U>>(self, mut f: impl FnMut(T) -> I) -> Records<U> {
+        let timed = self.timestamps.is_some();
+        let mut out = Records::with_capacity(self.values.len(), timed);
+        for (v, t) in self.into_iter_timestamped() {
+            for u in f(v) {
+                out.push(u, t);
+            }
+        }
+        out
+    }
+
+    /// Empty records with room for `capacity`, with a timestamp column if `timed`.
+    pub fn with_capacity(capacity: usize, timed: bool) -> Self {
+        Records {
+            values: Vec::with_capacity(capacity),
+            timestamps: timed.then(|| Vec::with_capacity(capacity)),
+        }
+    }
+
+    /// Appends a record; its timestamp is kept if these records have timestamps (a missing
+    /// one counts as `i64::MIN`, Flink's "no timestamp").
+    pub fn push(&mut self, value: T, timestamp: Option<i64>) {
+        self.values.push(value);
+        if let Some(ts) = &mut self.timestamps {
+            ts.push(timestamp.unwrap_or(i64::MIN));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_keep_timestamps_through_filter_and_flat_map() {
+        let r = Records {
+            values: vec![1, 2, 3],
+            timestamps: Some(vec![10, 20, 30]),
+        };
+        let r = r.filter(|v| *v != 2).flat_map(|v| vec![v; v as usize]);
+        assert_eq!(r.values, vec![1, 3, 3, 3]);
+        assert_eq!(r.timestamps, Some(vec![10, 30, 30, 30]));
+        let mut b = Batch::from_records(r);
+        let tail = b.split_off(3);
+        assert_eq!(tail.timestamps(), Some(&[30][..]));
+    }
 
     #[test]
     fn batch_round_trips_and_splits() {

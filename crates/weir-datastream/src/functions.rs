@@ -1,12 +1,10 @@
 //! User function traits that need more than a closure: process functions with side outputs.
 
-use std::any::Any;
-
-use weir_core::element::Batch;
+use weir_core::element::Records;
 use weir_core::Result;
 
-use crate::stream::OutputTag;
 use crate::Record;
+use weir_runtime::side_output::{OutputTag, SideOutputBuffers};
 
 /// What a function knows about the subtask it runs in (Flink's `RuntimeContext`).
 pub use weir_runtime::OperatorContext as RuntimeContext;
@@ -35,69 +33,30 @@ where
 
 /// Lets a process function emit records and read its context.
 pub struct ProcessContext<'a, U> {
-    pub(crate) out: &'a mut Vec<U>,
+    pub(crate) out: &'a mut Records<U>,
     pub(crate) side: &'a mut SideOutputBuffers,
     pub(crate) runtime: &'a RuntimeContext,
+    pub(crate) timestamp: Option<i64>,
 }
 
 impl<U> ProcessContext<'_, U> {
-    /// Emits a record on the main output.
+    /// Emits a record on the main output, with the current element's timestamp.
     pub fn collect(&mut self, value: U) {
-        self.out.push(value);
+        self.out.push(value, self.timestamp);
     }
 
-    /// Emits a record on the side output `tag`.
+    /// Emits a record on the side output `tag`, with the current element's timestamp.
     pub fn output<X: Record>(&mut self, tag: &OutputTag<X>, value: X) {
-        self.side.push(tag.id(), value);
+        self.side.push(tag, value, self.timestamp);
+    }
+
+    /// The event-time timestamp of the current element, if it has one.
+    pub fn timestamp(&self) -> Option<i64> {
+        self.timestamp
     }
 
     /// The subtask this function runs in.
     pub fn runtime_context(&self) -> &RuntimeContext {
         self.runtime
-    }
-}
-
-/// Records emitted to side outputs during one batch, by tag.
-#[derive(Default)]
-pub(crate) struct SideOutputBuffers {
-    buffers: Vec<(String, Box<dyn SideBuffer>)>,
-}
-
-trait SideBuffer: Send {
-    fn take_batch(&mut self) -> Batch;
-    fn as_any_mut(&mut self) -> &mut dyn Any;
-}
-
-impl<X: Record> SideBuffer for Vec<X> {
-    fn take_batch(&mut self) -> Batch {
-        Batch::from_vec(std::mem::take(self))
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-}
-
-impl SideOutputBuffers {
-    fn push<X: Record>(&mut self, tag: &str, value: X) {
-        let index = match self.buffers.iter().position(|(t, _)| t == tag) {
-            Some(i) => i,
-            None => {
-                self.buffers
-                    .push((tag.to_string(), Box::new(Vec::<X>::new())));
-                self.buffers.len() - 1
-            }
-        };
-        match self.buffers[index].1.as_any_mut().downcast_mut::<Vec<X>>() {
-            Some(buffer) => buffer.push(value),
-            None => panic!("output tag '{tag}' is used with two different record types"),
-        }
-    }
-
-    /// Takes the non-empty buffers as batches.
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (&str, Batch)> {
-        self.buffers
-            .iter_mut()
-            .map(|(tag, buffer)| (tag.as_str(), buffer.take_batch()))
-            .filter(|(_, b)| !b.is_empty())
     }
 }

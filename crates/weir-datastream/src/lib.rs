@@ -32,7 +32,14 @@ pub mod stream;
 
 pub use env::StreamExecutionEnvironment;
 pub use params::ParameterTool;
-pub use stream::{ConnectedStreams, DataStream, KeyedStream, OutputTag};
+pub use stream::{ConnectedStreams, DataStream, KeyedStream};
+pub use weir_runtime::keyed::{KeyedContext, KeyedProcessFunction};
+pub use weir_runtime::side_output::OutputTag;
+pub use weir_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkStrategy};
+pub use weir_state::{
+    AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateTtlConfig,
+    StateVisibility, TimeDomain, TtlUpdateType, ValueState,
+};
 
 use std::hash::Hash;
 
@@ -56,8 +63,10 @@ pub mod prelude {
     pub use crate::sinks::{Sink, SinkWriter};
     pub use crate::sources::{Source, SourceReader, SourceStatus};
     pub use crate::{
-        ConnectedStreams, DataStream, Key, KeyedStream, OutputTag, Record,
-        StreamExecutionEnvironment,
+        AggregateFunction, AggregatingState, ConnectedStreams, DataStream, Key, KeyedContext,
+        KeyedProcessFunction, KeyedStream, ListState, MapState, OutputTag, Record, ReducingState,
+        StateTtlConfig, StateVisibility, StreamExecutionEnvironment, TimeDomain, TtlUpdateType,
+        ValueState, WatermarkGenerator, WatermarkOutput, WatermarkStrategy,
     };
     pub use weir_core::config::Configuration;
     pub use weir_core::{Result, WeirError};

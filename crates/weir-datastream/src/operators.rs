@@ -5,13 +5,15 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use weir_core::config::{options, RuntimeMode};
-use weir_core::element::Batch;
+use weir_core::element::{Batch, Records};
 use weir_core::Result;
 use weir_runtime::job::OperatorFactory;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::KeyedMapState;
 
-use crate::functions::{ProcessContext, ProcessFunction, SideOutputBuffers};
+use weir_runtime::side_output::SideOutputBuffers;
+
+use crate::functions::{ProcessContext, ProcessFunction};
 use crate::sinks::{Sink, SinkWriter};
 use crate::{Key, Record};
 
@@ -32,7 +34,7 @@ impl<T, U, F> Transform<T, U, F>
 where
     T: Record,
     U: Record,
-    F: FnMut(Vec<T>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+    F: FnMut(Records<T>) -> Result<Records<U>> + Clone + Send + Sync + 'static,
 {
     pub(crate) fn factory(f: F) -> OperatorFactory {
         factory_of(move || Transform {
@@ -46,10 +48,10 @@ impl<T, U, F> StreamOperator for Transform<T, U, F>
 where
     T: Record,
     U: Record,
-    F: FnMut(Vec<T>) -> Result<Vec<U>> + Send,
+    F: FnMut(Records<T>) -> Result<Records<U>> + Send,
 {
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
-        out.collect(Batch::from_vec((self.f)(batch.into_vec::<T>())?))
+        out.collect(Batch::from_records((self.f)(batch.into_records::<T>())?))
     }
 }
 
@@ -65,8 +67,8 @@ where
     A: Record,
     B: Record,
     U: Record,
-    F1: FnMut(Vec<A>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
-    F2: FnMut(Vec<B>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+    F1: FnMut(Records<A>) -> Result<Records<U>> + Clone + Send + Sync + 'static,
+    F2: FnMut(Records<B>) -> Result<Records<U>> + Clone + Send + Sync + 'static,
 {
     pub(crate) fn factory(f1: F1, f2: F2) -> OperatorFactory {
         factory_of(move || CoTransform {
@@ -82,15 +84,15 @@ where
     A: Record,
     B: Record,
     U: Record,
-    F1: FnMut(Vec<A>) -> Result<Vec<U>> + Send,
-    F2: FnMut(Vec<B>) -> Result<Vec<U>> + Send,
+    F1: FnMut(Records<A>) -> Result<Records<U>> + Send,
+    F2: FnMut(Records<B>) -> Result<Records<U>> + Send,
 {
     fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
         let produced = match input {
-            0 => (self.f1)(batch.into_vec::<A>())?,
-            _ => (self.f2)(batch.into_vec::<B>())?,
+            0 => (self.f1)(batch.into_records::<A>())?,
+            _ => (self.f2)(batch.into_records::<B>())?,
         };
-        out.collect(Batch::from_vec(produced))
+        out.collect(Batch::from_records(produced))
     }
 }
 
@@ -124,20 +126,20 @@ impl<T: Record, U: Record, P: ProcessFunction<T, U>> StreamOperator for Process<
             .ctx
             .as_ref()
             .expect("open() runs before process_batch()");
-        let mut produced = Vec::with_capacity(batch.len());
+        let records = batch.into_records::<T>();
+        let mut produced = Records::with_capacity(records.len(), records.timestamps.is_some());
         let mut ctx = ProcessContext {
             out: &mut produced,
             side: &mut self.side,
             runtime,
+            timestamp: None,
         };
-        for value in batch.into_vec::<T>() {
+        for (value, timestamp) in records.into_iter_timestamped() {
+            ctx.timestamp = timestamp;
             self.function.process_element(value, &mut ctx)?;
         }
-        out.collect(Batch::from_vec(produced))?;
-        for (tag, side_batch) in self.side.drain() {
-            out.collect_side(tag, side_batch)?;
-        }
-        Ok(())
+        out.collect(Batch::from_records(produced))?;
+        self.side.flush(out)
     }
 }
 
@@ -190,27 +192,27 @@ where
             .state
             .as_mut()
             .expect("open() runs before process_batch()");
-        let records = batch.into_vec::<T>();
-        let mut produced = Vec::with_capacity(records.len());
-        for record in records {
+        let records = batch.into_records::<T>();
+        let mut produced = Records::with_capacity(records.len(), records.timestamps.is_some());
+        for (record, timestamp) in records.into_iter_timestamped() {
             let key = (self.key_of)(&record);
             match state.get_mut(&key)? {
                 Some(current) => {
                     let reduced = (self.reduce)(current.clone(), record)?;
                     if !self.emit_final_only {
-                        produced.push(reduced.clone());
+                        produced.push(reduced.clone(), timestamp);
                     }
                     *current = reduced;
                 }
                 None => {
                     if !self.emit_final_only {
-                        produced.push(record.clone());
+                        produced.push(record.clone(), timestamp);
                     }
                     state.insert(key, record)?;
                 }
             }
         }
-        out.collect(Batch::from_vec(produced))
+        out.collect(Batch::from_records(produced))
     }
 
     fn finish(&mut self, out: &mut dyn Output) -> Result<()> {

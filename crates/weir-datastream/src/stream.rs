@@ -6,10 +6,15 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use weir_core::element::Records;
 use weir_core::graph::{ChainingStrategy, NodeKind, PartitionerKind};
 use weir_core::Result;
 use weir_runtime::job::{NodeFactory, OperatorFactory};
+use weir_runtime::keyed::{KeyedProcessFunction, KeyedProcessOperator};
 use weir_runtime::partitioner::{self, PartitionerFactory};
+use weir_runtime::side_output::OutputTag;
+use weir_runtime::watermark::{TimestampsAndWatermarks, WatermarkStrategy};
+use weir_runtime::StreamOperator;
 
 use crate::aggregation::{self, Aggregatable, Aggregation};
 use crate::env::{StreamExecutionEnvironment, Transformation};
@@ -29,33 +34,6 @@ pub(crate) struct StreamRef {
     pub partitioner: Option<(PartitionerKind, PartitionerFactory)>,
     /// Rebalancing for this stream's record type, used when the parallelism changes.
     pub rebalance: PartitionerFactory,
-}
-
-/// Names a side output and its record type (Flink's `OutputTag`).
-pub struct OutputTag<T> {
-    id: String,
-    _t: PhantomData<fn() -> T>,
-}
-
-impl<T> OutputTag<T> {
-    /// A tag named `id`.
-    pub fn new(id: &str) -> Self {
-        OutputTag {
-            id: id.to_string(),
-            _t: PhantomData,
-        }
-    }
-
-    /// The tag's name.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-impl<T> Clone for OutputTag<T> {
-    fn clone(&self) -> Self {
-        OutputTag::new(&self.id)
-    }
 }
 
 /// A stream of records of type `T`.
@@ -132,7 +110,7 @@ impl<T: Record> DataStream<T> {
     fn transform<U: Record>(
         &self,
         name: &str,
-        f: impl FnMut(Vec<T>) -> Result<Vec<U>> + Clone + Send + Sync + 'static,
+        f: impl FnMut(Records<T>) -> Result<Records<U>> + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
         self.add_operator(name, None, Transform::factory(f))
     }
@@ -142,8 +120,8 @@ impl<T: Record> DataStream<T> {
         &self,
         mut f: impl FnMut(T) -> U + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
-        self.transform("Map", move |records| {
-            Ok(records.into_iter().map(&mut f).collect())
+        self.transform("Map", move |records: Records<T>| {
+            records.try_map(|v| Ok(f(v)))
         })
     }
 
@@ -152,9 +130,7 @@ impl<T: Record> DataStream<T> {
         &self,
         mut f: impl FnMut(T) -> Result<U> + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
-        self.transform("Map", move |records| {
-            records.into_iter().map(&mut f).collect()
-        })
+        self.transform("Map", move |records: Records<T>| records.try_map(&mut f))
     }
 
     /// Turns every record into any number of records.
@@ -162,12 +138,8 @@ impl<T: Record> DataStream<T> {
         &self,
         mut f: impl FnMut(T) -> I + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
-        self.transform("Flat Map", move |records| {
-            let mut out = Vec::with_capacity(records.len());
-            for r in records {
-                out.extend(f(r));
-            }
-            Ok(out)
+        self.transform("Flat Map", move |records: Records<T>| {
+            Ok(records.flat_map(&mut f))
         })
     }
 
@@ -176,9 +148,8 @@ impl<T: Record> DataStream<T> {
         &self,
         mut f: impl FnMut(&T) -> bool + Clone + Send + Sync + 'static,
     ) -> DataStream<T> {
-        self.transform("Filter", move |mut records| {
-            records.retain(|r| f(r));
-            Ok(records)
+        self.transform("Filter", move |records: Records<T>| {
+            Ok(records.filter(&mut f))
         })
     }
 
@@ -192,7 +163,7 @@ impl<T: Record> DataStream<T> {
         DataStream::from_output(
             self.env.clone(),
             self.single_node("get_side_output"),
-            Some(tag.id.clone()),
+            Some(tag.id().to_string()),
         )
     }
 
@@ -210,6 +181,18 @@ impl<T: Record> DataStream<T> {
             key_of,
             _k: PhantomData,
         }
+    }
+
+    /// Gives records timestamps and emits watermarks as `strategy` says; from here on the
+    /// stream has event time.
+    pub fn assign_timestamps_and_watermarks(
+        &self,
+        strategy: WatermarkStrategy<T>,
+    ) -> DataStream<T> {
+        let factory: OperatorFactory = Arc::new(move |_ctx| {
+            Ok(Box::new(TimestampsAndWatermarks::new(strategy.clone())) as Box<dyn StreamOperator>)
+        });
+        self.add_operator("Timestamps/Watermarks", None, factory)
     }
 
     /// Merges streams of the same type.
@@ -455,6 +438,21 @@ where
         )
     }
 
+    /// Runs a [`KeyedProcessFunction`] with keyed state and timers.
+    pub fn process<U: Record>(
+        &self,
+        function: impl KeyedProcessFunction<K, T, U>,
+    ) -> DataStream<U> {
+        let key_of = self.key_of.clone();
+        let factory: OperatorFactory = Arc::new(move |_ctx| {
+            Ok(
+                Box::new(KeyedProcessOperator::new(key_of.clone(), function.clone()))
+                    as Box<dyn StreamOperator>,
+            )
+        });
+        self.stream.add_operator("KeyedProcess", None, factory)
+    }
+
     /// Rolling reduce: per key, emits the first record, then `f(previous result, record)`
     /// for every later record.
     pub fn reduce(
@@ -536,8 +534,8 @@ impl<A: Record, B: Record> ConnectedStreams<A, B> {
         mut f2: impl FnMut(B) -> U + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
         let factory = CoTransform::factory(
-            move |v: Vec<A>| Ok(v.into_iter().map(&mut f1).collect()),
-            move |v: Vec<B>| Ok(v.into_iter().map(&mut f2).collect()),
+            move |r: Records<A>| r.try_map(|v| Ok(f1(v))),
+            move |r: Records<B>| r.try_map(|v| Ok(f2(v))),
         );
         self.first
             .add_operator("Co-Map", Some(&self.second.refs), factory)
@@ -550,8 +548,8 @@ impl<A: Record, B: Record> ConnectedStreams<A, B> {
         mut f2: impl FnMut(B) -> I2 + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
         let factory = CoTransform::factory(
-            move |v: Vec<A>| Ok(v.into_iter().flat_map(&mut f1).collect()),
-            move |v: Vec<B>| Ok(v.into_iter().flat_map(&mut f2).collect()),
+            move |r: Records<A>| Ok(r.flat_map(&mut f1)),
+            move |r: Records<B>| Ok(r.flat_map(&mut f2)),
         );
         self.first
             .add_operator("Co-Flat Map", Some(&self.second.refs), factory)

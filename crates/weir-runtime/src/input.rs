@@ -1,13 +1,15 @@
 //! The input gate of a task: merges the channels from all upstream subtasks.
 //!
-//! It tracks, per channel, the last watermark and whether the channel ended, and turns the
-//! raw elements into [`InputEvent`]s: batches per logical input, a watermark when the
-//! minimum over the live channels advances, the end of a logical input when all its
-//! channels ended, and a checkpoint barrier once it arrived on every live channel.
+//! It tracks, per channel, the last watermark, whether the channel is idle and whether it
+//! ended, and turns the raw elements into [`InputEvent`]s: batches per logical input, a
+//! watermark when the minimum over the live, active channels advances, a status change when
+//! all channels become idle or one becomes active again, the end of a logical input when all
+//! its channels ended, and a checkpoint barrier once it arrived on every live channel. It also
+//! wakes the task for processing-time deadlines.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select};
 use weir_core::element::{Batch, CheckpointBarrier, StreamElement, Watermark, WatermarkStatus};
@@ -15,6 +17,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
+use crate::operator::now_ms;
 
 /// One upstream channel of a task.
 pub struct InputChannel {
@@ -30,12 +33,23 @@ pub enum InputEvent {
         batch: Batch,
     },
     Watermark(Watermark),
+    WatermarkStatus(WatermarkStatus),
     Barrier(CheckpointBarrier),
     EndOfInput {
         input: usize,
     },
+    /// The wall clock passed the handler's deadline.
+    ProcessingTime(i64),
     /// Every channel has ended.
     Finished,
+}
+
+/// The task side of a gate: reacts to events and says when it next needs the clock.
+pub trait InputHandler {
+    /// The next processing-time deadline (ms since the epoch), if any.
+    fn next_deadline(&self) -> Option<i64>;
+    /// Reacts to one event.
+    fn handle(&mut self, event: InputEvent) -> Result<()>;
 }
 
 struct ChannelState {
@@ -50,6 +64,7 @@ pub struct InputGate {
     receivers: Vec<Receiver<StreamElement>>,
     channels: Vec<ChannelState>,
     emitted_watermark: Watermark,
+    all_idle: bool,
     barriers_seen: BTreeMap<u64, usize>,
     live: usize,
 }
@@ -61,33 +76,32 @@ impl InputGate {
         let (receivers, channels) = channels
             .into_iter()
             .map(|c| {
-                (
-                    c.receiver,
-                    ChannelState {
-                        input: c.input,
-                        watermark: Watermark::MIN,
-                        idle: false,
-                        ended: false,
-                    },
-                )
+                let state = ChannelState {
+                    input: c.input,
+                    watermark: Watermark::MIN,
+                    idle: false,
+                    ended: false,
+                };
+                (c.receiver, state)
             })
             .unzip();
         InputGate {
             receivers,
             channels,
             emitted_watermark: Watermark::MIN,
+            all_idle: false,
             barriers_seen: BTreeMap::new(),
             live,
         }
     }
 
-    /// Runs `on_event` for every event until all channels ended or `on_event` fails. Time
-    /// spent waiting for input counts as idle.
+    /// Feeds `handler` until all channels ended or it fails. Time spent waiting for input
+    /// counts as idle.
     pub fn run(
         &mut self,
         metrics: &TaskMetrics,
         cancelled: &AtomicBool,
-        mut on_event: impl FnMut(InputEvent) -> Result<()>,
+        handler: &mut dyn InputHandler,
     ) -> Result<()> {
         let receivers = std::mem::take(&mut self.receivers);
         let mut select = Select::new();
@@ -98,8 +112,17 @@ impl InputGate {
             let index = match select.try_ready() {
                 Ok(i) => i,
                 Err(_) => {
+                    let mut wait = CANCEL_CHECK_INTERVAL;
+                    if let Some(deadline) = handler.next_deadline() {
+                        let now = now_ms();
+                        if deadline <= now {
+                            handler.handle(InputEvent::ProcessingTime(now))?;
+                            continue;
+                        }
+                        wait = wait.min(Duration::from_millis((deadline - now) as u64));
+                    }
                     let started = Instant::now();
-                    let ready = select.ready_timeout(CANCEL_CHECK_INTERVAL);
+                    let ready = select.ready_timeout(wait);
                     metrics.add_idle(started.elapsed());
                     match ready {
                         Ok(i) => i,
@@ -121,41 +144,45 @@ impl InputGate {
             if let StreamElement::EndOfInput = element {
                 select.remove(index);
             }
-            self.handle(index, element, &mut on_event)?;
+            self.handle(index, element, handler)?;
+            if let Some(deadline) = handler.next_deadline() {
+                let now = now_ms();
+                if deadline <= now {
+                    handler.handle(InputEvent::ProcessingTime(now))?;
+                }
+            }
         }
-        on_event(InputEvent::Finished)
+        handler.handle(InputEvent::Finished)
     }
 
     fn handle(
         &mut self,
         index: usize,
         element: StreamElement,
-        on_event: &mut impl FnMut(InputEvent) -> Result<()>,
+        handler: &mut dyn InputHandler,
     ) -> Result<()> {
         match element {
             StreamElement::Batch(batch) => {
-                self.channels[index].idle = false;
-                on_event(InputEvent::Batch {
-                    input: self.channels[index].input,
-                    batch,
-                })
+                let input = self.channels[index].input;
+                self.set_idle(index, false, handler)?;
+                handler.handle(InputEvent::Batch { input, batch })
             }
             StreamElement::Watermark(w) => {
                 let c = &mut self.channels[index];
                 c.watermark = c.watermark.max(w);
-                c.idle = false;
-                self.advance_watermark(on_event)
+                self.set_idle(index, false, handler)?;
+                self.advance_watermark(handler)
             }
             StreamElement::WatermarkStatus(status) => {
-                self.channels[index].idle = status == WatermarkStatus::Idle;
-                self.advance_watermark(on_event)
+                self.set_idle(index, status == WatermarkStatus::Idle, handler)?;
+                self.advance_watermark(handler)
             }
             StreamElement::Barrier(barrier) => {
                 let seen = self.barriers_seen.entry(barrier.checkpoint_id).or_insert(0);
                 *seen += 1;
                 if *seen == self.live {
                     self.barriers_seen.remove(&barrier.checkpoint_id);
-                    on_event(InputEvent::Barrier(barrier))?;
+                    handler.handle(InputEvent::Barrier(barrier))?;
                 }
                 Ok(())
             }
@@ -164,18 +191,31 @@ impl InputGate {
                 self.channels[index].ended = true;
                 self.live -= 1;
                 if self.channels.iter().all(|c| c.input != input || c.ended) {
-                    on_event(InputEvent::EndOfInput { input })?;
+                    handler.handle(InputEvent::EndOfInput { input })?;
                 }
-                self.advance_watermark(on_event)
+                self.advance_watermark(handler)
             }
         }
     }
 
+    /// Marks a channel idle or active and reports when the gate as a whole changes.
+    fn set_idle(&mut self, index: usize, idle: bool, handler: &mut dyn InputHandler) -> Result<()> {
+        self.channels[index].idle = idle;
+        let all_idle = self.channels.iter().filter(|c| !c.ended).all(|c| c.idle);
+        if all_idle != self.all_idle {
+            self.all_idle = all_idle;
+            let status = if all_idle {
+                WatermarkStatus::Idle
+            } else {
+                WatermarkStatus::Active
+            };
+            handler.handle(InputEvent::WatermarkStatus(status))?;
+        }
+        Ok(())
+    }
+
     /// Emits the minimum watermark over live, active channels if it advanced.
-    fn advance_watermark(
-        &mut self,
-        on_event: &mut impl FnMut(InputEvent) -> Result<()>,
-    ) -> Result<()> {
+    fn advance_watermark(&mut self, handler: &mut dyn InputHandler) -> Result<()> {
         let min = self
             .channels
             .iter()
@@ -185,7 +225,7 @@ impl InputGate {
         match min {
             Some(w) if w > self.emitted_watermark => {
                 self.emitted_watermark = w;
-                on_event(InputEvent::Watermark(w))
+                handler.handle(InputEvent::Watermark(w))
             }
             _ => Ok(()),
         }

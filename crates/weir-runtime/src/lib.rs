@@ -9,16 +9,22 @@
 //!   chained operators or channels.
 //! - [`task`]: the loop of one task (one subtask of a chain of operators) on its own thread.
 //! - [`minicluster`]: wires tasks and channels, runs the job, reports metrics, cancels.
+//! - [`watermark`]: timestamp assigners, watermark generators and strategies.
+//! - [`keyed`]: keyed process functions with keyed state and timers.
+//! - [`side_output`]: output tags and the buffers of side outputs.
 
 pub mod channel;
 pub mod input;
 pub mod job;
+pub mod keyed;
 pub mod minicluster;
 pub mod operator;
 pub mod output;
 mod panic_capture;
 pub mod partitioner;
+pub mod side_output;
 pub mod task;
+pub mod watermark;
 
 pub use job::ExecutableJob;
 pub use minicluster::{JobExecutionResult, JobHandle, JobStatus, MiniCluster};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use weir_core::config::Configuration;
-use weir_core::element::{Batch, Watermark};
+use weir_core::element::{Batch, Watermark, WatermarkStatus};
 use weir_core::keygroup::KeyGroupRange;
 use weir_core::Result;
 
@@ -18,6 +18,8 @@ pub trait Output {
     fn collect_side(&mut self, tag: &str, batch: Batch) -> Result<()>;
     /// Forwards event-time progress.
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()>;
+    /// Says that this output is idle (does not hold back watermarks) or active again.
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> Result<()>;
 }
 
 /// One operator: a step of a pipeline with one or two logical inputs.
@@ -38,6 +40,23 @@ pub trait StreamOperator: Send {
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output) -> Result<()> {
         out.emit_watermark(watermark)
     }
+    /// The inputs became idle or active again; the default forwards it.
+    fn process_watermark_status(
+        &mut self,
+        status: WatermarkStatus,
+        out: &mut dyn Output,
+    ) -> Result<()> {
+        out.emit_watermark_status(status)
+    }
+    /// The wall-clock time (ms since the epoch) at which the operator next needs
+    /// [`on_processing_time`](StreamOperator::on_processing_time), if any.
+    fn next_processing_time(&self) -> Option<i64> {
+        None
+    }
+    /// The wall clock reached the time given by `next_processing_time`.
+    fn on_processing_time(&mut self, _now_ms: i64, _out: &mut dyn Output) -> Result<()> {
+        Ok(())
+    }
     /// Logical input `input` has ended.
     fn end_input(&mut self, _input: usize, _out: &mut dyn Output) -> Result<()> {
         Ok(())
@@ -46,6 +65,14 @@ pub trait StreamOperator: Send {
     fn finish(&mut self, _out: &mut dyn Output) -> Result<()> {
         Ok(())
     }
+}
+
+/// The wall clock in milliseconds since the epoch (processing time).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// What a source reader returns from one poll.

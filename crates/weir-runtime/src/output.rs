@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use weir_core::element::{Batch, CheckpointBarrier, StreamElement, Watermark};
+use weir_core::element::{Batch, CheckpointBarrier, StreamElement, Watermark, WatermarkStatus};
 use weir_core::metrics::TaskMetrics;
 use weir_core::Result;
 
@@ -79,6 +79,27 @@ impl Target {
         }
     }
 
+    fn watermark_status(&mut self, status: WatermarkStatus) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.process_watermark_status(status),
+            Target::Network(n) => n.broadcast(|| StreamElement::WatermarkStatus(status)),
+        }
+    }
+
+    fn next_deadline(&self) -> Option<i64> {
+        match self {
+            Target::Chained(op) => op.next_deadline(),
+            Target::Network(_) => None,
+        }
+    }
+
+    fn fire_processing_time(&mut self, now_ms: i64) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.fire_processing_time(now_ms),
+            Target::Network(_) => Ok(()),
+        }
+    }
+
     fn barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
         match self {
             Target::Chained(op) => op.forward_barrier(b),
@@ -121,6 +142,21 @@ impl Outputs {
     /// Opens the chained operators behind these outputs.
     pub fn open(&mut self) -> Result<()> {
         self.all_targets().try_for_each(Target::open)
+    }
+
+    /// The earliest processing-time deadline of the chained operators behind these outputs.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.main
+            .iter()
+            .chain(self.side.iter().map(|(_, t)| t))
+            .filter_map(Target::next_deadline)
+            .min()
+    }
+
+    /// Runs the processing-time callbacks that are due behind these outputs.
+    pub fn fire_processing_time(&mut self, now_ms: i64) -> Result<()> {
+        self.all_targets()
+            .try_for_each(|t| t.fire_processing_time(now_ms))
     }
 
     /// Passes a checkpoint barrier on to every target.
@@ -173,6 +209,11 @@ impl Output for Outputs {
     fn emit_watermark(&mut self, watermark: Watermark) -> Result<()> {
         self.all_targets().try_for_each(|t| t.watermark(watermark))
     }
+
+    fn emit_watermark_status(&mut self, status: WatermarkStatus) -> Result<()> {
+        self.all_targets()
+            .try_for_each(|t| t.watermark_status(status))
+    }
 }
 
 /// An operator inside a task together with its outputs. Errors and panics in the operator are
@@ -207,6 +248,36 @@ impl ChainedOperator {
     pub fn process_watermark(&mut self, w: Watermark) -> Result<()> {
         let (op, out) = (&mut self.operator, &mut self.outputs);
         Self::attribute(&self.ctx, || op.process_watermark(w, out))
+    }
+
+    /// Passes a change of watermark status to the operator.
+    pub fn process_watermark_status(&mut self, status: WatermarkStatus) -> Result<()> {
+        let (op, out) = (&mut self.operator, &mut self.outputs);
+        Self::attribute(&self.ctx, || op.process_watermark_status(status, out))
+    }
+
+    /// The earliest processing-time deadline of this operator and those chained after it.
+    pub fn next_deadline(&self) -> Option<i64> {
+        match (
+            self.operator.next_processing_time(),
+            self.outputs.next_deadline(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the processing-time callbacks due at `now_ms`, here and down the chain.
+    pub fn fire_processing_time(&mut self, now_ms: i64) -> Result<()> {
+        if self
+            .operator
+            .next_processing_time()
+            .is_some_and(|t| t <= now_ms)
+        {
+            let (op, out) = (&mut self.operator, &mut self.outputs);
+            Self::attribute(&self.ctx, || op.on_processing_time(now_ms, out))?;
+        }
+        self.outputs.fire_processing_time(now_ms)
     }
 
     /// Logical input `input` ended.

@@ -7,7 +7,7 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
-use weir_core::element::Batch;
+use weir_core::element::{Batch, Records};
 use weir_core::graph::PartitionerKind;
 use weir_core::keygroup::{key_group_for_key, subtask_for_key_group};
 use weir_core::Result;
@@ -154,17 +154,18 @@ impl<T: Clone + Send + 'static, C: Chooser<T>> Partitioner for SplitPartitioner<
         if targets == 1 {
             return emit(0, batch);
         }
-        let records = batch.into_vec::<T>();
-        let mut parts: Vec<Vec<T>> = (0..targets)
-            .map(|_| Vec::with_capacity(records.len() / targets + 1))
+        let records = batch.into_records::<T>();
+        let (capacity, timed) = (records.len() / targets + 1, records.timestamps.is_some());
+        let mut parts: Vec<Records<T>> = (0..targets)
+            .map(|_| Records::with_capacity(capacity, timed))
             .collect();
-        for r in records {
+        for (r, ts) in records.into_iter_timestamped() {
             let t = self.chooser.choose(&r, targets);
-            parts[t].push(r);
+            parts[t].push(r, ts);
         }
         for (t, part) in parts.into_iter().enumerate() {
             if !part.is_empty() {
-                emit(t, Batch::from_vec(part))?;
+                emit(t, Batch::from_records(part))?;
             }
         }
         Ok(())

@@ -6,15 +6,15 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use weir_core::element::Watermark;
 use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
-use crate::input::{InputEvent, InputGate};
-use crate::operator::{OperatorContext, Output, SourcePoll, SourceReader};
+use crate::input::{InputEvent, InputGate, InputHandler};
+use crate::operator::{now_ms, OperatorContext, Output, SourcePoll, SourceReader};
 use crate::output::{ChainedOperator, Outputs};
 use crate::panic_capture;
 
@@ -85,12 +85,21 @@ fn run_source(
             return Err(WeirError::Cancelled);
         }
         let poll = panic_capture::catch(|| reader.poll_next(batch_size)).map_err(attribute)?;
+        let deadline = outputs.next_deadline();
+        if deadline.is_some_and(|d| d <= now_ms()) {
+            outputs.fire_processing_time(now_ms())?;
+        }
         match poll {
             SourcePoll::Ready(batch) => outputs.collect(batch)?,
             SourcePoll::Pending(batch, wait) => {
                 outputs.collect(batch)?;
+                let until_deadline =
+                    deadline.map(|d| Duration::from_millis((d - now_ms()).max(0) as u64));
                 let started = Instant::now();
-                std::thread::sleep(wait.min(CANCEL_CHECK_INTERVAL));
+                std::thread::sleep(
+                    wait.min(CANCEL_CHECK_INTERVAL)
+                        .min(until_deadline.unwrap_or(wait)),
+                );
                 metrics.add_idle(started.elapsed());
             }
             SourcePoll::Finished(batch) => {
@@ -110,14 +119,32 @@ fn run_operator(
     cancelled: &AtomicBool,
 ) -> Result<()> {
     head.open()?;
-    gate.run(metrics, cancelled, |event| match event {
-        InputEvent::Batch { input, batch } => {
-            metrics.add_records_in(batch.len());
-            head.process_batch(input, batch)
+    gate.run(metrics, cancelled, &mut OperatorTask { head, metrics })
+}
+
+/// Hands the gate's events to the head of the chain.
+struct OperatorTask<'a> {
+    head: ChainedOperator,
+    metrics: &'a TaskMetrics,
+}
+
+impl InputHandler for OperatorTask<'_> {
+    fn next_deadline(&self) -> Option<i64> {
+        self.head.next_deadline()
+    }
+
+    fn handle(&mut self, event: InputEvent) -> Result<()> {
+        match event {
+            InputEvent::Batch { input, batch } => {
+                self.metrics.add_records_in(batch.len());
+                self.head.process_batch(input, batch)
+            }
+            InputEvent::Watermark(w) => self.head.process_watermark(w),
+            InputEvent::WatermarkStatus(s) => self.head.process_watermark_status(s),
+            InputEvent::Barrier(b) => self.head.forward_barrier(b),
+            InputEvent::EndOfInput { input } => self.head.end_input(input),
+            InputEvent::ProcessingTime(now) => self.head.fire_processing_time(now),
+            InputEvent::Finished => self.head.finish(),
         }
-        InputEvent::Watermark(w) => head.process_watermark(w),
-        InputEvent::Barrier(b) => head.forward_barrier(b),
-        InputEvent::EndOfInput { input } => head.end_input(input),
-        InputEvent::Finished => head.finish(),
-    })
+    }
 }

@@ -1,0 +1,242 @@
+//! Keyed process functions: per-key state and timers (Flink's `KeyedProcessFunction` and
+//! `KeyedProcessOperator`).
+//!
+//! For every record the operator extracts the key, makes it the backend's current key and
+//! calls the function; when the watermark passes an event-time timer, or the wall clock a
+//! processing-time timer, it calls `on_timer` with the timer's key current.
+
+use std::marker::PhantomData;
+
+use weir_core::element::{Batch, Records, Watermark};
+use weir_core::Result;
+use weir_state::{KeyedStateBackend, Namespace, StateAccess, TimeDomain, TimerService};
+
+use crate::operator::{now_ms, OperatorContext, Output, StreamOperator};
+use crate::side_output::{OutputTag, SideOutputBuffers};
+
+/// What a key needs: hashable, comparable, cloneable, sendable.
+pub trait KeyType: std::hash::Hash + Eq + Clone + Send + 'static {}
+impl<K: std::hash::Hash + Eq + Clone + Send + 'static> KeyType for K {}
+
+/// A function over a keyed stream with keyed state and timers.
+pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
+    /// Called once per subtask before the first element.
+    fn open(&mut self, _ctx: &OperatorContext) -> Result<()> {
+        Ok(())
+    }
+    /// Processes one element; the element's key is current.
+    fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K, O>) -> Result<()>;
+    /// A timer fired; its key is current and `ctx.time_domain()` says which clock.
+    fn on_timer(&mut self, _timestamp: i64, _ctx: &mut KeyedContext<'_, K, O>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What a keyed process function can see and do.
+pub struct KeyedContext<'a, K, O> {
+    key: K,
+    timestamp: Option<i64>,
+    time_domain: Option<TimeDomain>,
+    state: &'a mut KeyedStateBackend<K>,
+    timers: &'a mut TimerService<K>,
+    out: &'a mut Records<O>,
+    side: &'a mut SideOutputBuffers,
+    runtime: &'a OperatorContext,
+}
+
+impl<K: KeyType, O> KeyedContext<'_, K, O> {
+    /// Emits a record, with the current element's (or event-time timer's) timestamp.
+    pub fn collect(&mut self, value: O) {
+        self.out.push(value, self.timestamp);
+    }
+
+    /// Emits a record on the side output `tag`.
+    pub fn output<X: Clone + Send + 'static>(&mut self, tag: &OutputTag<X>, value: X) {
+        self.side.push(tag, value, self.timestamp);
+    }
+
+    /// The current key.
+    pub fn current_key(&self) -> &K {
+        &self.key
+    }
+
+    /// The timestamp of the current element (or of the firing event-time timer).
+    pub fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+
+    /// In `on_timer`: which clock the timer followed.
+    pub fn time_domain(&self) -> Option<TimeDomain> {
+        self.time_domain
+    }
+
+    /// The current event time.
+    pub fn current_watermark(&self) -> i64 {
+        self.timers.watermark()
+    }
+
+    /// The wall clock in milliseconds.
+    pub fn current_processing_time(&self) -> i64 {
+        now_ms()
+    }
+
+    /// Calls `on_timer` for the current key when the watermark reaches `time`.
+    pub fn register_event_time_timer(&mut self, time: i64) {
+        self.timers.register(
+            TimeDomain::EventTime,
+            time,
+            self.key.clone(),
+            Namespace::Void,
+        );
+    }
+
+    /// Calls `on_timer` for the current key when the wall clock reaches `time`.
+    pub fn register_processing_time_timer(&mut self, time: i64) {
+        self.timers.register(
+            TimeDomain::ProcessingTime,
+            time,
+            self.key.clone(),
+            Namespace::Void,
+        );
+    }
+
+    /// Deletes an event-time timer of the current key.
+    pub fn delete_event_time_timer(&mut self, time: i64) {
+        self.timers
+            .delete(TimeDomain::EventTime, time, &self.key, Namespace::Void);
+    }
+
+    /// Deletes a processing-time timer of the current key.
+    pub fn delete_processing_time_timer(&mut self, time: i64) {
+        self.timers
+            .delete(TimeDomain::ProcessingTime, time, &self.key, Namespace::Void);
+    }
+
+    /// The subtask this function runs in.
+    pub fn runtime_context(&self) -> &OperatorContext {
+        self.runtime
+    }
+}
+
+impl<K, O> StateAccess<K> for KeyedContext<'_, K, O> {
+    fn backend(&mut self) -> &mut KeyedStateBackend<K> {
+        self.state
+    }
+}
+
+/// Runs a [`KeyedProcessFunction`]; `key_of` extracts the key of each record.
+pub struct KeyedProcessOperator<K, I, O, KF, F> {
+    key_of: KF,
+    function: F,
+    runtime: Option<OperatorContext>,
+    state: Option<KeyedStateBackend<K>>,
+    timers: TimerService<K>,
+    side: SideOutputBuffers,
+    _t: PhantomData<fn(I) -> O>,
+}
+
+impl<K, I, O, KF, F> KeyedProcessOperator<K, I, O, KF, F>
+where
+    K: KeyType,
+    I: Clone + Send + 'static,
+    O: Clone + Send + 'static,
+    KF: Fn(&I) -> K + Send,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    /// The operator for `function` on records keyed by `key_of`.
+    pub fn new(key_of: KF, function: F) -> Self {
+        KeyedProcessOperator {
+            key_of,
+            function,
+            runtime: None,
+            state: None,
+            timers: TimerService::default(),
+            side: SideOutputBuffers::default(),
+            _t: PhantomData,
+        }
+    }
+
+    /// Calls `on_timer` for every due timer of `domain`, emitting what it produces.
+    fn fire_timers(&mut self, domain: TimeDomain, now: i64, out: &mut dyn Output) -> Result<()> {
+        let runtime = self.runtime.as_ref().expect("opened");
+        let state = self.state.as_mut().expect("opened");
+        let mut produced = Records::with_capacity(0, true);
+        loop {
+            let due = match domain {
+                TimeDomain::EventTime => self.timers.pop_event_timer(),
+                TimeDomain::ProcessingTime => self.timers.pop_processing_timer(now),
+            };
+            let Some((time, key, _)) = due else { break };
+            state.set_current_key(key.clone())?;
+            let mut ctx = KeyedContext {
+                key,
+                timestamp: (domain == TimeDomain::EventTime).then_some(time),
+                time_domain: Some(domain),
+                state,
+                timers: &mut self.timers,
+                out: &mut produced,
+                side: &mut self.side,
+                runtime,
+            };
+            self.function.on_timer(time, &mut ctx)?;
+        }
+        out.collect(Batch::from_records(produced))?;
+        self.side.flush(out)
+    }
+}
+
+impl<K, I, O, KF, F> StreamOperator for KeyedProcessOperator<K, I, O, KF, F>
+where
+    K: KeyType,
+    I: Clone + Send + 'static,
+    O: Clone + Send + 'static,
+    KF: Fn(&I) -> K + Send,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        self.state = Some(KeyedStateBackend::new(
+            ctx.key_group_range(),
+            ctx.max_parallelism,
+        ));
+        self.runtime = Some(ctx.clone());
+        self.function.open(ctx)
+    }
+
+    fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
+        let runtime = self.runtime.as_ref().expect("opened");
+        let state = self.state.as_mut().expect("opened");
+        let records = batch.into_records::<I>();
+        let mut produced = Records::with_capacity(records.len(), records.timestamps.is_some());
+        for (value, timestamp) in records.into_iter_timestamped() {
+            let key = (self.key_of)(&value);
+            state.set_current_key(key.clone())?;
+            let mut ctx = KeyedContext {
+                key,
+                timestamp,
+                time_domain: None,
+                state,
+                timers: &mut self.timers,
+                out: &mut produced,
+                side: &mut self.side,
+                runtime,
+            };
+            self.function.process_element(value, &mut ctx)?;
+        }
+        out.collect(Batch::from_records(produced))?;
+        self.side.flush(out)
+    }
+
+    fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output) -> Result<()> {
+        self.timers.advance_watermark(watermark.0);
+        self.fire_timers(TimeDomain::EventTime, 0, out)?;
+        out.emit_watermark(watermark)
+    }
+
+    fn next_processing_time(&self) -> Option<i64> {
+        self.timers.next_processing_time()
+    }
+
+    fn on_processing_time(&mut self, now_ms: i64, out: &mut dyn Output) -> Result<()> {
+        self.fire_timers(TimeDomain::ProcessingTime, now_ms, out)
+    }
+}

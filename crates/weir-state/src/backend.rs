@@ -1,0 +1,259 @@
+//! The heap keyed state backend.
+//!
+//! State lives in named tables; a table holds, per key group, a map from key to the entries of
+//! that key's namespaces (a namespace separates the state of one window from another's; plain
+//! keyed state uses [`Namespace::Void`]). The operator sets the current key before it calls
+//! user code; state handles then read and write the current key's entries.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use serde::{Deserialize, Serialize};
+use weir_core::keygroup::{key_group_for_key, KeyGroupRange, StableBuildHasher};
+use weir_core::{Result, WeirError};
+
+use crate::ttl::{now_ms, StateTtlConfig, StateVisibility, TtlUpdateType};
+
+/// Separates the state of one window from another's under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Namespace {
+    /// Plain keyed state.
+    Void,
+    /// A time window `[start, end)`.
+    Window { start: i64, end: i64 },
+    /// The one global window.
+    Global,
+}
+
+/// Where user code gets keyed state from: the backend with its current key, and the
+/// namespace that state accesses use.
+pub trait StateAccess<K> {
+    /// The backend, positioned on the current key.
+    fn backend(&mut self) -> &mut KeyedStateBackend<K>;
+    /// The namespace of state accessed through this context.
+    fn namespace(&self) -> Namespace {
+        Namespace::Void
+    }
+}
+
+/// One stored value with the time it was last accessed (for TTL).
+pub(crate) struct Entry<V> {
+    pub value: V,
+    pub touched_ms: i64,
+}
+
+/// The entries of one key, by namespace; few namespaces per key, so a vector.
+type Namespaces<V> = Vec<(Namespace, Entry<V>)>;
+
+/// A state table: per key group, key → namespaces → entry.
+pub(crate) struct Table<K, V> {
+    groups: Vec<HashMap<K, Namespaces<V>, StableBuildHasher>>,
+    ttl: Option<StateTtlConfig>,
+}
+
+/// What the backend needs of a table without knowing its value type.
+trait ErasedTable: Send {
+    fn entries(&self) -> usize;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<K: Send + 'static, V: Send + 'static> ErasedTable for Table<K, V> {
+    fn entries(&self) -> usize {
+        self.groups
+            .iter()
+            .flat_map(|g| g.values())
+            .map(Vec::len)
+            .sum()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// The keyed state of one operator subtask (heap backend).
+pub struct KeyedStateBackend<K> {
+    range: KeyGroupRange,
+    max_parallelism: usize,
+    names: Vec<String>,
+    tables: Vec<Box<dyn ErasedTable>>,
+    current_key: Option<K>,
+    current_group: usize,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
+    /// An empty backend for the key groups in `range` out of `max_parallelism`.
+    pub fn new(range: KeyGroupRange, max_parallelism: usize) -> Self {
+        KeyedStateBackend {
+            range,
+            max_parallelism,
+            names: Vec::new(),
+            tables: Vec::new(),
+            current_key: None,
+            current_group: 0,
+        }
+    }
+
+    /// Makes `key` the key that state handles read and write.
+    pub fn set_current_key(&mut self, key: K) -> Result<()> {
+        let kg = key_group_for_key(&key, self.max_parallelism);
+        if !self.range.contains(kg) {
+            return Err(WeirError::Other(format!(
+                "key group {kg} is not in this subtask's key groups {}..={}: a keyed operator received a record of another partition",
+                self.range.start, self.range.end_inclusive
+            )));
+        }
+        self.current_group = kg - self.range.start;
+        self.current_key = Some(key);
+        Ok(())
+    }
+
+    /// The current key.
+    pub fn current_key(&self) -> Option<&K> {
+        self.current_key.as_ref()
+    }
+
+    /// The id of the table `name` holding values of type `V`, created on first use. Using one
+    /// name with two value types is an error.
+    pub(crate) fn table_id<V: Send + 'static>(
+        &mut self,
+        name: &str,
+        ttl: Option<StateTtlConfig>,
+    ) -> Result<usize> {
+        if let Some(id) = self.names.iter().position(|n| n == name) {
+            if !self.tables[id].as_any().is::<Table<K, V>>() {
+                return Err(WeirError::Other(format!(
+                    "state '{name}' is declared twice with different types"
+                )));
+            }
+            return Ok(id);
+        }
+        let groups = (0..self.range.len()).map(|_| HashMap::default()).collect();
+        self.tables.push(Box::new(Table::<K, V> { groups, ttl }));
+        self.names.push(name.to_string());
+        Ok(self.tables.len() - 1)
+    }
+
+    fn table<V: Send + 'static>(&mut self, id: usize) -> &mut Table<K, V> {
+        self.tables[id]
+            .as_any_mut()
+            .downcast_mut::<Table<K, V>>()
+            .expect("a table id always refers to a table of its type")
+    }
+
+    fn key(&self) -> Result<&K> {
+        self.current_key
+            .as_ref()
+            .ok_or_else(|| WeirError::Other("keyed state was accessed outside a keyed context (no current key); keyed state needs key_by".into()))
+    }
+
+    /// The live entry of the current key in `ns`, if any (expired entries are dropped unless
+    /// the TTL config lets them be seen).
+    pub(crate) fn get<V: Send + 'static>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+    ) -> Result<Option<&mut V>> {
+        let key = self.key()?.clone();
+        let group = self.current_group;
+        let table = self.table::<V>(id);
+        let ttl = table.ttl;
+        let now = ttl.map(|_| now_ms()).unwrap_or(0);
+        let map = &mut table.groups[group];
+        let Some(pos) = map
+            .get(&key)
+            .and_then(|n| n.iter().position(|(n, _)| *n == ns))
+        else {
+            return Ok(None);
+        };
+        if let Some(ttl) = ttl {
+            let namespaces = map.get_mut(&key).expect("found above");
+            if ttl.is_expired(namespaces[pos].1.touched_ms, now) {
+                if ttl.visibility == StateVisibility::NeverReturnExpired {
+                    namespaces.swap_remove(pos);
+                    if namespaces.is_empty() {
+                        map.remove(&key);
+                    }
+                    return Ok(None);
+                }
+            } else if ttl.update_type == TtlUpdateType::OnReadAndWrite {
+                namespaces[pos].1.touched_ms = now;
+            }
+        }
+        Ok(map.get_mut(&key).map(|n| &mut n[pos].1.value))
+    }
+
+    /// Sets the entry of the current key in `ns`.
+    pub(crate) fn put<V: Send + 'static>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+        value: V,
+    ) -> Result<()> {
+        let key = self.key()?.clone();
+        let group = self.current_group;
+        let table = self.table::<V>(id);
+        let touched_ms = table.ttl.map(|_| now_ms()).unwrap_or(0);
+        let namespaces = table.groups[group].entry(key).or_default();
+        match namespaces.iter_mut().find(|(n, _)| *n == ns) {
+            Some((_, entry)) => *entry = Entry { value, touched_ms },
+            None => namespaces.push((ns, Entry { value, touched_ms })),
+        }
+        Ok(())
+    }
+
+    /// Marks the entry of the current key in `ns` as written now (after an in-place update).
+    pub(crate) fn touch<V: Send + 'static>(&mut self, id: usize, ns: Namespace) -> Result<()> {
+        let key = self.key()?.clone();
+        let group = self.current_group;
+        let table = self.table::<V>(id);
+        if table.ttl.is_some() {
+            if let Some((_, e)) = table.groups[group]
+                .get_mut(&key)
+                .and_then(|n| n.iter_mut().find(|(n, _)| *n == ns))
+            {
+                e.touched_ms = now_ms();
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the entry of the current key in `ns`, returning its value.
+    pub(crate) fn remove<V: Send + 'static>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+    ) -> Result<Option<V>> {
+        let key = self.key()?.clone();
+        let group = self.current_group;
+        let table = self.table::<V>(id);
+        let Some(namespaces) = table.groups[group].get_mut(&key) else {
+            return Ok(None);
+        };
+        let removed = namespaces
+            .iter()
+            .position(|(n, _)| *n == ns)
+            .map(|pos| namespaces.swap_remove(pos).1.value);
+        if namespaces.is_empty() {
+            table.groups[group].remove(&key);
+        }
+        Ok(removed)
+    }
+
+    /// Number of (key, namespace) entries in the table `name` (0 if it does not exist).
+    pub fn entry_count(&self, name: &str) -> usize {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map_or(0, |id| self.tables[id].entries())
+    }
+
+    /// Number of (key, namespace) entries over all tables.
+    pub fn total_entries(&self) -> usize {
+        self.tables.iter().map(|t| t.entries()).sum()
+    }
+}

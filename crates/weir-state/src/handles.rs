@@ -1,0 +1,375 @@
+//! Typed handles to keyed state. A handle is also the state's descriptor: its name and TTL.
+//! Declare handles in a function's fields (`count: ValueState::new("count")`) and use them
+//! with the context the runtime passes: `self.count.value(ctx)?`. Each access reads or writes
+//! the entry of the context's current key (and namespace).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use weir_core::Result;
+
+use crate::backend::StateAccess;
+use crate::ttl::StateTtlConfig;
+
+/// What a state key needs.
+pub trait StateKey: Hash + Eq + Clone + Send + 'static {}
+impl<K: Hash + Eq + Clone + Send + 'static> StateKey for K {}
+
+/// The name and TTL shared by all handles.
+#[derive(Clone)]
+struct Descriptor {
+    name: Arc<str>,
+    ttl: Option<StateTtlConfig>,
+}
+
+impl Descriptor {
+    fn new(name: &str) -> Self {
+        Descriptor {
+            name: name.into(),
+            ttl: None,
+        }
+    }
+
+    /// Runs `f` on the backend with the id of this state's table of `S`.
+    fn with<K: StateKey, S: Send + 'static, R>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        f: impl FnOnce(&mut crate::KeyedStateBackend<K>, usize, crate::Namespace) -> Result<R>,
+    ) -> Result<R> {
+        let ns = ctx.namespace();
+        let backend = ctx.backend();
+        let id = backend.table_id::<S>(&self.name, self.ttl)?;
+        f(backend, id, ns)
+    }
+}
+
+/// `new`, `Clone`, `with_ttl` and `name` of the handles made of a descriptor alone.
+macro_rules! handle_common {
+    ($t:ident < $($p:ident),* >) => {
+        impl<$($p),*> Clone for $t<$($p),*> {
+            fn clone(&self) -> Self {
+                $t { d: self.d.clone(), _v: PhantomData }
+            }
+        }
+        impl<$($p),*> $t<$($p),*> {
+            /// A state named `name`.
+            pub fn new(name: &str) -> Self {
+                $t { d: Descriptor::new(name), _v: PhantomData }
+            }
+            /// Entries expire as `ttl` says.
+            pub fn with_ttl(mut self, ttl: StateTtlConfig) -> Self {
+                self.d.ttl = Some(ttl);
+                self
+            }
+            /// The state's name.
+            pub fn name(&self) -> &str {
+                &self.d.name
+            }
+        }
+    };
+}
+
+/// One value per key (Flink's `ValueState`).
+pub struct ValueState<V> {
+    d: Descriptor,
+    _v: PhantomData<fn() -> V>,
+}
+handle_common!(ValueState<V>);
+
+impl<V: Clone + Send + 'static> ValueState<V> {
+    /// The current key's value.
+    pub fn value<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+    ) -> Result<Option<V>> {
+        self.d
+            .with::<K, V, _>(ctx, |b, id, ns| Ok(b.get::<V>(id, ns)?.cloned()))
+    }
+    /// Sets the current key's value.
+    pub fn update<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        value: V,
+    ) -> Result<()> {
+        self.d
+            .with::<K, V, _>(ctx, |b, id, ns| b.put(id, ns, value))
+    }
+    /// Removes the current key's value.
+    pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        self.d
+            .with::<K, V, _>(ctx, |b, id, ns| b.remove::<V>(id, ns).map(|_| ()))
+    }
+}
+
+/// A list of values per key (Flink's `ListState`).
+pub struct ListState<V> {
+    d: Descriptor,
+    _v: PhantomData<fn() -> V>,
+}
+handle_common!(ListState<V>);
+
+impl<V: Clone + Send + 'static> ListState<V> {
+    /// The current key's values (empty if none).
+    pub fn get<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<Vec<V>> {
+        self.d.with::<K, Vec<V>, _>(ctx, |b, id, ns| {
+            Ok(b.get::<Vec<V>>(id, ns)?.cloned().unwrap_or_default())
+        })
+    }
+    /// Appends a value.
+    pub fn add<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        value: V,
+    ) -> Result<()> {
+        self.d
+            .with::<K, Vec<V>, _>(ctx, |b, id, ns| match b.get::<Vec<V>>(id, ns)? {
+                Some(list) => {
+                    list.push(value);
+                    b.touch::<Vec<V>>(id, ns)
+                }
+                None => b.put(id, ns, vec![value]),
+            })
+    }
+    /// Replaces the values.
+    pub fn update<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        values: Vec<V>,
+    ) -> Result<()> {
+        self.d
+            .with::<K, Vec<V>, _>(ctx, |b, id, ns| b.put(id, ns, values))
+    }
+    /// Removes all values.
+    pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        self.d
+            .with::<K, Vec<V>, _>(ctx, |b, id, ns| b.remove::<Vec<V>>(id, ns).map(|_| ()))
+    }
+}
+
+/// A map per key (Flink's `MapState`).
+pub struct MapState<UK, UV> {
+    d: Descriptor,
+    _v: PhantomData<fn() -> (UK, UV)>,
+}
+handle_common!(MapState<UK, UV>);
+
+impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapState<UK, UV> {
+    /// The value under `user_key`.
+    pub fn get<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        user_key: &UK,
+    ) -> Result<Option<UV>> {
+        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+            Ok(b.get::<HashMap<UK, UV>>(id, ns)?
+                .and_then(|m| m.get(user_key).cloned()))
+        })
+    }
+    /// Sets the value under `user_key`.
+    pub fn put<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        user_key: UK,
+        value: UV,
+    ) -> Result<()> {
+        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+            match b.get::<HashMap<UK, UV>>(id, ns)? {
+                Some(m) => {
+                    m.insert(user_key, value);
+                    b.touch::<HashMap<UK, UV>>(id, ns)
+                }
+                None => b.put(id, ns, HashMap::from([(user_key, value)])),
+            }
+        })
+    }
+    /// Removes `user_key`.
+    pub fn remove<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        user_key: &UK,
+    ) -> Result<Option<UV>> {
+        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+            Ok(b.get::<HashMap<UK, UV>>(id, ns)?
+                .and_then(|m| m.remove(user_key)))
+        })
+    }
+    /// Whether `user_key` has a value.
+    pub fn contains<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        user_key: &UK,
+    ) -> Result<bool> {
+        Ok(self.get(ctx, user_key)?.is_some())
+    }
+    /// All entries of the current key.
+    pub fn entries<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+    ) -> Result<Vec<(UK, UV)>> {
+        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+            Ok(b.get::<HashMap<UK, UV>>(id, ns)?
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default())
+        })
+    }
+    /// Removes every entry of the current key.
+    pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+            b.remove::<HashMap<UK, UV>>(id, ns).map(|_| ())
+        })
+    }
+}
+
+/// A value per key that new values are reduced into (Flink's `ReducingState`).
+pub struct ReducingState<V> {
+    d: Descriptor,
+    reduce: Arc<dyn Fn(V, V) -> V + Send + Sync>,
+}
+
+impl<V> Clone for ReducingState<V> {
+    fn clone(&self) -> Self {
+        ReducingState {
+            d: self.d.clone(),
+            reduce: Arc::clone(&self.reduce),
+        }
+    }
+}
+
+impl<V: Clone + Send + 'static> ReducingState<V> {
+    /// A reducing state named `name` that combines values with `reduce`.
+    pub fn new(name: &str, reduce: impl Fn(V, V) -> V + Send + Sync + 'static) -> Self {
+        ReducingState {
+            d: Descriptor::new(name),
+            reduce: Arc::new(reduce),
+        }
+    }
+    /// Entries expire as `ttl` says.
+    pub fn with_ttl(mut self, ttl: StateTtlConfig) -> Self {
+        self.d.ttl = Some(ttl);
+        self
+    }
+    /// The reduced value.
+    pub fn get<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<Option<V>> {
+        self.d
+            .with::<K, V, _>(ctx, |b, id, ns| Ok(b.get::<V>(id, ns)?.cloned()))
+    }
+    /// Reduces `value` into the state.
+    pub fn add<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        value: V,
+    ) -> Result<()> {
+        let reduce = &self.reduce;
+        self.d.with::<K, V, _>(ctx, |b, id, ns| {
+            let next = match b.remove::<V>(id, ns)? {
+                Some(current) => reduce(current, value),
+                None => value,
+            };
+            b.put(id, ns, next)
+        })
+    }
+    /// Removes the value.
+    pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        self.d
+            .with::<K, V, _>(ctx, |b, id, ns| b.remove::<V>(id, ns).map(|_| ()))
+    }
+}
+
+/// Incremental aggregation: values are added to an accumulator, from which the result is read
+/// (Flink's `AggregateFunction`). Accumulators of merged windows are merged.
+pub trait AggregateFunction<IN, ACC, OUT>: Send + Sync + 'static {
+    /// A new, empty accumulator.
+    fn create_accumulator(&self) -> ACC;
+    /// Adds a value to the accumulator.
+    fn add(&self, value: IN, accumulator: &mut ACC);
+    /// The result for an accumulator.
+    fn get_result(&self, accumulator: &ACC) -> OUT;
+    /// Merges two accumulators (for merging windows).
+    fn merge(&self, a: ACC, b: ACC) -> ACC;
+}
+
+/// A per-key accumulator of an [`AggregateFunction`] (Flink's `AggregatingState`).
+pub struct AggregatingState<IN, ACC, OUT> {
+    d: Descriptor,
+    function: Arc<dyn AggregateFunction<IN, ACC, OUT>>,
+}
+
+impl<IN, ACC, OUT> Clone for AggregatingState<IN, ACC, OUT> {
+    fn clone(&self) -> Self {
+        AggregatingState {
+            d: self.d.clone(),
+            function: Arc::clone(&self.function),
+        }
+    }
+}
+
+impl<IN: 'static, ACC: Clone + Send + 'static, OUT: 'static> AggregatingState<IN, ACC, OUT> {
+    /// An aggregating state named `name`.
+    pub fn new(name: &str, function: impl AggregateFunction<IN, ACC, OUT>) -> Self {
+        AggregatingState {
+            d: Descriptor::new(name),
+            function: Arc::new(function),
+        }
+    }
+    /// Entries expire as `ttl` says.
+    pub fn with_ttl(mut self, ttl: StateTtlConfig) -> Self {
+        self.d.ttl = Some(ttl);
+        self
+    }
+    /// The result of the accumulated values, if any were added.
+    pub fn get<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+    ) -> Result<Option<OUT>> {
+        let f = &self.function;
+        self.d.with::<K, ACC, _>(ctx, |b, id, ns| {
+            Ok(b.get::<ACC>(id, ns)?.map(|acc| f.get_result(acc)))
+        })
+    }
+    /// Adds a value.
+    pub fn add<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        value: IN,
+    ) -> Result<()> {
+        let f = &self.function;
+        self.d
+            .with::<K, ACC, _>(ctx, |b, id, ns| match b.get::<ACC>(id, ns)? {
+                Some(acc) => {
+                    f.add(value, acc);
+                    b.touch::<ACC>(id, ns)
+                }
+                None => {
+                    let mut acc = f.create_accumulator();
+                    f.add(value, &mut acc);
+                    b.put(id, ns, acc)
+                }
+            })
+    }
+    /// Removes the accumulator.
+    pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        self.d
+            .with::<K, ACC, _>(ctx, |b, id, ns| b.remove::<ACC>(id, ns).map(|_| ()))
+    }
+    /// Removes the accumulator of namespace `from` of the current key, merging it into the
+    /// context's namespace (used when session windows merge).
+    pub fn merge_namespace<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        from: crate::Namespace,
+    ) -> Result<()> {
+        let f = &self.function;
+        self.d.with::<K, ACC, _>(ctx, |b, id, ns| {
+            if let Some(source) = b.remove::<ACC>(id, from)? {
+                let merged = match b.remove::<ACC>(id, ns)? {
+                    Some(target) => f.merge(target, source),
+                    None => source,
+                };
+                b.put(id, ns, merged)?;
+            }
+            Ok(())
+        })
+    }
+}
