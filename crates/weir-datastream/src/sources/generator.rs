@@ -13,20 +13,16 @@ use crate::functions::RuntimeContext;
 use crate::Record;
 
 /// Generates `generate(i)` for `i = 0, 1, 2, ...`.
-pub struct GeneratorSource<T> {
-    generate: Arc<dyn Fn(u64) -> T + Send + Sync>,
+pub struct GeneratorSource<F> {
+    generate: Arc<F>,
     count: Option<u64>,
     records_per_second: Option<f64>,
 }
 
-impl<T> GeneratorSource<T> {
+impl<F> GeneratorSource<F> {
     /// `count` records (unbounded if `None`) at a total of `records_per_second` over all
     /// subtasks (as fast as possible if `None`).
-    pub fn new(
-        generate: impl Fn(u64) -> T + Send + Sync + 'static,
-        count: Option<u64>,
-        records_per_second: Option<f64>,
-    ) -> Self {
+    pub fn new(generate: F, count: Option<u64>, records_per_second: Option<f64>) -> Self {
         GeneratorSource {
             generate: Arc::new(generate),
             count,
@@ -35,7 +31,7 @@ impl<T> GeneratorSource<T> {
     }
 }
 
-impl<T: Record> Source<T> for GeneratorSource<T> {
+impl<T: Record, F: Fn(u64) -> T + Send + Sync + 'static> Source<T> for GeneratorSource<F> {
     fn create_reader(&self, ctx: &RuntimeContext) -> Result<Box<dyn SourceReader<T>>> {
         let (next, end) = match self.count {
             Some(count) => share_of(count, ctx.subtask_index, ctx.parallelism),
@@ -57,8 +53,8 @@ impl<T: Record> Source<T> for GeneratorSource<T> {
     }
 }
 
-struct GeneratorReader<T> {
-    generate: Arc<dyn Fn(u64) -> T + Send + Sync>,
+struct GeneratorReader<F> {
+    generate: Arc<F>,
     next: u64,
     end: u64,
     emitted: u64,
@@ -67,7 +63,7 @@ struct GeneratorReader<T> {
     started: Option<Instant>,
 }
 
-impl<T: Record> SourceReader<T> for GeneratorReader<T> {
+impl<T: Record, F: Fn(u64) -> T + Send + Sync> SourceReader<T> for GeneratorReader<F> {
     fn poll_next(&mut self, out: &mut Vec<T>, max_records: usize) -> Result<SourceStatus> {
         let mut allowed = (self.end - self.next).min(max_records as u64);
         if let Some(rate) = self.rate {

@@ -1,0 +1,78 @@
+//! The `weir` command line itself: its verbs and the checks `weir run` makes before it starts
+//! a job. (Jobs started through `weir run` are tested with the examples.)
+
+use std::process::{Command, Output};
+
+fn weir(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_lists_the_verbs() {
+    let out = weir(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("run") && help.contains("Runs a job program"),
+        "{help}"
+    );
+}
+
+#[test]
+fn run_checks_its_options_before_starting_anything() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["run", "-p", "0", "x"],
+            "parallelism (-p) must be at least 1",
+        ),
+        (
+            &["run", "-D", "pipeline.max-parallelism=lots", "x"],
+            "invalid value 'lots' for configuration key 'pipeline.max-parallelism'",
+        ),
+        (&["run", "-D", "missing-equals", "x"], "missing-equals"),
+        (
+            &["run", "/no/such/job"],
+            "cannot find the job program '/no/such/job'",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = weir(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn run_passes_arguments_properties_and_exit_code_to_the_job() {
+    let dir = std::env::temp_dir().join(format!("weir-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let job = dir.join("job.sh");
+    std::fs::write(
+        &job,
+        "#!/bin/sh\necho \"args=$*\"\necho \"props=$WEIR_DYNAMIC_PROPERTIES\"\nexit 3\n",
+    )
+    .unwrap();
+    Command::new("chmod").arg("+x").arg(&job).status().unwrap();
+    let out = weir(&[
+        "run",
+        "-p",
+        "2",
+        "-D",
+        "a.b=c",
+        job.to_str().unwrap(),
+        "--input",
+        "x",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout.contains("args=--input x"), "{stdout}");
+    assert!(
+        stdout.contains("props=a.b=c\nparallelism.default=2"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
