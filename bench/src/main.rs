@@ -4,6 +4,7 @@
 //! ```text
 //! weir-bench pipeline  --records N [--parallelism P] [--keys K] [-D key=value]...
 //! weir-bench baseline  --records N [--keys K]
+//! weir-bench baseline-wordcount --input PATH
 //! weir-bench gen-text  --mb MB --out PATH [--seed S]
 //! weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...
 //! ```
@@ -24,6 +25,7 @@ use weir_datastream::prelude::*;
 const USAGE: &str = "usage:
   weir-bench pipeline  --records N [--parallelism P] [--keys K] [-D key=value]...
   weir-bench baseline  --records N [--keys K]
+  weir-bench baseline-wordcount --input PATH
   weir-bench gen-text  --mb MB --out PATH [--seed S]
   weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...";
 
@@ -43,11 +45,13 @@ impl Args {
         while let Some(arg) = it.next() {
             if arg == "-D" {
                 let kv = it.next().ok_or("-D needs key=value")?;
-                let (k, v) = kv.split_once('=').ok_or_else(|| format!("-D {kv}: expected key=value"))?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("-D {kv}: expected key=value"))?;
                 properties.push((k.to_string(), v.to_string()));
             } else if let Some(name) = arg.strip_prefix("--") {
                 match it.peek() {
-                    Some(v) if !v.starts_with("--") && !(v == "-D") => {
+                    Some(v) if !v.starts_with("--") && v != "-D" => {
                         options.insert(name.to_string(), it.next().unwrap_or_default());
                     }
                     _ => flags.push(name.to_string()),
@@ -66,7 +70,9 @@ impl Args {
 
     fn get<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T, String> {
         match self.options.get(name) {
-            Some(v) => v.parse().map_err(|_| format!("--{name} {v}: not a valid value")),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("--{name} {v}: not a valid value")),
             None => default.ok_or_else(|| format!("missing --{name}")),
         }
     }
@@ -87,7 +93,10 @@ impl Args {
 
     /// `batch=1024` and any other `-D` properties, for the report line.
     fn property_summary(&self) -> String {
-        self.properties.iter().map(|(k, v)| format!(" {k}={v}")).collect()
+        self.properties
+            .iter()
+            .map(|(k, v)| format!(" {k}={v}"))
+            .collect()
     }
 }
 
@@ -95,6 +104,7 @@ fn main() -> ExitCode {
     let result = Args::parse().and_then(|args| match args.command.as_str() {
         "pipeline" => pipeline(&args),
         "baseline" => baseline(&args),
+        "baseline-wordcount" => baseline_wordcount(&args),
         "gen-text" => gen_text(&args),
         "wordcount" => wordcount(&args),
         other => Err(format!("unknown command '{other}'")),
@@ -137,7 +147,9 @@ fn pipeline(args: &Args) -> Result<String, String> {
     let usage = m.stop();
     let (sunk, _) = totals(&result, "Sink: Discard");
     if sunk != records {
-        return Err(format!("the sink received {sunk} records, expected {records}"));
+        return Err(format!(
+            "the sink received {sunk} records, expected {records}"
+        ));
     }
     let params = format!("p={parallelism} keys={keys}{}", args.property_summary());
     Ok(usage.line("pipeline", &params, records))
@@ -152,7 +164,8 @@ fn baseline(args: &Args) -> Result<String, String> {
     let records: u64 = args.get("records", None)?;
     let keys: u64 = args.get("keys", Some(1000))?;
     let generate = black_box(|i: u64| i);
-    let mut state: Vec<HashMap<u64, (u64, i64), StableBuildHasher>> = (0..MAX_PARALLELISM).map(|_| HashMap::default()).collect();
+    let mut state: Vec<HashMap<u64, (u64, i64), StableBuildHasher>> =
+        (0..MAX_PARALLELISM).map(|_| HashMap::default()).collect();
     let m = Measurement::start();
     let mut start = 0;
     while start < records {
@@ -180,12 +193,52 @@ fn baseline(args: &Args) -> Result<String, String> {
     Ok(usage.line("baseline", &format!("p=1 keys={keys}"), records))
 }
 
+/// Streaming WordCount's per-word work in one loop on one thread, with no runtime: read
+/// lines, tokenize (as the job does), look the word up in one hash map, emit a copy of the
+/// updated count into an output batch of 1024 that is then dropped. An upper bound for the
+/// `wordcount` job per core.
+fn baseline_wordcount(args: &Args) -> Result<String, String> {
+    use std::io::BufRead;
+    let input: PathBuf = args.get("input", None)?;
+    let file = std::fs::File::open(&input).map_err(|e| format!("{}: {e}", input.display()))?;
+    let m = Measurement::start();
+    let mut counts: HashMap<String, (String, i64), StableBuildHasher> = HashMap::default();
+    let mut out: Vec<(String, i64)> = Vec::with_capacity(1024);
+    let (mut lines, mut words) = (0u64, 0u64);
+    for line in std::io::BufReader::with_capacity(1 << 16, file).lines() {
+        let line = line.map_err(|e| format!("{}: {e}", input.display()))?;
+        lines += 1;
+        for (word, n) in tokenize(line) {
+            words += 1;
+            match counts.get_mut(&word) {
+                Some(current) => {
+                    current.1 += n;
+                    out.push(current.clone());
+                }
+                None => {
+                    out.push((word.clone(), n));
+                    counts.insert(word.clone(), (word, n));
+                }
+            }
+            if out.len() == 1024 {
+                black_box(&out);
+                out.clear();
+            }
+        }
+    }
+    black_box(out);
+    let usage = m.stop();
+    let params = format!("p=1 mode=streaming lines={lines} distinct={}", counts.len());
+    Ok(usage.line("baseline-wordcount", &params, words))
+}
+
 fn gen_text(args: &Args) -> Result<String, String> {
     let mb: u64 = args.get("mb", Some(100))?;
     let out: PathBuf = args.get("out", None)?;
     let seed: u64 = args.get("seed", Some(42))?;
     let m = Measurement::start();
-    let stats = textgen::generate(mb, &out, seed).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    let stats =
+        textgen::generate(mb, &out, seed).map_err(|e| format!("writing {}: {e}", out.display()))?;
     Ok(format!(
         "gen-text out={} bytes={} lines={} words={} secs={:.2}",
         out.display(),
@@ -211,7 +264,9 @@ fn wordcount(args: &Args) -> Result<String, String> {
     let input: PathBuf = args.get("input", None)?;
     let parallelism: usize = args.get("parallelism", Some(1))?;
     let final_only = args.flag("final");
-    let bytes = std::fs::metadata(&input).map_err(|e| format!("{}: {e}", input.display()))?.len();
+    let bytes = std::fs::metadata(&input)
+        .map_err(|e| format!("{}: {e}", input.display()))?
+        .len();
     let env = args.environment(parallelism);
     if final_only {
         env.configure("execution.runtime-mode", "BATCH");
@@ -229,7 +284,9 @@ fn wordcount(args: &Args) -> Result<String, String> {
     let (sunk, _) = totals(&result, "Sink: Discard");
     let expected_sunk = if final_only { sunk.min(words) } else { words };
     if words == 0 || sunk != expected_sunk {
-        return Err(format!("the sink received {sunk} records for {words} words"));
+        return Err(format!(
+            "the sink received {sunk} records for {words} words"
+        ));
     }
     let mode = if final_only { "batch" } else { "streaming" };
     let params = format!(

@@ -13,8 +13,34 @@ pub fn cpu_seconds() -> (f64, f64) {
     let after = stat.rfind(')').map(|i| &stat[i + 1..]).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     // `after` starts at field 3 (state); utime and stime are fields 14 and 15.
-    let tick = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0) / CLK_TCK;
+    let tick = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / CLK_TCK
+    };
     (tick(14), tick(15))
+}
+
+/// CPU seconds that all processes of the machine have used so far (`/proc/stat`: user, nice,
+/// system, irq, softirq, steal), to tell how busy the machine was besides the benchmark.
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    [0, 1, 2, 5, 6, 7]
+        .iter()
+        .map(|&i| fields.get(i).copied().unwrap_or(0.0))
+        .sum::<f64>()
+        / CLK_TCK
 }
 
 /// A `/proc/self/status` value in kB (`VmHWM`, `VmRSS`).
@@ -31,6 +57,7 @@ pub fn status_kb(key: &str) -> u64 {
 pub struct Measurement {
     wall: Instant,
     cpu: (f64, f64),
+    machine_busy: f64,
 }
 
 /// What one run used.
@@ -39,12 +66,16 @@ pub struct Usage {
     pub user_secs: f64,
     pub sys_secs: f64,
     pub peak_rss_kb: u64,
+    /// Cores kept busy by other processes during the run, on average: a figure measured while
+    /// this is well above 0 is lower than the machine allows.
+    pub other_load: f64,
 }
 
 impl Measurement {
     pub fn start() -> Self {
         Measurement {
             cpu: cpu_seconds(),
+            machine_busy: machine_busy_seconds(),
             wall: Instant::now(),
         }
     }
@@ -52,7 +83,10 @@ impl Measurement {
     pub fn stop(self) -> Usage {
         let wall_secs = self.wall.elapsed().as_secs_f64();
         let (user, sys) = cpu_seconds();
+        let others =
+            machine_busy_seconds() - self.machine_busy - (user - self.cpu.0) - (sys - self.cpu.1);
         Usage {
+            other_load: (others / wall_secs).max(0.0),
             wall_secs,
             user_secs: user - self.cpu.0,
             sys_secs: sys - self.cpu.1,
@@ -68,9 +102,15 @@ impl Usage {
 
     /// The fixed-format report line: `NAME k=v ...`.
     pub fn line(&self, name: &str, params: &str, records: u64) -> String {
-        let per = |secs: f64| if secs > 0.0 { records as f64 / secs } else { f64::NAN };
+        let per = |secs: f64| {
+            if secs > 0.0 {
+                records as f64 / secs
+            } else {
+                f64::NAN
+            }
+        };
         format!(
-            "{name} {params} records={records} secs={:.2} cpu_secs={:.2} (user={:.2} sys={:.2}) rec/s={} rec/s/core={} peak_rss={:.1}MB",
+            "{name} {params} records={records} secs={:.2} cpu_secs={:.2} (user={:.2} sys={:.2}) rec/s={} rec/s/core={} peak_rss={:.1}MB other_load={:.2}",
             self.wall_secs,
             self.cpu_secs(),
             self.user_secs,
@@ -78,6 +118,7 @@ impl Usage {
             si(per(self.wall_secs)),
             si(per(self.cpu_secs())),
             self.peak_rss_kb as f64 / 1024.0,
+            self.other_load,
         )
     }
 }

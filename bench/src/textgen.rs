@@ -31,8 +31,8 @@ impl Rng {
 }
 
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vi", "do", "pe", "ga", "bo", "fi", "ju", "ha", "ze", "wo", "ni", "ta", "li",
-    "ro", "se", "mu", "an", "er", "in", "or", "us", "el", "ix",
+    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vi", "do", "pe", "ga", "bo", "fi", "ju", "ha", "ze",
+    "wo", "ni", "ta", "li", "ro", "se", "mu", "an", "er", "in", "or", "us", "el", "ix",
 ];
 
 /// `size` distinct pseudo-words of 1 to 4 syllables; short words get the low (frequent) ranks.
@@ -40,10 +40,16 @@ pub fn vocabulary(size: usize, rng: &mut Rng) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut words = Vec::with_capacity(size);
     while words.len() < size {
-        // Longer words become likelier as the vocabulary grows, as in natural language.
-        let max_syllables = 1 + (words.len() * 4 / size).min(3) as u64;
-        let n = 1 + rng.below(max_syllables);
-        let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize]).collect();
+        // Frequent words are short, as in natural language: 20 of the 30 one-syllable words,
+        // then 580 of the 900 two-syllable ones, then 2 to 4 syllables.
+        let n = match words.len() {
+            0..=19 => 1,
+            20..=599 => 2,
+            _ => 2 + rng.below(3),
+        };
+        let w: String = (0..n)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize])
+            .collect();
         if seen.insert(w.clone()) {
             words.push(w);
         }
