@@ -218,6 +218,14 @@ impl<T> Records<T> {
     }
 
     /// Applies `f` to every value; timestamps stay.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Records<U> {
+        Records {
+            values: self.values.into_iter().map(f).collect(),
+            timestamps: self.timestamps,
+        }
+    }
+
+    /// Applies a fallible `f` to every value; timestamps stay.
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Records<U>, E> {
         Ok(Records {
             values: self.values.into_iter().map(f).collect::<Result<_, E>>()?,

@@ -32,6 +32,7 @@ impl KeyGroupRange {
     }
 
     /// Whether `key_group` lies in this range.
+    #[inline]
     pub fn contains(&self, key_group: usize) -> bool {
         (self.start..=self.end_inclusive).contains(&key_group)
     }
@@ -92,8 +93,35 @@ pub fn stable_hash<K: Hash + ?Sized>(key: &K) -> u64 {
     h.finish()
 }
 
-/// Builds [`StableHasher`]s: a fast, unseeded hasher for hash maps of keyed state.
-pub type StableBuildHasher = std::hash::BuildHasherDefault<StableHasher>;
+/// Builds [`MapHasher`]s: a fast, unseeded hasher for hash maps of keyed state.
+pub type StableBuildHasher = std::hash::BuildHasherDefault<MapHasher>;
+
+/// The stable hash for hash maps. The key group is the stable hash modulo the max
+/// parallelism, so all keys of one key group share its low bits; hash maps index buckets by
+/// the low bits, so maps of keyed state take the hash rotated by half a word.
+#[derive(Default)]
+pub struct MapHasher(StableHasher);
+
+impl Hasher for MapHasher {
+    fn finish(&self) -> u64 {
+        self.0.finish().rotate_left(32)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes)
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i)
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0.write_u32(i)
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i)
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i)
+    }
+}
 
 /// A fast hasher with no random seed: word-at-a-time multiply-rotate (as FxHash does), with
 /// a murmur finaliser so that every bit of the result depends on every input bit.

@@ -133,36 +133,21 @@ pub fn check<T: Aggregatable>(aggregation: Aggregation, pos: usize) -> Result<()
 /// The reduce step of `aggregation` on field `pos`: `current` is the stored value, `next`
 /// the new record.
 pub fn reduce<T: Aggregatable>(aggregation: Aggregation, pos: usize, mut current: T, next: T) -> T {
-    let order = current.compare_field(&next, pos);
     match aggregation {
-        Aggregation::Sum => {
-            current.add_field(&next, pos);
-            current
+        Aggregation::Sum => current.add_field(&next, pos),
+        Aggregation::Min if current.compare_field(&next, pos) != Ordering::Less => {
+            current.copy_field(&next, pos)
         }
-        Aggregation::Min | Aggregation::Max => {
-            let keep = if aggregation == Aggregation::Min {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
-            if order != keep {
-                current.copy_field(&next, pos);
-            }
-            current
+        Aggregation::Max if current.compare_field(&next, pos) != Ordering::Greater => {
+            current.copy_field(&next, pos)
         }
-        Aggregation::MinBy | Aggregation::MaxBy => {
-            let replace = if aggregation == Aggregation::MinBy {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            };
-            if order == replace {
-                next
-            } else {
-                current
-            }
+        Aggregation::MinBy if current.compare_field(&next, pos) == Ordering::Greater => {
+            return next
         }
+        Aggregation::MaxBy if current.compare_field(&next, pos) == Ordering::Less => return next,
+        _ => {}
     }
+    current
 }
 
 #[cfg(test)]

@@ -149,7 +149,8 @@ impl<T: Record, U: Record, P: ProcessFunction<T, U>> StreamOperator for Process<
 pub(crate) struct KeyedReduce<T, K, KF, RF> {
     key_of: KF,
     reduce: RF,
-    state: Option<KeyedMapState<K, T>>,
+    /// The current value per key; `None` only while the reduce function holds it.
+    state: Option<KeyedMapState<K, Option<T>>>,
     emit_final_only: bool,
 }
 
@@ -196,20 +197,20 @@ where
         let mut produced = Records::with_capacity(records.len(), records.timestamps.is_some());
         for (record, timestamp) in records.into_iter_timestamped() {
             let key = (self.key_of)(&record);
-            match state.get_mut(&key)? {
-                Some(current) => {
-                    let reduced = (self.reduce)(current.clone(), record)?;
-                    if !self.emit_final_only {
-                        produced.push(reduced.clone(), timestamp);
-                    }
-                    *current = reduced;
+            let reduced = match state.get_mut(&key)? {
+                Some(slot) => {
+                    let current = slot
+                        .take()
+                        .expect("a stored value is present between records");
+                    slot.insert((self.reduce)(current, record)?)
                 }
-                None => {
-                    if !self.emit_final_only {
-                        produced.push(record.clone(), timestamp);
-                    }
-                    state.insert(key, record)?;
-                }
+                None => state
+                    .get_or_insert_with(key, || Some(record))?
+                    .as_mut()
+                    .expect("just inserted"),
+            };
+            if !self.emit_final_only {
+                produced.push(reduced.clone(), timestamp);
             }
         }
         out.collect(Batch::from_records(produced))
@@ -218,7 +219,10 @@ where
     fn finish(&mut self, out: &mut dyn Output) -> Result<()> {
         match (&self.state, self.emit_final_only) {
             (Some(state), true) => out.collect(Batch::from_vec(
-                state.iter().map(|(_, v)| v.clone()).collect::<Vec<T>>(),
+                state
+                    .iter()
+                    .filter_map(|(_, v)| v.clone())
+                    .collect::<Vec<T>>(),
             )),
             _ => Ok(()),
         }

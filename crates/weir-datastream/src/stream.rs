@@ -120,9 +120,7 @@ impl<T: Record> DataStream<T> {
         &self,
         mut f: impl FnMut(T) -> U + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
-        self.transform("Map", move |records: Records<T>| {
-            records.try_map(|v| Ok(f(v)))
-        })
+        self.transform("Map", move |records: Records<T>| Ok(records.map(&mut f)))
     }
 
     /// Transforms every record with a function that may fail; an error fails the job.
@@ -534,8 +532,8 @@ impl<A: Record, B: Record> ConnectedStreams<A, B> {
         mut f2: impl FnMut(B) -> U + Clone + Send + Sync + 'static,
     ) -> DataStream<U> {
         let factory = CoTransform::factory(
-            move |r: Records<A>| r.try_map(|v| Ok(f1(v))),
-            move |r: Records<B>| r.try_map(|v| Ok(f2(v))),
+            move |r: Records<A>| Ok(r.map(&mut f1)),
+            move |r: Records<B>| Ok(r.map(&mut f2)),
         );
         self.first
             .add_operator("Co-Map", Some(&self.second.refs), factory)

@@ -25,12 +25,20 @@ pub struct RecordWriter {
 
 impl RecordWriter {
     fn write(&mut self, mut batch: Batch) -> Result<()> {
-        while batch.len() > self.max_batch {
-            let rest = batch.split_off(self.max_batch);
-            self.write_bounded(batch)?;
-            batch = rest;
+        if batch.len() <= self.max_batch {
+            return self.write_bounded(batch);
         }
-        self.write_bounded(batch)
+        // Cut from the back so that each record is copied once.
+        let mut chunks = Vec::with_capacity(batch.len() / self.max_batch + 1);
+        while batch.len() > self.max_batch {
+            let at = (batch.len() - 1) / self.max_batch * self.max_batch;
+            chunks.push(batch.split_off(at));
+        }
+        self.write_bounded(batch)?;
+        chunks
+            .into_iter()
+            .rev()
+            .try_for_each(|c| self.write_bounded(c))
     }
 
     fn write_bounded(&mut self, batch: Batch) -> Result<()> {

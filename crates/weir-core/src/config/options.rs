@@ -59,7 +59,7 @@ catalogue! {
     /// `execution.batch-size` (Weir)
     pub const EXECUTION_BATCH_SIZE: ConfigOption<usize> = ConfigOption::new(
         "execution.batch-size",
-        "1024",
+        "4096",
         "Maximum number of rows in a data batch (Weir).",
     )
     .positive();
