@@ -302,23 +302,23 @@ mod tests {
     type Joined = (Event, Event, i64);
     type Join = fn(Event, Event, &mut ProcessJoinContext<'_, Joined>) -> Result<()>;
 
-    fn operator(
-        lower: (i64, bool),
-        upper: (i64, bool),
-    ) -> KeyedCoProcessOperator<
+    type KeyOf = fn(&Event) -> u32;
+    type Operator = KeyedCoProcessOperator<
         u32,
         Event,
         Event,
         Joined,
-        fn(&Event) -> u32,
-        fn(&Event) -> u32,
+        KeyOf,
+        KeyOf,
         IntervalJoin<Event, Event, Joined, Join>,
-    > {
+    >;
+
+    fn operator(lower: (i64, bool), upper: (i64, bool)) -> Operator {
         let join: Join = |a, b, ctx| {
             ctx.collect((a, b, ctx.timestamp()));
             Ok(())
         };
-        let key: fn(&Event) -> u32 = |e| e.0;
+        let key: KeyOf = |e| e.0;
         let function = IntervalJoin::new(lower.0, upper.0, lower.1, upper.1, join).unwrap();
         let mut op = KeyedCoProcessOperator::new(key, key, function);
         op.open(&context()).unwrap();
@@ -365,7 +365,7 @@ mod tests {
         op.process_batch(0, batch(&events), &mut out).unwrap();
         op.process_batch(1, batch(&events), &mut out).unwrap();
         assert_eq!(out.take::<Joined>().len(), 10);
-        let buffered = |op: &KeyedCoProcessOperator<_, _, _, _, _, _, _>| {
+        let buffered = |op: &Operator| {
             let state = op.core.state();
             (
                 state.entry_count("LEFT_BUFFER"),
