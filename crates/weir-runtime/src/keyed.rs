@@ -3,7 +3,9 @@
 //!
 //! For every record the operator extracts the key, makes it the backend's current key and
 //! calls the function; when the watermark passes an event-time timer, or the wall clock a
-//! processing-time timer, it calls `on_timer` with the timer's key current.
+//! processing-time timer, it calls `on_timer` with the timer's key current. That machinery
+//! (`KeyedCore`) is shared with the keyed operators of two inputs ([`crate::keyed_co`]) and of
+//! broadcast connections ([`crate::broadcast`]).
 
 use std::marker::PhantomData;
 
@@ -41,7 +43,7 @@ pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
 pub struct KeyedContext<'a, K, O> {
     key: K,
     namespace: Namespace,
-    pub(crate) timestamp: Option<i64>,
+    timestamp: Option<i64>,
     time_domain: Option<TimeDomain>,
     state: &'a mut KeyedStateBackend<K>,
     timers: &'a mut TimerService<K>,
@@ -82,7 +84,7 @@ impl<K: KeyType, O> KeyedContext<'_, K, O> {
     }
 
     /// Switches the namespace of state accesses and timer registrations (for state kept per
-    /// window); it lasts until this call returns.
+    /// window) for the rest of the current `process_element` or `on_timer` call.
     pub fn set_namespace(&mut self, namespace: Namespace) {
         self.namespace = namespace;
     }
