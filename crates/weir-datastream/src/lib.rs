@@ -2,7 +2,8 @@
 //!
 //! Start from a [`StreamExecutionEnvironment`], create a [`DataStream`] from a source, transform
 //! it (`map`, `flat_map`, `filter`, `key_by` + `reduce`/`sum`, `union`, `connect`, `process`),
-//! send it to a sink (`print`, `write_as_text`, `sink_to`) and call
+//! combine it with another ([`joins`], [`broadcast`]), send it to a sink (`print`,
+//! `write_as_text`, `sink_to`) and call
 //! [`StreamExecutionEnvironment::execute`]. The environment turns the program into a
 //! [`weir_core::graph::StreamGraph`] and runs it on the local mini-cluster of `weir-runtime`.
 //!
@@ -21,9 +22,11 @@
 //! ```
 
 pub mod aggregation;
+pub mod broadcast;
 pub mod env;
 pub mod format;
 pub mod functions;
+pub mod joins;
 mod operators;
 pub mod params;
 pub mod sinks;
@@ -57,8 +60,15 @@ impl<K: Record + Hash + Eq> Key for K {}
 /// Everything a job needs, in one import.
 pub mod prelude {
     pub use crate::aggregation::Aggregatable;
+    pub use crate::broadcast::{
+        BroadcastContext, BroadcastProcessFunction, BroadcastState, KeyedBroadcastProcessFunction,
+        KeyedReadOnlyContext, ReadOnlyContext,
+    };
     pub use crate::format::RecordFormat;
     pub use crate::functions::{ProcessContext, ProcessFunction, RuntimeContext};
+    pub use crate::joins::{
+        JoinWindow, KeyedCoProcessFunction, ProcessJoinContext, ProcessJoinFunction,
+    };
     pub use crate::params::ParameterTool;
     pub use crate::sinks::{Sink, SinkWriter};
     pub use crate::sources::{Source, SourceReader, SourceStatus};

@@ -39,7 +39,7 @@ pub(crate) struct StreamRef {
 /// A stream of records of type `T`.
 pub struct DataStream<T> {
     env: StreamExecutionEnvironment,
-    refs: Vec<StreamRef>,
+    pub(crate) refs: Vec<StreamRef>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -82,7 +82,7 @@ impl<T: Record> DataStream<T> {
 
     /// Adds an operator reading this stream (and `others` on input 1, for two-input
     /// operators) and returns its output stream.
-    fn add_operator<U: Record>(
+    pub(crate) fn add_operator<U: Record>(
         &self,
         name: &str,
         second: Option<&[StreamRef]>,
@@ -413,9 +413,19 @@ impl DataStreamSink {
 /// A stream partitioned by key (Flink's `KeyedStream`): rolling aggregations keep one value
 /// per key.
 pub struct KeyedStream<T, K, F> {
-    stream: DataStream<T>,
-    key_of: F,
+    pub(crate) stream: DataStream<T>,
+    pub(crate) key_of: F,
     _k: PhantomData<fn() -> K>,
+}
+
+impl<T, K, F: Clone> Clone for KeyedStream<T, K, F> {
+    fn clone(&self) -> Self {
+        KeyedStream {
+            stream: self.stream.clone(),
+            key_of: self.key_of.clone(),
+            _k: PhantomData,
+        }
+    }
 }
 
 impl<T, K, F> KeyedStream<T, K, F>

@@ -3,7 +3,9 @@
 //!
 //! For every record the operator extracts the key, makes it the backend's current key and
 //! calls the function; when the watermark passes an event-time timer, or the wall clock a
-//! processing-time timer, it calls `on_timer` with the timer's key current.
+//! processing-time timer, it calls `on_timer` with the timer's key current. That machinery
+//! (`KeyedCore`) is shared with the keyed operators of two inputs ([`crate::keyed_co`]) and of
+//! broadcast connections ([`crate::broadcast`]).
 
 use std::marker::PhantomData;
 
@@ -33,15 +35,21 @@ pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
 }
 
 /// What a keyed process function can see and do.
+///
+/// State handles and timers act on the current key and the current namespace: plain keyed
+/// functions always use [`Namespace::Void`]; operators that keep state per window (such as
+/// the window join) switch it with [`KeyedContext::set_namespace`], and a timer fires with
+/// the namespace it was registered in.
 pub struct KeyedContext<'a, K, O> {
     key: K,
+    namespace: Namespace,
     timestamp: Option<i64>,
     time_domain: Option<TimeDomain>,
     state: &'a mut KeyedStateBackend<K>,
     timers: &'a mut TimerService<K>,
-    out: &'a mut Records<O>,
-    side: &'a mut SideOutputBuffers,
-    runtime: &'a OperatorContext,
+    pub(crate) out: &'a mut Records<O>,
+    pub(crate) side: &'a mut SideOutputBuffers,
+    pub(crate) runtime: &'a OperatorContext,
 }
 
 impl<K: KeyType, O> KeyedContext<'_, K, O> {
@@ -70,6 +78,17 @@ impl<K: KeyType, O> KeyedContext<'_, K, O> {
         self.time_domain
     }
 
+    /// The namespace that state accesses and timer registrations use.
+    pub fn namespace(&self) -> Namespace {
+        self.namespace
+    }
+
+    /// Switches the namespace of state accesses and timer registrations (for state kept per
+    /// window) for the rest of the current `process_element` or `on_timer` call.
+    pub fn set_namespace(&mut self, namespace: Namespace) {
+        self.namespace = namespace;
+    }
+
     /// The current event time.
     pub fn current_watermark(&self) -> i64 {
         self.timers.watermark()
@@ -86,7 +105,7 @@ impl<K: KeyType, O> KeyedContext<'_, K, O> {
             TimeDomain::EventTime,
             time,
             self.key.clone(),
-            Namespace::Void,
+            self.namespace,
         );
     }
 
@@ -96,20 +115,20 @@ impl<K: KeyType, O> KeyedContext<'_, K, O> {
             TimeDomain::ProcessingTime,
             time,
             self.key.clone(),
-            Namespace::Void,
+            self.namespace,
         );
     }
 
     /// Deletes an event-time timer of the current key.
     pub fn delete_event_time_timer(&mut self, time: i64) {
         self.timers
-            .delete(TimeDomain::EventTime, time, &self.key, Namespace::Void);
+            .delete(TimeDomain::EventTime, time, &self.key, self.namespace);
     }
 
     /// Deletes a processing-time timer of the current key.
     pub fn delete_processing_time_timer(&mut self, time: i64) {
         self.timers
-            .delete(TimeDomain::ProcessingTime, time, &self.key, Namespace::Void);
+            .delete(TimeDomain::ProcessingTime, time, &self.key, self.namespace);
     }
 
     /// The subtask this function runs in.
@@ -122,16 +141,139 @@ impl<K, O> StateAccess<K> for KeyedContext<'_, K, O> {
     fn backend(&mut self) -> &mut KeyedStateBackend<K> {
         self.state
     }
+    fn namespace(&self) -> Namespace {
+        self.namespace
+    }
+}
+
+/// What every keyed operator keeps: the keyed state backend, the timers, the side output
+/// buffers and its subtask. It calls a function per record with the record's key current,
+/// and per due timer with the timer's key and namespace current; the keyed operators (one or
+/// two inputs, broadcast) are this core plus the calls into their function.
+pub(crate) struct KeyedCore<K> {
+    pub(crate) runtime: Option<OperatorContext>,
+    state: Option<KeyedStateBackend<K>>,
+    pub(crate) timers: TimerService<K>,
+    pub(crate) side: SideOutputBuffers,
+}
+
+impl<K: KeyType> Default for KeyedCore<K> {
+    fn default() -> Self {
+        KeyedCore {
+            runtime: None,
+            state: None,
+            timers: TimerService::default(),
+            side: SideOutputBuffers::default(),
+        }
+    }
+}
+
+impl<K: KeyType> KeyedCore<K> {
+    /// Creates the state backend for the subtask's key groups.
+    pub(crate) fn open(&mut self, ctx: &OperatorContext) {
+        self.state = Some(KeyedStateBackend::new(
+            ctx.key_group_range(),
+            ctx.max_parallelism,
+        ));
+        self.runtime = Some(ctx.clone());
+    }
+
+    /// The keyed state, once opened.
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> &KeyedStateBackend<K> {
+        self.state.as_ref().expect("open() runs before any input")
+    }
+
+    /// Calls `f` for every record of `batch` with its key (by `key_of`) current, then emits
+    /// what it produced.
+    pub(crate) fn process<I: 'static, O: Clone + Send + 'static>(
+        &mut self,
+        batch: Batch,
+        key_of: impl Fn(&I) -> K,
+        mut f: impl FnMut(I, &mut KeyedContext<'_, K, O>) -> Result<()>,
+        out: &mut dyn Output,
+    ) -> Result<()> {
+        let runtime = self.runtime.as_ref().expect("open() runs before any input");
+        let state = self.state.as_mut().expect("open() runs before any input");
+        let records = batch.into_records::<I>();
+        let mut produced = Records::with_capacity(records.len(), records.timestamps.is_some());
+        for (value, timestamp) in records.into_iter_timestamped() {
+            let key = key_of(&value);
+            state.set_current_key(key.clone())?;
+            let mut ctx = KeyedContext {
+                key,
+                namespace: Namespace::Void,
+                timestamp,
+                time_domain: None,
+                state,
+                timers: &mut self.timers,
+                out: &mut produced,
+                side: &mut self.side,
+                runtime,
+            };
+            f(value, &mut ctx)?;
+        }
+        out.collect(Batch::from_records(produced))?;
+        self.side.flush(out)
+    }
+
+    /// Advances event time to `watermark`, calls `f` for every event-time timer that became
+    /// due, and forwards the watermark.
+    pub(crate) fn advance_watermark<O: Clone + Send + 'static>(
+        &mut self,
+        watermark: Watermark,
+        f: impl FnMut(i64, &mut KeyedContext<'_, K, O>) -> Result<()>,
+        out: &mut dyn Output,
+    ) -> Result<()> {
+        self.timers.advance_watermark(watermark.0);
+        self.fire_timers(TimeDomain::EventTime, 0, f, out)?;
+        out.emit_watermark(watermark)
+    }
+
+    /// Calls `f` for every due timer of `domain` (processing time: due at `now`), emitting
+    /// what it produces.
+    pub(crate) fn fire_timers<O: Clone + Send + 'static>(
+        &mut self,
+        domain: TimeDomain,
+        now: i64,
+        mut f: impl FnMut(i64, &mut KeyedContext<'_, K, O>) -> Result<()>,
+        out: &mut dyn Output,
+    ) -> Result<()> {
+        let runtime = self.runtime.as_ref().expect("open() runs before any input");
+        let state = self.state.as_mut().expect("open() runs before any input");
+        let mut produced = Records::with_capacity(0, true);
+        loop {
+            let due = match domain {
+                TimeDomain::EventTime => self.timers.pop_event_timer(),
+                TimeDomain::ProcessingTime => self.timers.pop_processing_timer(now),
+            };
+            let Some((time, key, namespace)) = due else {
+                break;
+            };
+            state.set_current_key(key.clone())?;
+            let mut ctx = KeyedContext {
+                key,
+                namespace,
+                timestamp: (domain == TimeDomain::EventTime).then_some(time),
+                time_domain: Some(domain),
+                state,
+                timers: &mut self.timers,
+                out: &mut produced,
+                side: &mut self.side,
+                runtime,
+            };
+            f(time, &mut ctx)?;
+        }
+        out.collect(Batch::from_records(produced))?;
+        self.side.flush(out)
+    }
 }
 
 /// Runs a [`KeyedProcessFunction`]; `key_of` extracts the key of each record.
 pub struct KeyedProcessOperator<K, I, O, KF, F> {
     key_of: KF,
     function: F,
-    runtime: Option<OperatorContext>,
-    state: Option<KeyedStateBackend<K>>,
-    timers: TimerService<K>,
-    side: SideOutputBuffers,
+    core: KeyedCore<K>,
     _t: PhantomData<fn(I) -> O>,
 }
 
@@ -148,40 +290,9 @@ where
         KeyedProcessOperator {
             key_of,
             function,
-            runtime: None,
-            state: None,
-            timers: TimerService::default(),
-            side: SideOutputBuffers::default(),
+            core: KeyedCore::default(),
             _t: PhantomData,
         }
-    }
-
-    /// Calls `on_timer` for every due timer of `domain`, emitting what it produces.
-    fn fire_timers(&mut self, domain: TimeDomain, now: i64, out: &mut dyn Output) -> Result<()> {
-        let runtime = self.runtime.as_ref().expect("opened");
-        let state = self.state.as_mut().expect("opened");
-        let mut produced = Records::with_capacity(0, true);
-        loop {
-            let due = match domain {
-                TimeDomain::EventTime => self.timers.pop_event_timer(),
-                TimeDomain::ProcessingTime => self.timers.pop_processing_timer(now),
-            };
-            let Some((time, key, _)) = due else { break };
-            state.set_current_key(key.clone())?;
-            let mut ctx = KeyedContext {
-                key,
-                timestamp: (domain == TimeDomain::EventTime).then_some(time),
-                time_domain: Some(domain),
-                state,
-                timers: &mut self.timers,
-                out: &mut produced,
-                side: &mut self.side,
-                runtime,
-            };
-            self.function.on_timer(time, &mut ctx)?;
-        }
-        out.collect(Batch::from_records(produced))?;
-        self.side.flush(out)
     }
 }
 
@@ -194,49 +305,37 @@ where
     F: KeyedProcessFunction<K, I, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.state = Some(KeyedStateBackend::new(
-            ctx.key_group_range(),
-            ctx.max_parallelism,
-        ));
-        self.runtime = Some(ctx.clone());
+        self.core.open(ctx);
         self.function.open(ctx)
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
-        let runtime = self.runtime.as_ref().expect("opened");
-        let state = self.state.as_mut().expect("opened");
-        let records = batch.into_records::<I>();
-        let mut produced = Records::with_capacity(records.len(), records.timestamps.is_some());
-        for (value, timestamp) in records.into_iter_timestamped() {
-            let key = (self.key_of)(&value);
-            state.set_current_key(key.clone())?;
-            let mut ctx = KeyedContext {
-                key,
-                timestamp,
-                time_domain: None,
-                state,
-                timers: &mut self.timers,
-                out: &mut produced,
-                side: &mut self.side,
-                runtime,
-            };
-            self.function.process_element(value, &mut ctx)?;
-        }
-        out.collect(Batch::from_records(produced))?;
-        self.side.flush(out)
+        let function = &mut self.function;
+        self.core.process(
+            batch,
+            &self.key_of,
+            |value, ctx| function.process_element(value, ctx),
+            out,
+        )
     }
 
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output) -> Result<()> {
-        self.timers.advance_watermark(watermark.0);
-        self.fire_timers(TimeDomain::EventTime, 0, out)?;
-        out.emit_watermark(watermark)
+        let function = &mut self.function;
+        self.core
+            .advance_watermark(watermark, |time, ctx| function.on_timer(time, ctx), out)
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        self.timers.next_processing_time()
+        self.core.timers.next_processing_time()
     }
 
     fn on_processing_time(&mut self, now_ms: i64, out: &mut dyn Output) -> Result<()> {
-        self.fire_timers(TimeDomain::ProcessingTime, now_ms, out)
+        let function = &mut self.function;
+        self.core.fire_timers(
+            TimeDomain::ProcessingTime,
+            now_ms,
+            |time, ctx| function.on_timer(time, ctx),
+            out,
+        )
     }
 }

@@ -11,12 +11,17 @@
 //! - [`minicluster`]: wires tasks and channels, runs the job, reports metrics, cancels.
 //! - [`watermark`]: timestamp assigners, watermark generators and strategies.
 //! - [`keyed`]: keyed process functions with keyed state and timers.
+//! - [`keyed_co`]: keyed functions over two connected streams, and the interval and window
+//!   joins built on them.
+//! - [`broadcast`]: broadcast process functions with broadcast state.
 //! - [`side_output`]: output tags and the buffers of side outputs.
 
+pub mod broadcast;
 pub mod channel;
 pub mod input;
 pub mod job;
 pub mod keyed;
+pub mod keyed_co;
 pub mod minicluster;
 pub mod operator;
 pub mod output;
@@ -24,6 +29,8 @@ mod panic_capture;
 pub mod partitioner;
 pub mod side_output;
 pub mod task;
+#[cfg(test)]
+mod test_util;
 pub mod watermark;
 
 pub use job::ExecutableJob;

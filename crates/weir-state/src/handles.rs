@@ -184,15 +184,21 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
             }
         })
     }
-    /// Removes `user_key`.
+    /// Removes `user_key`; the current key's map goes once it is empty.
     pub fn remove<K: StateKey>(
         &self,
         ctx: &mut (impl StateAccess<K> + ?Sized),
         user_key: &UK,
     ) -> Result<Option<UV>> {
         self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
-            Ok(b.get::<HashMap<UK, UV>>(id, ns)?
-                .and_then(|m| m.remove(user_key)))
+            let Some(map) = b.get::<HashMap<UK, UV>>(id, ns)? else {
+                return Ok(None);
+            };
+            let removed = map.remove(user_key);
+            if map.is_empty() {
+                b.remove::<HashMap<UK, UV>>(id, ns)?;
+            }
+            Ok(removed)
         })
     }
     /// Whether `user_key` has a value.
@@ -212,6 +218,19 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
             Ok(b.get::<HashMap<UK, UV>>(id, ns)?
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                 .unwrap_or_default())
+        })
+    }
+    /// Calls `f` with every entry of the current key, without copying them.
+    pub fn for_each<K: StateKey>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        mut f: impl FnMut(&UK, &UV),
+    ) -> Result<()> {
+        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+            if let Some(m) = b.get::<HashMap<UK, UV>>(id, ns)? {
+                m.iter().for_each(|(k, v)| f(k, v));
+            }
+            Ok(())
         })
     }
     /// Removes every entry of the current key.

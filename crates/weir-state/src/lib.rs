@@ -11,14 +11,20 @@
 //! - [`StateTtlConfig`]: time-to-live of state entries.
 //! - [`TimerService`]: event-time and processing-time timers per (key, namespace).
 //! - [`KeyedMapState`]: a plain one-value-per-key map for simple operators.
+//! - [`BroadcastState`]: operator state that is not keyed, the same on every subtask, written
+//!   by the broadcast side of an operator, kept in a [`BroadcastStateStore`].
 
 mod backend;
+mod broadcast;
 mod handles;
 mod keyed_map;
 mod timers;
 mod ttl;
 
 pub use backend::{KeyedStateBackend, Namespace, StateAccess};
+pub use broadcast::{
+    BroadcastAccess, BroadcastState, BroadcastStateStore, ReadOnlyBroadcastAccess,
+};
 pub use handles::{
     AggregateFunction, AggregatingState, ListState, MapState, ReducingState, ValueState,
 };
