@@ -106,9 +106,12 @@ fn timer_input(n: usize, seed: u64) -> Vec<TimerInput> {
         .collect()
 }
 
-/// What `TimerProbe` must produce: `(key, timer, watermark when it fired)` and the late
+/// `(key, timer, watermark when it fired)`.
+type KeyTimerWatermark = (u32, i64, i64);
+
+/// What `TimerProbe` must produce: the timers that fire and the late `(key, timestamp)`
 /// records, by replaying the records and the watermark after each.
-fn expected_timers(input: &[TimerInput]) -> (Vec<(u32, i64, i64)>, Vec<(u32, i64)>) {
+fn expected_timers(input: &[TimerInput]) -> (Vec<KeyTimerWatermark>, Vec<(u32, i64)>) {
     let (mut pending, mut fired, mut late) = (BTreeSet::new(), Vec::new(), Vec::new());
     let (mut max, mut watermark) = (MIN, MIN);
     let mut fire_until = |watermark: i64, pending: &mut BTreeSet<(i64, u32)>| {
