@@ -532,6 +532,59 @@ fn a_failing_timestamp_assigner_fails_the_job_naming_the_operator() {
 }
 
 #[test]
+fn built_in_strategies_bounded_out_of_orderness_and_ingestion_time() {
+    // 40 values 20 ms apart; periodic watermarks every 50 ms.
+    let run = |strategy: WatermarkStrategy<i64>| {
+        let env = env(1);
+        env.configure("pipeline.auto-watermark-interval", "50 ms");
+        let items = (0..40).map(|i| (Duration::from_millis(20), i)).collect();
+        let seen = env
+            .from_source(ScriptedSource::paced(items), "Paced")
+            .assign_timestamps_and_watermarks(strategy)
+            .key_by(|_: &i64| 0i64)
+            .process(TimestampProbe)
+            .execute_and_collect()
+            .unwrap();
+        let records: Vec<(Option<i64>, i64)> =
+            seen.iter().filter(|s| !s.0).map(|s| (s.1, s.2)).collect();
+        assert_eq!(records.len(), 40);
+        records
+    };
+
+    // Value i at 100·i ms, 500 ms of out-of-orderness: watermarks are 100·k − 501.
+    let records = run(
+        WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(500))
+            .with_timestamp_assigner(|v: &i64, _| Ok(v * 100)),
+    );
+    for (i, &(timestamp, watermark)) in records.iter().enumerate() {
+        assert_eq!(timestamp, Some(i as i64 * 100));
+        assert!(
+            watermark == MIN || (watermark + 501) % 100 == 0,
+            "{watermark}"
+        );
+        assert!(
+            watermark <= i as i64 * 100 - 601,
+            "record {i} sees {watermark}"
+        );
+    }
+    assert!(
+        records.iter().any(|r| r.1 > MIN),
+        "no watermark during the job"
+    );
+
+    // Ingestion time: the wall clock when a record passes the strategy.
+    let started = weir_runtime::operator::now_ms();
+    let records = run(WatermarkStrategy::ingestion_time());
+    let ended = weir_runtime::operator::now_ms();
+    let timestamps: Vec<i64> = records.iter().filter_map(|r| r.0).collect();
+    assert_eq!(timestamps.len(), 40);
+    assert!(timestamps.is_sorted());
+    assert!(timestamps[0] >= started && timestamps[39] <= ended);
+    assert!(timestamps[39] - timestamps[0] >= 39 * 20, "20 ms apart");
+    assert!(records.iter().all(|&(ts, w)| ts.is_some_and(|ts| w < ts)));
+}
+
+#[test]
 fn records_without_timestamps() {
     // A strategy without an assigner needs records that already have timestamps.
     let env = env(1);
