@@ -2,7 +2,7 @@
 //! processes. Checks results against references computed here, exit codes, error messages
 //! without panics or backtraces, Ctrl-C, and the socket word count.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -309,4 +309,191 @@ fn backpressure_demo_reports_back_pressure() {
             .unwrap()
     };
     assert!(value("backPressuredTimeMsPerSecond") > 500.0, "{last}");
+}
+
+/// A small deterministic generator (xorshift64*): `next(n)` is below `n`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+/// Runs `weir run -p 2 NAME --input FILE ARGS` on `input`, checks that it succeeded, and
+/// returns the printed `(key,number)` records by key, in the order printed.
+fn run_keyed_example(name: &str, input: &str, args: &[&str]) -> BTreeMap<String, Vec<i64>> {
+    let dir = temp_dir(name);
+    let file = dir.join("input.txt");
+    std::fs::write(&file, input).unwrap();
+    let mut all_args = vec!["run", "-p", "2", name, "--input", file.to_str().unwrap()];
+    all_args.extend(args);
+    let out = run(&all_args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    let mut by_key: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (key, number) in parse_counts(&out.stdout) {
+        by_key.entry(key).or_default().push(number);
+    }
+    by_key
+}
+
+/// The lines printed by `weir run NAME` without arguments (its built-in example).
+fn default_output(name: &str) -> Vec<String> {
+    let out = run(&["run", name]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// `lines` random `key,number` lines over `keys` keys with numbers in `0..max`.
+fn key_number_lines(lines: usize, keys: u64, max: u64, seed: u64) -> Vec<(String, i64)> {
+    let mut rng = Rng(seed | 1);
+    (0..lines)
+        .map(|_| (format!("k{}", rng.next(keys)), rng.next(max) as i64))
+        .collect()
+}
+
+fn as_text(records: &[(String, i64)]) -> String {
+    records.iter().map(|(k, n)| format!("{k},{n}\n")).collect()
+}
+
+#[test]
+fn state_difference_prints_each_keys_differences() {
+    let input = key_number_lines(5_000, 30, 2_000, 11);
+    let mut expected: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut previous: HashMap<&str, i64> = HashMap::new();
+    for (key, number) in &input {
+        let difference = number - previous.get(key.as_str()).unwrap_or(&0);
+        previous.insert(key, *number);
+        expected.entry(key.clone()).or_default().push(difference);
+    }
+    assert_eq!(
+        run_keyed_example("state_difference", &as_text(&input), &[]),
+        expected
+    );
+    assert_eq!(
+        default_output("state_difference"),
+        [
+            "(key,18)",
+            "(key,2)",
+            "(other,5)",
+            "(key,5)",
+            "(other,-2)",
+            "(key,3)"
+        ]
+    );
+
+    let dir = temp_dir("difference-bad");
+    let file = dir.join("bad.txt");
+    std::fs::write(&file, "a,1\nb;2\n").unwrap();
+    assert_clean_failure(
+        &run(&["run", "state_difference", "--input", file.to_str().unwrap()]),
+        "operator 'Parse' (subtask 0) failed: 'b;2' is not a key,number line",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn average_filter_passes_numbers_far_from_the_keys_average() {
+    let input = key_number_lines(4_000, 25, 100, 12);
+    let mut expected: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut seen: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (key, number) in &input {
+        let numbers = seen.entry(key).or_default();
+        numbers.push(*number);
+        let average = numbers.iter().sum::<i64>() / numbers.len() as i64;
+        if numbers.len() == 1 || (number - average).abs() > 7 {
+            expected.entry(key.clone()).or_default().push(*number);
+        }
+    }
+    assert_eq!(
+        run_keyed_example("average_filter", &as_text(&input), &["--threshold", "7"]),
+        expected
+    );
+    // The seed's example: 18 passes as the first, 36 differs from the average 24 by 12.
+    assert_eq!(
+        default_output("average_filter"),
+        ["(key,18)", "(other,1)", "(other,30)", "(key,36)"]
+    );
+}
+
+#[test]
+fn event_time_timeout_counts_keys_after_a_minute_without_records() {
+    // Timestamps advance by up to 3 s a line, now and then by 100 s, and are up to 2 s out
+    // of order (within --out-of-orderness-ms).
+    let mut rng = Rng(13);
+    let mut clock = 1_700_000_000_000i64;
+    let input: Vec<(String, i64)> = (0..4_000)
+        .map(|_| {
+            clock += rng.next(3_000) as i64;
+            if rng.next(150) == 0 {
+                clock += 100_000;
+            }
+            (format!("k{}", rng.next(20)), clock - rng.next(2_000) as i64)
+        })
+        .collect();
+
+    // Replays the job: per key count and latest timestamp; the watermark after each line is
+    // the highest timestamp - 2000 - 1; timers at or below it fire in time order.
+    const TIMEOUT: i64 = 60_000;
+    let mut state: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut timers: BTreeSet<(i64, &str)> = BTreeSet::new();
+    let (mut max, mut watermark) = (i64::MIN, i64::MIN);
+    let mut expected = Vec::new();
+    let mut fire =
+        |until: i64, timers: &mut BTreeSet<(i64, &str)>, state: &HashMap<&str, (i64, i64)>| {
+            while let Some(&(time, key)) = timers.first().filter(|(t, _)| *t <= until) {
+                timers.remove(&(time, key));
+                let (count, last) = state[key];
+                if time == last + TIMEOUT {
+                    expected.push((key.to_string(), count));
+                }
+            }
+        };
+    for (key, timestamp) in &input {
+        let entry = state.entry(key).or_insert((0, 0));
+        *entry = (entry.0 + 1, *timestamp);
+        timers.insert((timestamp + TIMEOUT, key));
+        max = max.max(*timestamp);
+        if max - 2_001 > watermark {
+            watermark = max - 2_001;
+            fire(watermark, &mut timers, &state);
+        }
+    }
+    fire(i64::MAX, &mut timers, &state);
+    expected.sort();
+    assert!(
+        expected.len() > 100,
+        "timeouts in the middle of the input too"
+    );
+
+    let printed = run_keyed_example(
+        "event_time_timeout",
+        &as_text(&input),
+        &["--out-of-orderness-ms", "2000"],
+    );
+    let mut printed: Vec<(String, i64)> = printed
+        .into_iter()
+        .flat_map(|(key, counts)| counts.into_iter().map(move |c| (key.clone(), c)))
+        .collect();
+    printed.sort();
+    assert_eq!(printed, expected);
+    assert_eq!(
+        default_output("event_time_timeout"),
+        ["(a,2)", "(c,1)", "(b,3)", "(a,3)"]
+    );
 }

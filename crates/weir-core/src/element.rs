@@ -210,11 +210,14 @@ impl<T> Records<T> {
         self.values.is_empty()
     }
 
-    /// Each record with its timestamp.
+    /// Each record with its timestamp (`None` for records without one, including those stored
+    /// as `i64::MIN`, Flink's "no timestamp").
     pub fn into_iter_timestamped(self) -> impl Iterator<Item = (T, Option<i64>)> {
         let timestamps = self.timestamps.map(Vec::into_iter);
         let mut timestamps = timestamps.into_iter().flatten();
-        self.values.into_iter().map(move |v| (v, timestamps.next()))
+        self.values
+            .into_iter()
+            .map(move |v| (v, timestamps.next().filter(|t| *t != i64::MIN)))
     }
 
     /// Applies `f` to every value; timestamps stay.
@@ -298,6 +301,15 @@ mod tests {
         let mut b = Batch::from_records(r);
         let tail = b.split_off(3);
         assert_eq!(tail.timestamps(), Some(&[30][..]));
+    }
+
+    #[test]
+    fn a_missing_timestamp_stays_missing() {
+        let mut r = Records::with_capacity(2, true);
+        r.push("with", Some(5));
+        r.push("without", None);
+        let back: Vec<_> = r.into_iter_timestamped().collect();
+        assert_eq!(back, vec![("with", Some(5)), ("without", None)]);
     }
 
     #[test]

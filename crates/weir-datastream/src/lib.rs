@@ -36,6 +36,7 @@ pub mod stream;
 pub use env::StreamExecutionEnvironment;
 pub use params::ParameterTool;
 pub use stream::{ConnectedStreams, DataStream, KeyedStream};
+pub use weir_core::element::Watermark;
 pub use weir_runtime::keyed::{KeyedContext, KeyedProcessFunction};
 pub use weir_runtime::side_output::OutputTag;
 pub use weir_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkStrategy};
@@ -76,7 +77,7 @@ pub mod prelude {
         AggregateFunction, AggregatingState, ConnectedStreams, DataStream, Key, KeyedContext,
         KeyedProcessFunction, KeyedStream, ListState, MapState, OutputTag, Record, ReducingState,
         StateTtlConfig, StateVisibility, StreamExecutionEnvironment, TimeDomain, TtlUpdateType,
-        ValueState, WatermarkGenerator, WatermarkOutput, WatermarkStrategy,
+        ValueState, Watermark, WatermarkGenerator, WatermarkOutput, WatermarkStrategy,
     };
     pub use weir_core::config::Configuration;
     pub use weir_core::{Result, WeirError};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use weir_core::config::options;
 use weir_core::element::{Batch, Records, Watermark, WatermarkStatus};
-use weir_core::Result;
+use weir_core::{Result, WeirError};
 
 use crate::operator::{now_ms, OperatorContext, Output, StreamOperator};
 
@@ -120,7 +120,7 @@ impl<T: 'static> WatermarkStrategy<T> {
     }
 
     /// Sets how timestamps are extracted from records (without it, records keep the
-    /// timestamps they have).
+    /// timestamps they have, and a record without one fails the job).
     pub fn with_timestamp_assigner(
         mut self,
         assigner: impl Fn(&T, i64) -> Result<i64> + Send + Sync + 'static,
@@ -135,6 +135,11 @@ impl<T: 'static> WatermarkStrategy<T> {
         self
     }
 }
+
+/// The error for a record that reaches a strategy without a timestamp assigner and has no
+/// timestamp of its own (Flink would silently give it none, so event time would never advance).
+const MISSING_TIMESTAMP: &str = "a record has no timestamp: its source gives records none, so \
+    the WatermarkStrategy needs a timestamp assigner (with_timestamp_assigner)";
 
 /// Applies a [`WatermarkStrategy`]; see the module documentation.
 pub struct TimestampsAndWatermarks<T> {
@@ -197,10 +202,10 @@ impl<T: Clone + Send + 'static> StreamOperator for TimestampsAndWatermarks<T> {
         let records = batch.into_records::<T>();
         let mut pending = Records::with_capacity(records.len(), true);
         for (record, previous) in records.into_iter_timestamped() {
-            let previous = previous.unwrap_or(i64::MIN);
-            let timestamp = match &self.strategy.assigner {
-                Some(assign) => assign(&record, previous)?,
-                None => previous,
+            let timestamp = match (&self.strategy.assigner, previous) {
+                (Some(assign), _) => assign(&record, previous.unwrap_or(i64::MIN))?,
+                (None, Some(timestamp)) => timestamp,
+                (None, None) => return Err(WeirError::user(MISSING_TIMESTAMP)),
             };
             self.generator
                 .on_event(&record, timestamp, &mut self.output);

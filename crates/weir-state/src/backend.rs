@@ -79,7 +79,8 @@ impl<K: Send + 'static, V: Send + 'static> ErasedTable for Table<K, V> {
 pub struct KeyedStateBackend<K> {
     range: KeyGroupRange,
     max_parallelism: usize,
-    names: Vec<String>,
+    /// Name and kind (the handle type, as in `ValueState<i64>`) of each table.
+    names: Vec<(String, String)>,
     tables: Vec<Box<dyn ErasedTable>>,
     current_key: Option<K>,
     current_group: usize,
@@ -117,24 +118,27 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
         self.current_key.as_ref()
     }
 
-    /// The id of the table `name` holding values of type `V`, created on first use. Using one
-    /// name with two value types is an error.
+    /// The id of the table `name` of state kind `kind` (the handle type) holding values of
+    /// type `V`, created on first use. Using one name with two kinds is an error, even when
+    /// they store the same type (`ValueState<Vec<i64>>` and `ListState<i64>`).
     pub(crate) fn table_id<V: Send + 'static>(
         &mut self,
         name: &str,
+        kind: &str,
         ttl: Option<StateTtlConfig>,
     ) -> Result<usize> {
-        if let Some(id) = self.names.iter().position(|n| n == name) {
-            if !self.tables[id].as_any().is::<Table<K, V>>() {
+        if let Some(id) = self.names.iter().position(|(n, _)| n == name) {
+            let declared = &self.names[id].1;
+            if declared != kind || !self.tables[id].as_any().is::<Table<K, V>>() {
                 return Err(WeirError::Other(format!(
-                    "state '{name}' is declared twice with different types"
+                    "state '{name}' is declared twice with different types: as {declared} and as {kind}"
                 )));
             }
             return Ok(id);
         }
         let groups = (0..self.range.len()).map(|_| HashMap::default()).collect();
         self.tables.push(Box::new(Table::<K, V> { groups, ttl }));
-        self.names.push(name.to_string());
+        self.names.push((name.to_string(), kind.to_string()));
         Ok(self.tables.len() - 1)
     }
 
@@ -248,7 +252,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
     pub fn entry_count(&self, name: &str) -> usize {
         self.names
             .iter()
-            .position(|n| n == name)
+            .position(|(n, _)| n == name)
             .map_or(0, |id| self.tables[id].entries())
     }
 

@@ -17,17 +17,21 @@ use crate::ttl::StateTtlConfig;
 pub trait StateKey: Hash + Eq + Clone + Send + 'static {}
 impl<K: Hash + Eq + Clone + Send + 'static> StateKey for K {}
 
-/// The name and TTL shared by all handles.
+/// The name, kind and TTL shared by all handles.
 #[derive(Clone)]
 struct Descriptor {
     name: Arc<str>,
+    /// The handle's type, as in `ListState<i64>`: one name can have only one kind.
+    kind: Arc<str>,
     ttl: Option<StateTtlConfig>,
 }
 
 impl Descriptor {
-    fn new(name: &str) -> Self {
+    /// The descriptor of the state `name` of handle type `H`.
+    fn new<H: ?Sized>(name: &str) -> Self {
         Descriptor {
             name: name.into(),
+            kind: short_type_name(std::any::type_name::<H>()).into(),
             ttl: None,
         }
     }
@@ -40,9 +44,27 @@ impl Descriptor {
     ) -> Result<R> {
         let ns = ctx.namespace();
         let backend = ctx.backend();
-        let id = backend.table_id::<S>(&self.name, self.ttl)?;
+        let id = backend.table_id::<S>(&self.name, &self.kind, self.ttl)?;
         f(backend, id, ns)
     }
+}
+
+/// A type name without module paths: `ListState<String>` for
+/// `weir_state::handles::ListState<alloc::string::String>`.
+fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut path_start = 0;
+    for c in full.chars() {
+        match c {
+            ':' => out.truncate(path_start),
+            c if c.is_alphanumeric() || c == '_' => out.push(c),
+            c => {
+                out.push(c);
+                path_start = out.len();
+            }
+        }
+    }
+    out
 }
 
 /// `new`, `Clone`, `with_ttl` and `name` of the handles made of a descriptor alone.
@@ -56,7 +78,7 @@ macro_rules! handle_common {
         impl<$($p),*> $t<$($p),*> {
             /// A state named `name`.
             pub fn new(name: &str) -> Self {
-                $t { d: Descriptor::new(name), _v: PhantomData }
+                $t { d: Descriptor::new::<Self>(name), _v: PhantomData }
             }
             /// Entries expire as `ttl` says.
             pub fn with_ttl(mut self, ttl: StateTtlConfig) -> Self {
@@ -260,7 +282,7 @@ impl<V: Clone + Send + 'static> ReducingState<V> {
     /// A reducing state named `name` that combines values with `reduce`.
     pub fn new(name: &str, reduce: impl Fn(V, V) -> V + Send + Sync + 'static) -> Self {
         ReducingState {
-            d: Descriptor::new(name),
+            d: Descriptor::new::<Self>(name),
             reduce: Arc::new(reduce),
         }
     }
@@ -282,7 +304,12 @@ impl<V: Clone + Send + 'static> ReducingState<V> {
     ) -> Result<()> {
         let reduce = &self.reduce;
         self.d.with::<K, V, _>(ctx, |b, id, ns| {
-            let next = match b.remove::<V>(id, ns)? {
+            // Through `get`, so that an expired value is not reduced into the new one.
+            let current = match b.get::<V>(id, ns)? {
+                Some(_) => b.remove::<V>(id, ns)?,
+                None => None,
+            };
+            let next = match current {
                 Some(current) => reduce(current, value),
                 None => value,
             };
@@ -328,7 +355,7 @@ impl<IN: 'static, ACC: Clone + Send + 'static, OUT: 'static> AggregatingState<IN
     /// An aggregating state named `name`.
     pub fn new(name: &str, function: impl AggregateFunction<IN, ACC, OUT>) -> Self {
         AggregatingState {
-            d: Descriptor::new(name),
+            d: Descriptor::new::<Self>(name),
             function: Arc::new(function),
         }
     }
@@ -390,5 +417,18 @@ impl<IN: 'static, ACC: Clone + Send + 'static, OUT: 'static> AggregatingState<IN
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_short_type_names() {
+        assert_eq!(
+            short_type_name(std::any::type_name::<MapState<String, (i64, Vec<u8>)>>()),
+            "MapState<String, (i64, Vec<u8>)>"
+        );
     }
 }
