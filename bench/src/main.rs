@@ -43,7 +43,9 @@ impl Args {
         while let Some(arg) = it.next() {
             if arg == "-D" {
                 let kv = it.next().ok_or("-D needs key=value")?;
-                let (k, v) = kv.split_once('=').ok_or_else(|| format!("-D {kv}: expected key=value"))?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("-D {kv}: expected key=value"))?;
                 properties.push((k.to_string(), v.to_string()));
             } else if let Some(name) = arg.strip_prefix("--") {
                 match it.peek() {
@@ -66,7 +68,9 @@ impl Args {
 
     fn get<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T, String> {
         match self.options.get(name) {
-            Some(v) => v.parse().map_err(|_| format!("--{name} {v}: not a valid value")),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("--{name} {v}: not a valid value")),
             None => default.ok_or_else(|| format!("missing --{name}")),
         }
     }
@@ -87,7 +91,10 @@ impl Args {
 
     /// `batch=1024` and any other `-D` properties, for the report line.
     fn property_summary(&self) -> String {
-        self.properties.iter().map(|(k, v)| format!(" {k}={v}")).collect()
+        self.properties
+            .iter()
+            .map(|(k, v)| format!(" {k}={v}"))
+            .collect()
     }
 }
 
@@ -137,7 +144,9 @@ fn pipeline(args: &Args) -> Result<String, String> {
     let usage = m.stop();
     let (sunk, _) = totals(&result, "Sink: Discard");
     if sunk != records {
-        return Err(format!("the sink received {sunk} records, expected {records}"));
+        return Err(format!(
+            "the sink received {sunk} records, expected {records}"
+        ));
     }
     let params = format!("p={parallelism} keys={keys}{}", args.property_summary());
     Ok(usage.line("pipeline", &params, records))
@@ -152,7 +161,8 @@ fn baseline(args: &Args) -> Result<String, String> {
     let records: u64 = args.get("records", None)?;
     let keys: u64 = args.get("keys", Some(1000))?;
     let generate = black_box(|i: u64| i);
-    let mut state: Vec<HashMap<u64, (u64, i64), StableBuildHasher>> = (0..MAX_PARALLELISM).map(|_| HashMap::default()).collect();
+    let mut state: Vec<HashMap<u64, (u64, i64), StableBuildHasher>> =
+        (0..MAX_PARALLELISM).map(|_| HashMap::default()).collect();
     let m = Measurement::start();
     let mut start = 0;
     while start < records {
@@ -185,7 +195,8 @@ fn gen_text(args: &Args) -> Result<String, String> {
     let out: PathBuf = args.get("out", None)?;
     let seed: u64 = args.get("seed", Some(42))?;
     let m = Measurement::start();
-    let stats = textgen::generate(mb, &out, seed).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    let stats =
+        textgen::generate(mb, &out, seed).map_err(|e| format!("writing {}: {e}", out.display()))?;
     Ok(format!(
         "gen-text out={} bytes={} lines={} words={} secs={:.2}",
         out.display(),
@@ -211,7 +222,9 @@ fn wordcount(args: &Args) -> Result<String, String> {
     let input: PathBuf = args.get("input", None)?;
     let parallelism: usize = args.get("parallelism", Some(1))?;
     let final_only = args.flag("final");
-    let bytes = std::fs::metadata(&input).map_err(|e| format!("{}: {e}", input.display()))?.len();
+    let bytes = std::fs::metadata(&input)
+        .map_err(|e| format!("{}: {e}", input.display()))?
+        .len();
     let env = args.environment(parallelism);
     if final_only {
         env.configure("execution.runtime-mode", "BATCH");
@@ -229,7 +242,9 @@ fn wordcount(args: &Args) -> Result<String, String> {
     let (sunk, _) = totals(&result, "Sink: Discard");
     let expected_sunk = if final_only { sunk.min(words) } else { words };
     if words == 0 || sunk != expected_sunk {
-        return Err(format!("the sink received {sunk} records for {words} words"));
+        return Err(format!(
+            "the sink received {sunk} records for {words} words"
+        ));
     }
     let mode = if final_only { "batch" } else { "streaming" };
     let params = format!(

@@ -13,7 +13,13 @@ pub fn cpu_seconds() -> (f64, f64) {
     let after = stat.rfind(')').map(|i| &stat[i + 1..]).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     // `after` starts at field 3 (state); utime and stime are fields 14 and 15.
-    let tick = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0) / CLK_TCK;
+    let tick = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / CLK_TCK
+    };
     (tick(14), tick(15))
 }
 
@@ -68,7 +74,13 @@ impl Usage {
 
     /// The fixed-format report line: `NAME k=v ...`.
     pub fn line(&self, name: &str, params: &str, records: u64) -> String {
-        let per = |secs: f64| if secs > 0.0 { records as f64 / secs } else { f64::NAN };
+        let per = |secs: f64| {
+            if secs > 0.0 {
+                records as f64 / secs
+            } else {
+                f64::NAN
+            }
+        };
         format!(
             "{name} {params} records={records} secs={:.2} cpu_secs={:.2} (user={:.2} sys={:.2}) rec/s={} rec/s/core={} peak_rss={:.1}MB",
             self.wall_secs,

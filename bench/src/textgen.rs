@@ -31,8 +31,8 @@ impl Rng {
 }
 
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vi", "do", "pe", "ga", "bo", "fi", "ju", "ha", "ze", "wo", "ni", "ta", "li",
-    "ro", "se", "mu", "an", "er", "in", "or", "us", "el", "ix",
+    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vi", "do", "pe", "ga", "bo", "fi", "ju", "ha", "ze",
+    "wo", "ni", "ta", "li", "ro", "se", "mu", "an", "er", "in", "or", "us", "el", "ix",
 ];
 
 /// `size` distinct pseudo-words of 1 to 4 syllables; short words get the low (frequent) ranks.
@@ -43,7 +43,9 @@ pub fn vocabulary(size: usize, rng: &mut Rng) -> Vec<String> {
         // Longer words become likelier as the vocabulary grows, as in natural language.
         let max_syllables = 1 + (words.len() * 4 / size).min(3) as u64;
         let n = 1 + rng.below(max_syllables);
-        let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize]).collect();
+        let w: String = (0..n)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize])
+            .collect();
         if seen.insert(w.clone()) {
             words.push(w);
         }
