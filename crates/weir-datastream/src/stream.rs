@@ -319,7 +319,7 @@ impl<T: Record> DataStream<T> {
     // ----- operator settings -----
 
     /// The node these settings apply to; records a mistake for unions.
-    fn single_node(&self, what: &str) -> usize {
+    pub(crate) fn single_node(&self, what: &str) -> usize {
         if self.refs.len() != 1 {
             self.env.record_error(format!(
                 "{what} applies to one operator, but this stream is a union of {}",

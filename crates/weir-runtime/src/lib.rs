@@ -15,6 +15,8 @@
 //!   joins built on them.
 //! - [`broadcast`]: broadcast process functions with broadcast state.
 //! - [`side_output`]: output tags and the buffers of side outputs.
+//! - [`window`]: window assigners, triggers, evictors, window functions and the window
+//!   operator.
 
 pub mod broadcast;
 pub mod channel;
@@ -32,6 +34,7 @@ pub mod task;
 #[cfg(test)]
 mod test_util;
 pub mod watermark;
+pub mod window;
 
 pub use job::ExecutableJob;
 pub use minicluster::{JobExecutionResult, JobHandle, JobStatus, MiniCluster};
