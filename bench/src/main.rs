@@ -7,6 +7,7 @@
 //! weir-bench baseline-wordcount --input PATH
 //! weir-bench gen-text  --mb MB --out PATH [--seed S]
 //! weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...
+//! weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...
 //! ```
 //! Each run prints one line: `NAME k=v ... records=.. secs=.. rec/s=.. rec/s/core=.. peak_rss=..`.
 
@@ -27,7 +28,8 @@ const USAGE: &str = "usage:
   weir-bench baseline  --records N [--keys K]
   weir-bench baseline-wordcount --input PATH
   weir-bench gen-text  --mb MB --out PATH [--seed S]
-  weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...";
+  weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...
+  weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...";
 
 /// Parsed command line: `--name value` options, `--flag`s, and `-D key=value` properties.
 struct Args {
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
         "baseline-wordcount" => baseline_wordcount(&args),
         "gen-text" => gen_text(&args),
         "wordcount" => wordcount(&args),
+        "window" => window(&args),
         other => Err(format!("unknown command '{other}'")),
     });
     match result {
@@ -153,6 +156,46 @@ fn pipeline(args: &Args) -> Result<String, String> {
     }
     let params = format!("p={parallelism} keys={keys}{}", args.property_summary());
     Ok(usage.line("pipeline", &params, records))
+}
+
+/// Event-time windows over generated events: one event per millisecond of event time, keys
+/// round-robin; a keyed 10 s tumbling count, or a 10 s / 1 s sliding sum, at parallelism 1.
+fn window(args: &Args) -> Result<String, String> {
+    let events: u64 = args.get("events", None)?;
+    let keys: u64 = args.get("keys", Some(1000))?;
+    let kind: String = args.get("kind", None)?;
+    let env = args.environment(1);
+    let keyed = env
+        .from_generator(move |i| (i % keys, i as i64, 1i64), Some(events), None)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps()
+                .with_timestamp_assigner(|e: &(u64, i64, i64), _| Ok(e.1)),
+        )
+        .key_by(|e: &(u64, i64, i64)| e.0);
+    let size = std::time::Duration::from_secs(10);
+    let windowed = match kind.as_str() {
+        "tumbling" => keyed.window(TumblingEventTimeWindows::of(size)).sum(2),
+        "sliding" => keyed
+            .window(SlidingEventTimeWindows::of(
+                size,
+                std::time::Duration::from_secs(1),
+            ))
+            .sum(2),
+        other => return Err(format!("--kind {other}: expected tumbling or sliding")),
+    };
+    windowed.sink_to(
+        |_: Vec<(u64, i64, i64)>| -> Result<()> { Ok(()) },
+        "Discard",
+    );
+    let m = Measurement::start();
+    let result = env.execute("window").map_err(|e| e.to_string())?;
+    let usage = m.stop();
+    let (results, _) = totals(&result, "Sink: Discard");
+    let params = format!(
+        "kind={kind} keys={keys} results={results}{}",
+        args.property_summary()
+    );
+    Ok(usage.line("window", &params, events))
 }
 
 /// The pipeline's per-record work in one loop on one thread, in batches of 1024, with no

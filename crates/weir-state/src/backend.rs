@@ -6,7 +6,7 @@
 //! user code; state handles then read and write the current key's entries.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
@@ -43,8 +43,9 @@ pub(crate) struct Entry<V> {
     pub touched_ms: i64,
 }
 
-/// The entries of one key, by namespace; few namespaces per key, so a vector.
-type Namespaces<V> = Vec<(Namespace, Entry<V>)>;
+/// The entries of one key, by namespace. Plain keyed state has one namespace per key; window
+/// state can have hundreds while the watermark lags (panes of sliding windows), hence a map.
+type Namespaces<V> = BTreeMap<Namespace, Entry<V>>;
 
 /// A state table: per key group, key → namespaces → entry.
 pub(crate) struct Table<K, V> {
@@ -64,7 +65,7 @@ impl<K: Send + 'static, V: Send + 'static> ErasedTable for Table<K, V> {
         self.groups
             .iter()
             .flat_map(|g| g.values())
-            .map(Vec::len)
+            .map(BTreeMap::len)
             .sum()
     }
     fn as_any(&self) -> &dyn Any {
@@ -142,17 +143,24 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
         Ok(self.tables.len() - 1)
     }
 
-    fn table<V: Send + 'static>(&mut self, id: usize) -> &mut Table<K, V> {
-        self.tables[id]
+    /// The current key, the map of its key group in table `id`, and the table's TTL.
+    #[allow(clippy::type_complexity)]
+    fn parts<V: Send + 'static>(
+        &mut self,
+        id: usize,
+    ) -> Result<(
+        &K,
+        &mut HashMap<K, Namespaces<V>, StableBuildHasher>,
+        Option<StateTtlConfig>,
+    )> {
+        let key = self.current_key.as_ref().ok_or_else(|| {
+            WeirError::Other("keyed state was accessed outside a keyed context (no current key); keyed state needs key_by".into())
+        })?;
+        let table = self.tables[id]
             .as_any_mut()
             .downcast_mut::<Table<K, V>>()
-            .expect("a table id always refers to a table of its type")
-    }
-
-    fn key(&self) -> Result<&K> {
-        self.current_key
-            .as_ref()
-            .ok_or_else(|| WeirError::Other("keyed state was accessed outside a keyed context (no current key); keyed state needs key_by".into()))
+            .expect("a table id always refers to a table of its type");
+        Ok((key, &mut table.groups[self.current_group], table.ttl))
     }
 
     /// The live entry of the current key in `ns`, if any (expired entries are dropped unless
@@ -162,33 +170,35 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
         id: usize,
         ns: Namespace,
     ) -> Result<Option<&mut V>> {
-        let key = self.key()?.clone();
-        let group = self.current_group;
-        let table = self.table::<V>(id);
-        let ttl = table.ttl;
-        let now = ttl.map(|_| now_ms()).unwrap_or(0);
-        let map = &mut table.groups[group];
-        let Some(pos) = map
-            .get(&key)
-            .and_then(|n| n.iter().position(|(n, _)| *n == ns))
-        else {
+        let (key, map, ttl) = self.parts::<V>(id)?;
+        let Some(ttl) = ttl else {
+            let entry = map.get_mut(key).and_then(|n| n.get_mut(&ns));
+            return Ok(entry.map(|e| &mut e.value));
+        };
+        let now = now_ms();
+        let found = map
+            .get(key)
+            .and_then(|n| n.get(&ns).map(|e| ttl.is_expired(e.touched_ms, now)));
+        let Some(expired) = found else {
             return Ok(None);
         };
-        if let Some(ttl) = ttl {
-            let namespaces = map.get_mut(&key).expect("found above");
-            if ttl.is_expired(namespaces[pos].1.touched_ms, now) {
-                if ttl.visibility == StateVisibility::NeverReturnExpired {
-                    namespaces.swap_remove(pos);
-                    if namespaces.is_empty() {
-                        map.remove(&key);
-                    }
-                    return Ok(None);
+        if expired && ttl.visibility == StateVisibility::NeverReturnExpired {
+            if let Some(namespaces) = map.get_mut(key) {
+                namespaces.remove(&ns);
+                if namespaces.is_empty() {
+                    map.remove(key);
                 }
-            } else if ttl.update_type == TtlUpdateType::OnReadAndWrite {
-                namespaces[pos].1.touched_ms = now;
             }
+            return Ok(None);
         }
-        Ok(map.get_mut(&key).map(|n| &mut n[pos].1.value))
+        let entry = map
+            .get_mut(key)
+            .and_then(|n| n.get_mut(&ns))
+            .expect("found above");
+        if !expired && ttl.update_type == TtlUpdateType::OnReadAndWrite {
+            entry.touched_ms = now;
+        }
+        Ok(Some(&mut entry.value))
     }
 
     /// Sets the entry of the current key in `ns`.
@@ -198,28 +208,27 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
         ns: Namespace,
         value: V,
     ) -> Result<()> {
-        let key = self.key()?.clone();
-        let group = self.current_group;
-        let table = self.table::<V>(id);
-        let touched_ms = table.ttl.map(|_| now_ms()).unwrap_or(0);
-        let namespaces = table.groups[group].entry(key).or_default();
-        match namespaces.iter_mut().find(|(n, _)| *n == ns) {
-            Some((_, entry)) => *entry = Entry { value, touched_ms },
-            None => namespaces.push((ns, Entry { value, touched_ms })),
+        let (key, map, ttl) = self.parts::<V>(id)?;
+        let entry = Entry {
+            value,
+            touched_ms: ttl.map(|_| now_ms()).unwrap_or(0),
+        };
+        match map.get_mut(key) {
+            Some(namespaces) => {
+                namespaces.insert(ns, entry);
+            }
+            None => {
+                map.insert(key.clone(), BTreeMap::from([(ns, entry)]));
+            }
         }
         Ok(())
     }
 
     /// Marks the entry of the current key in `ns` as written now (after an in-place update).
     pub(crate) fn touch<V: Send + 'static>(&mut self, id: usize, ns: Namespace) -> Result<()> {
-        let key = self.key()?.clone();
-        let group = self.current_group;
-        let table = self.table::<V>(id);
-        if table.ttl.is_some() {
-            if let Some((_, e)) = table.groups[group]
-                .get_mut(&key)
-                .and_then(|n| n.iter_mut().find(|(n, _)| *n == ns))
-            {
+        let (key, map, ttl) = self.parts::<V>(id)?;
+        if ttl.is_some() {
+            if let Some(e) = map.get_mut(key).and_then(|n| n.get_mut(&ns)) {
                 e.touched_ms = now_ms();
             }
         }
@@ -232,18 +241,13 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
         id: usize,
         ns: Namespace,
     ) -> Result<Option<V>> {
-        let key = self.key()?.clone();
-        let group = self.current_group;
-        let table = self.table::<V>(id);
-        let Some(namespaces) = table.groups[group].get_mut(&key) else {
+        let (key, map, _) = self.parts::<V>(id)?;
+        let Some(namespaces) = map.get_mut(key) else {
             return Ok(None);
         };
-        let removed = namespaces
-            .iter()
-            .position(|(n, _)| *n == ns)
-            .map(|pos| namespaces.swap_remove(pos).1.value);
+        let removed = namespaces.remove(&ns).map(|e| e.value);
         if namespaces.is_empty() {
-            table.groups[group].remove(&key);
+            map.remove(key);
         }
         Ok(removed)
     }
