@@ -29,6 +29,7 @@ pub mod params;
 pub mod sinks;
 pub mod sources;
 pub mod stream;
+pub mod windowed;
 
 pub use env::StreamExecutionEnvironment;
 pub use params::ParameterTool;
@@ -62,6 +63,7 @@ pub mod prelude {
     pub use crate::params::ParameterTool;
     pub use crate::sinks::{Sink, SinkWriter};
     pub use crate::sources::{Source, SourceReader, SourceStatus};
+    pub use crate::windowed::*;
     pub use crate::{
         AggregateFunction, AggregatingState, ConnectedStreams, DataStream, Key, KeyedContext,
         KeyedProcessFunction, KeyedStream, ListState, MapState, OutputTag, Record, ReducingState,

@@ -82,7 +82,7 @@ impl<T: Record> DataStream<T> {
 
     /// Adds an operator reading this stream (and `others` on input 1, for two-input
     /// operators) and returns its output stream.
-    fn add_operator<U: Record>(
+    pub(crate) fn add_operator<U: Record>(
         &self,
         name: &str,
         second: Option<&[StreamRef]>,
@@ -321,7 +321,7 @@ impl<T: Record> DataStream<T> {
     // ----- operator settings -----
 
     /// The node these settings apply to; records a mistake for unions.
-    fn single_node(&self, what: &str) -> usize {
+    pub(crate) fn single_node(&self, what: &str) -> usize {
         if self.refs.len() != 1 {
             self.env.record_error(format!(
                 "{what} applies to one operator, but this stream is a union of {}",
@@ -415,8 +415,8 @@ impl DataStreamSink {
 /// A stream partitioned by key (Flink's `KeyedStream`): rolling aggregations keep one value
 /// per key.
 pub struct KeyedStream<T, K, F> {
-    stream: DataStream<T>,
-    key_of: F,
+    pub(crate) stream: DataStream<T>,
+    pub(crate) key_of: F,
     _k: PhantomData<fn() -> K>,
 }
 

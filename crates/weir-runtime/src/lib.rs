@@ -12,6 +12,8 @@
 //! - [`watermark`]: timestamp assigners, watermark generators and strategies.
 //! - [`keyed`]: keyed process functions with keyed state and timers.
 //! - [`side_output`]: output tags and the buffers of side outputs.
+//! - [`window`]: window assigners, triggers, evictors, window functions and the window
+//!   operator.
 
 pub mod channel;
 pub mod input;
@@ -25,6 +27,7 @@ pub mod partitioner;
 pub mod side_output;
 pub mod task;
 pub mod watermark;
+pub mod window;
 
 pub use job::ExecutableJob;
 pub use minicluster::{JobExecutionResult, JobHandle, JobStatus, MiniCluster};
