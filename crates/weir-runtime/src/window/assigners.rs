@@ -383,9 +383,11 @@ impl<T: 'static, C: Clock> WindowAssigner<T> for SessionWindows<T, C> {
             Gap::Fixed(g) => *g,
             Gap::Dynamic(f) => match millis(f(element)) {
                 g if g > 0 => g,
-                g => return Err(WeirError::Other(format!(
+                g => {
+                    return Err(WeirError::Other(format!(
                     "the dynamic session gap must be at least 1 ms, but it is {g} ms for a record"
-                ))),
+                )))
+                }
             },
         };
         windows.push(TimeWindow::new(time, time.saturating_add(gap)));

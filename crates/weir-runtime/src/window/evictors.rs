@@ -27,9 +27,7 @@ pub trait Evictor<T, W: Window>: Send + Sync + 'static {
     /// Runs after the window function.
     fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>, window: W, ctx: &EvictorContext);
     /// A short description for the operator's name.
-    fn describe(&self) -> String {
-        "Evictor".to_string()
-    }
+    fn describe(&self) -> String;
 }
 
 /// Keeps the last `max_count` elements.

@@ -42,14 +42,14 @@ impl<W: Window> MergingWindowSet<W> {
 
     /// Stores the set of the current key.
     pub(crate) fn persist<K: KeyType>(
-        &self,
+        self,
         handle: &ValueState<Vec<(W, W)>>,
         store: &mut KeyedStateStore<'_, K>,
     ) -> Result<()> {
         if self.mapping.is_empty() {
             handle.clear(store)
         } else {
-            handle.update(store, self.mapping.clone())
+            handle.update(store, self.mapping)
         }
     }
 
@@ -90,7 +90,7 @@ impl<W: Window> MergingWindowSet<W> {
         let merges = merge_windows(&windows);
         let mut result_window = new;
         let mut merged_new = false;
-        for (result, mut merged) in merges.iter().cloned() {
+        for (result, mut merged) in merges {
             if let Some(pos) = merged.iter().position(|w| *w == new) {
                 merged.remove(pos);
                 merged_new = true;

@@ -24,6 +24,7 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use serde::{Deserialize, Serialize};
 use weir_state::Namespace;
 
 mod assigners;
@@ -67,7 +68,7 @@ pub trait Window: Copy + Eq + Hash + Debug + Send + Sync + 'static {
 }
 
 /// The time interval `[start, end)` (Flink's `TimeWindow`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimeWindow {
     pub start: i64,
     pub end: i64,
@@ -136,7 +137,7 @@ impl Window for TimeWindow {
 
 /// The one window that holds every element of a key (Flink's `GlobalWindow`); used with
 /// count triggers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GlobalWindow;
 
 impl Window for GlobalWindow {

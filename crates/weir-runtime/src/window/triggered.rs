@@ -269,14 +269,15 @@ where
                 self.add(element, timestamp, window, state_window, scope)?;
             }
         }
-        if let Some(set) = &merging {
+        if let Some(set) = merging {
             set.persist(&self.merging_windows, &mut scope.store(Namespace::Void))?;
         }
         self.assigned = windows;
+        let late = skipped
+            && self.assigner.is_event_time()
+            && self.lateness.is_element_late(timestamp, watermark);
         match value {
-            Some(value) if skipped && self.lateness.is_element_late(timestamp, watermark) => {
-                self.lateness.late_element(value, timestamp, scope.side);
-            }
+            Some(value) if late => self.lateness.late_element(value, timestamp, scope.side),
             _ => {}
         }
         Ok(())
@@ -320,7 +321,7 @@ where
         if domain == self.domain() && time == self.cleanup_time(window) {
             self.clear_all_state(window, state_window, merging.as_mut(), scope)?;
         }
-        if let Some(set) = &merging {
+        if let Some(set) = merging {
             set.persist(&self.merging_windows, &mut scope.store(Namespace::Void))?;
         }
         Ok(())
