@@ -538,25 +538,6 @@ impl<K: Key> Trigger<K, Event, GlobalWindow> for OnNegative {
             TriggerResult::Continue
         })
     }
-    fn on_event_time(
-        &self,
-        _: i64,
-        _: GlobalWindow,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time(
-        &self,
-        _: i64,
-        _: GlobalWindow,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
-    fn clear(&self, _: GlobalWindow, _: &mut TriggerContext<'_, K>) -> Result<()> {
-        Ok(())
-    }
     fn describe(&self) -> String {
         "OnNegative".to_string()
     }
