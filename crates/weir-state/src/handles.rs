@@ -123,6 +123,19 @@ impl<V: Clone + Send + 'static> ValueState<V> {
         self.d
             .with::<K, V, _>(ctx, |b, id, ns| b.remove::<V>(id, ns).map(|_| ()))
     }
+    /// Runs `f` on the current key's value in place, without copying it (`None` if there is
+    /// no value); what `f` changes counts as written.
+    pub fn with_value_mut<K: StateKey, R>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        f: impl FnOnce(Option<&mut V>) -> R,
+    ) -> Result<R> {
+        self.d.with::<K, V, _>(ctx, |b, id, ns| {
+            let result = f(b.get::<V>(id, ns)?);
+            b.touch::<V>(id, ns)?;
+            Ok(result)
+        })
+    }
 }
 
 /// A list of values per key (Flink's `ListState`).

@@ -71,8 +71,11 @@ pub trait WindowAssigner<T>: Send + Sync + 'static {
 /// Sliding windows of `size` every `slide`, aligned to `offset` (all in milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaneLayout {
+    /// The window size.
     pub size: i64,
+    /// The distance between window starts.
     pub slide: i64,
+    /// Where window starts are, after multiples of the slide since the epoch.
     pub offset: i64,
 }
 

@@ -45,7 +45,7 @@ pub trait WindowContents<K, T, W: Window>: Send + 'static {
 }
 
 /// Accumulators of an [`Incremental`] in keyed state, one per (key, namespace).
-pub(crate) struct Accumulators<T, I: Incremental<T>> {
+struct Accumulators<T, I: Incremental<T>> {
     state: AggregatingState<T, I::Acc, I::Acc>,
     function: Arc<I>,
 }
@@ -80,7 +80,7 @@ impl<T: 'static, I: Incremental<T>> AggregateFunction<T, I::Acc, I::Acc> for AsA
 
 impl<T: 'static, I: Incremental<T>> Accumulators<T, I> {
     /// Accumulators of `function` in the state named `name`.
-    pub(crate) fn new(name: &str, function: I) -> Self {
+    fn new(name: &str, function: I) -> Self {
         let function = Arc::new(function);
         Accumulators {
             state: AggregatingState::new(name, AsAggregate(Arc::clone(&function))),
@@ -88,26 +88,19 @@ impl<T: 'static, I: Incremental<T>> Accumulators<T, I> {
         }
     }
 
-    pub(crate) fn function(&self) -> &I {
+    fn function(&self) -> &I {
         &self.function
     }
 
-    pub(crate) fn add<K: KeyType>(
-        &self,
-        store: &mut KeyedStateStore<'_, K>,
-        value: T,
-    ) -> Result<()> {
+    fn add<K: KeyType>(&self, store: &mut KeyedStateStore<'_, K>, value: T) -> Result<()> {
         self.state.add(store, value)
     }
 
-    pub(crate) fn get<K: KeyType>(
-        &self,
-        store: &mut KeyedStateStore<'_, K>,
-    ) -> Result<Option<I::Acc>> {
+    fn get<K: KeyType>(&self, store: &mut KeyedStateStore<'_, K>) -> Result<Option<I::Acc>> {
         self.state.get(store)
     }
 
-    pub(crate) fn clear<K: KeyType>(&self, store: &mut KeyedStateStore<'_, K>) -> Result<()> {
+    fn clear<K: KeyType>(&self, store: &mut KeyedStateStore<'_, K>) -> Result<()> {
         self.state.clear(store)
     }
 

@@ -10,7 +10,9 @@ use super::{TimestampedValue, Window};
 /// The time when an evictor runs.
 #[derive(Debug, Clone, Copy)]
 pub struct EvictorContext {
+    /// The current event time.
     pub current_watermark: i64,
+    /// The current processing time, in ms since the epoch.
     pub current_processing_time: i64,
 }
 
@@ -20,14 +22,23 @@ pub trait Evictor<T, W: Window>: Send + Sync + 'static {
     /// Runs before the window function.
     fn evict_before(
         &self,
-        elements: &mut Vec<TimestampedValue<T>>,
-        window: W,
-        ctx: &EvictorContext,
-    );
+        _elements: &mut Vec<TimestampedValue<T>>,
+        _window: W,
+        _ctx: &EvictorContext,
+    ) {
+    }
     /// Runs after the window function.
-    fn evict_after(&self, elements: &mut Vec<TimestampedValue<T>>, window: W, ctx: &EvictorContext);
+    fn evict_after(
+        &self,
+        _elements: &mut Vec<TimestampedValue<T>>,
+        _window: W,
+        _ctx: &EvictorContext,
+    ) {
+    }
     /// A short description for the operator's name.
-    fn describe(&self) -> String;
+    fn describe(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
 }
 
 /// Keeps the last `max_count` elements.

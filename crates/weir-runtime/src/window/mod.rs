@@ -70,7 +70,9 @@ pub trait Window: Copy + Eq + Hash + Debug + Send + Sync + 'static {
 /// The time interval `[start, end)` (Flink's `TimeWindow`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TimeWindow {
+    /// The first millisecond in the window.
     pub start: i64,
+    /// The first millisecond after the window.
     pub end: i64,
 }
 
@@ -155,7 +157,9 @@ impl Window for GlobalWindow {
 /// An element with its timestamp, as evictors see it (Flink's `TimestampedValue`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimestampedValue<T> {
+    /// The element.
     pub value: T,
+    /// Its event-time timestamp, if it has one.
     pub timestamp: Option<i64>,
 }
 

@@ -263,3 +263,98 @@ where
         self.fire_timers(TimeDomain::ProcessingTime, now_ms, out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use weir_core::config::Configuration;
+    use weir_core::element::WatermarkStatus;
+    use weir_state::ValueState;
+
+    use super::*;
+    use crate::window::{PaneLayout, PassThrough, Reduce, SlidingPanes, TimeWindow};
+
+    /// Sums the counts a window operator emits.
+    #[derive(Default)]
+    struct Sum(i64);
+
+    impl Output for Sum {
+        fn collect(&mut self, batch: Batch) -> Result<()> {
+            self.0 += batch
+                .into_vec::<(u64, i64)>()
+                .iter()
+                .map(|r| r.1)
+                .sum::<i64>();
+            Ok(())
+        }
+        fn collect_side(&mut self, _: &str, _: Batch) -> Result<()> {
+            Ok(())
+        }
+        fn emit_watermark(&mut self, _: Watermark) -> Result<()> {
+            Ok(())
+        }
+        fn emit_watermark_status(&mut self, _: WatermarkStatus) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn panes_are_dropped_when_no_window_needs_them() {
+        // Windows of 1 s every 200 ms, panes of 200 ms.
+        let layout = PaneLayout {
+            size: 1_000,
+            slide: 200,
+            offset: 0,
+        };
+        let reduce = Reduce(|a: (u64, i64), b: (u64, i64)| (a.0, a.1 + b.1));
+        let logic = SlidingPanes::<_, TimeWindow, _, _, _>::new(
+            layout,
+            reduce,
+            PassThrough,
+            Lateness::new(0, None),
+        );
+        let mut op = WindowOperator::new(|e: &(u64, i64)| e.0, logic);
+        op.open(&OperatorContext {
+            operator_name: "Window".to_string(),
+            uid: "window".to_string(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            config: Arc::new(Configuration::new()),
+            cancelled: Arc::new(Default::default()),
+        })
+        .unwrap();
+        let panes = ValueState::<VecDeque<(i64, Option<(u64, i64)>)>>::new("window-panes");
+        let mut out = Sum::default();
+        for step in 0..20i64 {
+            let mut records = Records::with_capacity(0, true);
+            for t in step * 100..(step + 1) * 100 {
+                for key in 0..3u64 {
+                    records.push((key, 1i64), Some(t));
+                }
+            }
+            op.process_batch(0, Batch::from_records(records), &mut out)
+                .unwrap();
+            op.process_watermark(Watermark(step * 100 + 99), &mut out)
+                .unwrap();
+            let state = op.state.as_mut().unwrap();
+            for key in 0..3u64 {
+                state.set_current_key(key).unwrap();
+                let mut store = KeyedStateStore {
+                    backend: &mut *state,
+                    namespace: Namespace::Void,
+                };
+                let kept = panes.value(&mut store).unwrap().unwrap_or_default();
+                // The 5 panes of the window that fires next, at most.
+                assert!(kept.len() <= 5, "{kept:?}");
+                assert!(kept.iter().all(|(start, _)| *start > step * 100 - 1_000));
+            }
+        }
+        op.process_watermark(Watermark::MAX, &mut out).unwrap();
+        assert_eq!(op.state_entries(), 0);
+        // 2000 ms × 3 keys, each element in 5 windows.
+        assert_eq!(out.0, 2_000 * 3 * 5);
+    }
+}

@@ -4,7 +4,8 @@
 //! would cost that many updates per element. Instead time is cut into panes of
 //! `gcd(size, slide)`: each element updates the one accumulator of its pane, and a window
 //! that fires merges the accumulators of the panes it covers. A pane is dropped when the last
-//! window covering it is cleaned up.
+//! window covering it is cleaned up. A key's panes are kept together, in time order, in one
+//! state entry, so that a firing window reads them with one lookup.
 //!
 //! Timers: an element registers a timer for the first window containing it that has not
 //! fired yet; a window that fires registers the next window's timer if they share a
@@ -13,16 +14,18 @@
 //! window's elements are combined pane by pane (in time order) rather than in arrival order,
 //! which only matters for reduce functions that are not commutative.
 
+use std::collections::VecDeque;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use weir_core::{Result, WeirError};
-use weir_state::{Namespace, TimeDomain};
+use weir_state::{Namespace, TimeDomain, ValueState};
 
 use crate::keyed::KeyType;
 use crate::operator::OperatorContext;
 
 use super::assigners::{Clock, EventTimeClock, PaneLayout};
-use super::contents::{evaluate, Accumulators};
+use super::contents::evaluate;
 use super::functions::{Incremental, ProcessWindowFunction, WindowContext};
 use super::operator::{Lateness, Scope, WindowLogic};
 use super::{TimeWindow, Window};
@@ -32,7 +35,9 @@ use super::{TimeWindow, Window};
 pub struct SlidingPanes<T, W, I: Incremental<T>, P, O> {
     layout: PaneLayout,
     pane: i64,
-    panes: Accumulators<T, I>,
+    incremental: Arc<I>,
+    /// Per key: the accumulators of its panes by start, in time order.
+    panes: ValueState<VecDeque<(i64, I::Acc)>>,
     function: P,
     lateness: Lateness<T>,
     _t: PhantomData<fn() -> (W, O)>,
@@ -43,6 +48,7 @@ impl<T, W, I: Incremental<T>, P: Clone, O> Clone for SlidingPanes<T, W, I, P, O>
         SlidingPanes {
             layout: self.layout,
             pane: self.pane,
+            incremental: Arc::clone(&self.incremental),
             panes: self.panes.clone(),
             function: self.function.clone(),
             lateness: self.lateness.clone(),
@@ -59,23 +65,23 @@ fn gcd(a: i64, b: i64) -> i64 {
     }
 }
 
-impl<T: Clone + Send + 'static, W, I: Incremental<T>, P, O> SlidingPanes<T, W, I, P, O> {
+impl<T, W, I, P, O> SlidingPanes<T, W, I, P, O>
+where
+    T: Clone + Send + 'static,
+    W: Window,
+    I: Incremental<T>,
+    O: Clone + Send + 'static,
+{
     /// Sliding windows of `layout`, folded by `incremental` and evaluated by `function`.
     pub fn new(layout: PaneLayout, incremental: I, function: P, lateness: Lateness<T>) -> Self {
         SlidingPanes {
             layout,
             pane: gcd(layout.size.max(1), layout.slide.max(1)),
-            panes: Accumulators::new("window-panes", incremental),
+            incremental: Arc::new(incremental),
+            panes: ValueState::new("window-panes"),
             function,
             lateness,
             _t: PhantomData,
-        }
-    }
-
-    fn pane_namespace(&self, start: i64) -> Namespace {
-        Namespace::Window {
-            start,
-            end: start + self.pane,
         }
     }
 
@@ -89,15 +95,7 @@ impl<T: Clone + Send + 'static, W, I: Incremental<T>, P, O> SlidingPanes<T, W, I
         let up = time as i128 + (offset as i128 - time as i128).rem_euclid(slide as i128);
         up.min(i64::MAX as i128) as i64
     }
-}
 
-impl<T, W, I, P, O> SlidingPanes<T, W, I, P, O>
-where
-    T: Clone + Send + 'static,
-    W: Window,
-    I: Incremental<T>,
-    O: Clone + Send + 'static,
-{
     fn context<'a, K: KeyType>(
         &self,
         start: i64,
@@ -109,6 +107,34 @@ where
         Ok(WindowContext::new(scope.reborrow(), window))
     }
 
+    /// Adds an element to the pane starting at `pane`.
+    fn add<K: KeyType>(&self, pane: i64, value: T, scope: &mut Scope<'_, K, O>) -> Result<()> {
+        let incremental = &*self.incremental;
+        let new_pane = |value| {
+            let mut acc = incremental.create();
+            incremental.add(value, &mut acc);
+            (pane, acc)
+        };
+        let mut store = scope.store(Namespace::Void);
+        // Without panes yet, the element comes back to start them.
+        let first = self.panes.with_value_mut(&mut store, |panes| {
+            let Some(panes) = panes else {
+                return Some(value);
+            };
+            match panes.iter().rposition(|(start, _)| *start <= pane) {
+                Some(i) if panes[i].0 == pane => incremental.add(value, &mut panes[i].1),
+                before => panes.insert(before.map_or(0, |i| i + 1), new_pane(value)),
+            }
+            None
+        })?;
+        match first {
+            Some(value) => self
+                .panes
+                .update(&mut store, VecDeque::from([new_pane(value)])),
+            None => Ok(()),
+        }
+    }
+
     /// Evaluates the window starting at `start` from its panes; returns whether the next
     /// window shares one of its non-empty panes.
     fn fire<K: KeyType>(&mut self, start: i64, scope: &mut Scope<'_, K, O>) -> Result<bool>
@@ -116,25 +142,44 @@ where
         P: ProcessWindowFunction<K, I::Out, O, W>,
     {
         let PaneLayout { size, slide, .. } = self.layout;
-        let mut merged: Option<I::Acc> = None;
-        let mut shares_next = false;
-        for pane in (start..start + size).step_by(self.pane as usize) {
-            if let Some(acc) = self
-                .panes
-                .get(&mut scope.store(self.pane_namespace(pane)))?
-            {
-                shares_next |= pane >= start + slide;
+        let incremental = &*self.incremental;
+        let mut store = scope.store(Namespace::Void);
+        let (merged, shares_next) = self.panes.with_value_mut(&mut store, |panes| {
+            let mut merged: Option<I::Acc> = None;
+            let mut shares_next = false;
+            let panes = panes.into_iter().flat_map(|panes| panes.iter());
+            for (pane, acc) in panes.filter(|(pane, _)| (start..start + size).contains(pane)) {
+                shares_next |= *pane >= start + slide;
                 merged = Some(match merged {
-                    Some(m) => self.panes.function().merge(m, acc),
-                    None => acc,
+                    Some(m) => incremental.merge(m, acc.clone()),
+                    None => acc.clone(),
                 });
             }
-        }
+            (merged, shares_next)
+        })?;
         if let Some(acc) = merged {
             let mut ctx = self.context(start, scope)?;
-            evaluate(self.panes.function(), &mut self.function, acc, &mut ctx)?;
+            evaluate(incremental, &mut self.function, acc, &mut ctx)?;
         }
         Ok(shares_next)
+    }
+
+    /// Drops the panes that start before `end`.
+    fn drop_panes<K: KeyType>(&self, end: i64, scope: &mut Scope<'_, K, O>) -> Result<()> {
+        let mut store = scope.store(Namespace::Void);
+        let none_left = self.panes.with_value_mut(&mut store, |panes| {
+            let Some(panes) = panes else {
+                return false;
+            };
+            while panes.front().is_some_and(|(start, _)| *start < end) {
+                panes.pop_front();
+            }
+            panes.is_empty()
+        })?;
+        if none_left {
+            self.panes.clear(&mut store)?;
+        }
+        Ok(())
     }
 
     /// Registers the event-time timer at `time` for the window starting at `start`.
@@ -197,8 +242,7 @@ where
             return Ok(());
         }
         let pane = TimeWindow::start_with_offset(time, offset, self.pane);
-        self.panes
-            .add(&mut scope.store(self.pane_namespace(pane)), value)?;
+        self.add(pane, value, scope)?;
         if unfired <= last {
             self.timer(unfired, unfired + size - 1, scope);
         }
@@ -237,11 +281,7 @@ where
         }
         if time == cleanup {
             // Panes before the next window's start have no window left.
-            let end = window.start + slide.min(size);
-            for pane in (window.start..end).step_by(self.pane as usize) {
-                self.panes
-                    .clear(&mut scope.store(self.pane_namespace(pane)))?;
-            }
+            self.drop_panes(window.start + slide.min(size), scope)?;
             let mut ctx = self.context(window.start, scope)?;
             self.function.clear(&mut ctx)?;
         }

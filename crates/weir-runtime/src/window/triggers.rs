@@ -114,7 +114,9 @@ impl<K> StateAccess<K> for TriggerContext<'_, K> {
 }
 
 /// Decides when a window fires (Flink's `Trigger`). `K` is the key type: implement a
-/// trigger for every key type with `impl<K: KeyType> Trigger<K, MyRecord, TimeWindow>`.
+/// trigger for every key type with `impl<K: KeyType> Trigger<K, MyRecord, TimeWindow>` (in
+/// the DataStream API, `K: Key`). Only `on_element` is required; timers do nothing unless
+/// handled.
 pub trait Trigger<K, T, W: Window>: Send + Sync + 'static {
     /// An element was added to `window`.
     fn on_element(
@@ -127,17 +129,21 @@ pub trait Trigger<K, T, W: Window>: Send + Sync + 'static {
     /// An event-time timer of `window` is due.
     fn on_event_time(
         &self,
-        time: i64,
-        window: W,
-        ctx: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult>;
+        _time: i64,
+        _window: W,
+        _ctx: &mut TriggerContext<'_, K>,
+    ) -> Result<TriggerResult> {
+        Ok(TriggerResult::Continue)
+    }
     /// A processing-time timer of `window` is due.
     fn on_processing_time(
         &self,
-        time: i64,
-        window: W,
-        ctx: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult>;
+        _time: i64,
+        _window: W,
+        _ctx: &mut TriggerContext<'_, K>,
+    ) -> Result<TriggerResult> {
+        Ok(TriggerResult::Continue)
+    }
     /// Whether the trigger supports merging windows (session windows need it).
     fn can_merge(&self) -> bool {
         false
@@ -151,9 +157,13 @@ pub trait Trigger<K, T, W: Window>: Send + Sync + 'static {
         )))
     }
     /// The window is dropped: delete its timers and state.
-    fn clear(&self, window: W, ctx: &mut TriggerContext<'_, K>) -> Result<()>;
+    fn clear(&self, _window: W, _ctx: &mut TriggerContext<'_, K>) -> Result<()> {
+        Ok(())
+    }
     /// A short description for the operator's name.
-    fn describe(&self) -> String;
+    fn describe(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
 }
 
 /// Fires when the watermark passes the end of the window, and at once for elements of a
@@ -188,14 +198,6 @@ impl<K: KeyType, T, W: Window> Trigger<K, T, W> for EventTimeTrigger {
             TriggerResult::Continue
         })
     }
-    fn on_processing_time(
-        &self,
-        _: i64,
-        _: W,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
     fn can_merge(&self) -> bool {
         true
     }
@@ -228,9 +230,6 @@ impl<K: KeyType, T, W: Window> Trigger<K, T, W> for ProcessingTimeTrigger {
         ctx: &mut TriggerContext<'_, K>,
     ) -> Result<TriggerResult> {
         ctx.register_processing_time_timer(window.max_timestamp());
-        Ok(TriggerResult::Continue)
-    }
-    fn on_event_time(&self, _: i64, _: W, _: &mut TriggerContext<'_, K>) -> Result<TriggerResult> {
         Ok(TriggerResult::Continue)
     }
     fn on_processing_time(
@@ -273,24 +272,10 @@ impl<K: KeyType, T, W: Window> Trigger<K, T, W> for NeverTrigger {
     ) -> Result<TriggerResult> {
         Ok(TriggerResult::Continue)
     }
-    fn on_event_time(&self, _: i64, _: W, _: &mut TriggerContext<'_, K>) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time(
-        &self,
-        _: i64,
-        _: W,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
     fn can_merge(&self) -> bool {
         true
     }
     fn on_merge(&self, _: W, _: &[W], _: &mut TriggerContext<'_, K>) -> Result<()> {
-        Ok(())
-    }
-    fn clear(&self, _: W, _: &mut TriggerContext<'_, K>) -> Result<()> {
         Ok(())
     }
     fn describe(&self) -> String {
@@ -366,17 +351,6 @@ impl<K: KeyType, T, W: Window> Trigger<K, T, W> for CountTrigger {
             self.count.clear(ctx)?;
             return Ok(TriggerResult::Fire);
         }
-        Ok(TriggerResult::Continue)
-    }
-    fn on_event_time(&self, _: i64, _: W, _: &mut TriggerContext<'_, K>) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time(
-        &self,
-        _: i64,
-        _: W,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
         Ok(TriggerResult::Continue)
     }
     fn can_merge(&self) -> bool {
@@ -527,14 +501,6 @@ impl<K: KeyType, T, W: Window> Trigger<K, T, W> for ContinuousEventTimeTrigger {
         }
         Ok(TriggerResult::Continue)
     }
-    fn on_processing_time(
-        &self,
-        _: i64,
-        _: W,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
     fn can_merge(&self) -> bool {
         true
     }
@@ -599,17 +565,6 @@ where
         };
         self.last.update(ctx, element.clone())?;
         Ok(result)
-    }
-    fn on_event_time(&self, _: i64, _: W, _: &mut TriggerContext<'_, K>) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
-    }
-    fn on_processing_time(
-        &self,
-        _: i64,
-        _: W,
-        _: &mut TriggerContext<'_, K>,
-    ) -> Result<TriggerResult> {
-        Ok(TriggerResult::Continue)
     }
     fn clear(&self, _: W, ctx: &mut TriggerContext<'_, K>) -> Result<()> {
         self.last.clear(ctx)
