@@ -147,8 +147,14 @@ where
         let (merged, shares_next) = self.panes.with_value_mut(&mut store, |panes| {
             let mut merged: Option<I::Acc> = None;
             let mut shares_next = false;
-            let panes = panes.into_iter().flat_map(|panes| panes.iter());
-            for (pane, acc) in panes.filter(|(pane, _)| (start..start + size).contains(pane)) {
+            // Panes are sorted by start: find the window's first one, take those it covers.
+            let panes = panes.into_iter().flat_map(|panes| {
+                let first = panes.partition_point(|(pane, _)| *pane < start);
+                panes
+                    .range(first..)
+                    .take_while(|(pane, _)| *pane < start + size)
+            });
+            for (pane, acc) in panes {
                 shares_next |= *pane >= start + slide;
                 merged = Some(match merged {
                     Some(m) => incremental.merge(m, acc.clone()),
