@@ -636,11 +636,10 @@ fn top_speeds(events: &[(i32, i32, f64, i64)]) -> BTreeMap<i32, Vec<String>> {
         let (car, _, distance, _) = event;
         let window = kept.entry(car).or_default();
         window.push(event);
-        let fire = match last_fired.get(&car) {
-            None => false,
-            Some(mark) => distance - mark > 50.0,
-        };
-        if last_fired.get(&car).is_none() || fire {
+        // The first event of a car only sets the mark (its delta to itself is 0).
+        let mark = *last_fired.entry(car).or_insert(distance);
+        let fire = distance - mark > 50.0;
+        if fire {
             last_fired.insert(car, distance);
         }
         if fire {
