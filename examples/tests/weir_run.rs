@@ -497,3 +497,282 @@ fn event_time_timeout_counts_keys_after_a_minute_without_records() {
         ["(a,2)", "(c,1)", "(b,3)", "(a,3)"]
     );
 }
+
+/// Runs `weir run -p 2 NAME --input FILE ARGS` on `input`, checks that it succeeded, and
+/// returns the printed lines without their `N> ` subtask prefixes, in the order printed.
+fn run_window_example(name: &str, input: &str, args: &[&str]) -> Vec<String> {
+    let dir = temp_dir(name);
+    let file = dir.join("input.txt");
+    std::fs::write(&file, input).unwrap();
+    let mut all_args = vec!["run", "-p", "2", name, "--input", file.to_str().unwrap()];
+    all_args.extend(args);
+    let out = run(&all_args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_once("> ").map_or(l, |(_, rest)| rest).to_string())
+        .collect()
+}
+
+fn sorted(mut lines: Vec<String>) -> Vec<String> {
+    lines.sort();
+    lines
+}
+
+#[test]
+fn event_time_wordcount_sums_each_words_tumbling_windows() {
+    // Timestamps advance by up to 400 ms a line and are up to 1 s out of order: within the
+    // bound of the watermarks, so no record is late.
+    let mut rng = Rng(21);
+    let mut clock = 1_700_000_000_000i64;
+    let mut input = String::new();
+    let mut expected: BTreeMap<(String, i64), i64> = BTreeMap::new();
+    const WINDOW: i64 = 2_000;
+    for _ in 0..5_000 {
+        clock += rng.next(400) as i64;
+        let word = format!("w{}", rng.next(15));
+        let timestamp = clock - rng.next(1_001) as i64;
+        let count = 1 + rng.next(5) as i64;
+        input.push_str(&format!("{word},{timestamp},{count}\n"));
+        let start = timestamp - timestamp.rem_euclid(WINDOW);
+        *expected.entry((word, start)).or_default() += count;
+    }
+    let expected: Vec<String> = expected
+        .into_iter()
+        .map(|((word, start), count)| format!("({word},{start},{},{count})", start + WINDOW))
+        .collect();
+    assert!(expected.len() > 1_000);
+    let printed = run_window_example("event_time_wordcount", &input, &["--window-ms", "2000"]);
+    assert_eq!(sorted(printed), sorted(expected));
+
+    assert_eq!(
+        sorted(default_output("event_time_wordcount")),
+        [
+            "(hello,0,5000,4)",
+            "(hello,5000,10000,1)",
+            "(weir,5000,10000,2)",
+            "(world,0,5000,1)"
+        ]
+    );
+
+    let dir = temp_dir("event-time-bad");
+    let file = dir.join("bad.txt");
+    std::fs::write(&file, "a,1000,1\nb,2000\n").unwrap();
+    assert_clean_failure(
+        &run(&[
+            "run",
+            "event_time_wordcount",
+            "--input",
+            file.to_str().unwrap(),
+        ]),
+        "operator 'Parse' (subtask 0) failed: 'b,2000' is not a word,timestamp_ms,count line",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn session_window_counts_each_users_sessions() {
+    // Ascending timestamps; 12 users, so a user's clicks are on average 12 * 400 ms apart,
+    // and a gap of more than 5 s between two of them starts a new session.
+    const GAP: i64 = 5_000;
+    let mut rng = Rng(22);
+    let mut clock = 1_700_000_000_000i64;
+    let mut input = String::new();
+    let mut clicks: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for _ in 0..4_000 {
+        clock += rng.next(800) as i64;
+        let user = format!("user{}", rng.next(12));
+        input.push_str(&format!("{user},{clock}\n"));
+        clicks.entry(user).or_default().push(clock);
+    }
+    // Sessions: runs of clicks at most GAP apart (windows [t, t + GAP) that touch merge, as
+    // in Flink); a session is [first click, last click + GAP).
+    let mut expected = Vec::new();
+    for (user, times) in &clicks {
+        let mut start = 0;
+        for i in 1..=times.len() {
+            if i == times.len() || times[i] - times[i - 1] > GAP {
+                let (first, last) = (times[start], times[i - 1]);
+                expected.push(format!("({user},{first},{},{})", last + GAP, i - start));
+                start = i;
+            }
+        }
+    }
+    assert!(
+        expected.len() > 500 && expected.len() < 2_000,
+        "{}",
+        expected.len()
+    );
+    let printed = run_window_example("session_window", &input, &["--gap-ms", "5000"]);
+    assert_eq!(sorted(printed), sorted(expected));
+
+    assert_eq!(
+        sorted(default_output("session_window")),
+        [
+            "(a,1000,4000,1)",
+            "(a,10000,13000,1)",
+            "(b,1000,8000,3)",
+            "(c,11000,14000,1)",
+            "(c,6000,9000,1)"
+        ]
+    );
+}
+
+/// Flink's TopSpeedWindowing by hand: per car, a global window keeps all events; an event
+/// fires it when the car drove more than 50 m since the event that last fired (the first
+/// event only sets that mark: DeltaTrigger); a firing first evicts the events not newer than
+/// the newest timestamp - 10 s (TimeEvictor, for good), then prints the kept event with the
+/// top speed, the earliest on ties (max_by). Events are `(car, speed, distance, timestamp)`.
+fn top_speeds(events: &[(i32, i32, f64, i64)]) -> BTreeMap<i32, Vec<String>> {
+    let mut kept: HashMap<i32, Vec<(i32, i32, f64, i64)>> = HashMap::new();
+    let mut last_fired: HashMap<i32, f64> = HashMap::new();
+    let mut out: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for &event in events {
+        let (car, _, distance, _) = event;
+        let window = kept.entry(car).or_default();
+        window.push(event);
+        // The first event of a car only sets the mark (its delta to itself is 0).
+        let mark = *last_fired.entry(car).or_insert(distance);
+        let fire = distance - mark > 50.0;
+        if fire {
+            last_fired.insert(car, distance);
+        }
+        if fire {
+            let newest = window.iter().map(|e| e.3).max().unwrap();
+            window.retain(|e| e.3 > newest - 10_000);
+            let mut top = window[0];
+            for e in &window[1..] {
+                if e.1 > top.1 {
+                    top = *e;
+                }
+            }
+            let (car, speed, distance, timestamp) = top;
+            out.entry(car)
+                .or_default()
+                .push(format!("({car},{speed},{distance},{timestamp})"));
+        }
+    }
+    out
+}
+
+#[test]
+fn top_speed_fires_on_distance_and_evicts_by_time() {
+    // Two cars, 100 ms apart, 300 events each: car 0 accelerates to 100 km/h and then slows
+    // to a crawl (so its early top speed is evicted after 10 s), car 1 drives a random walk.
+    let mut rng = Rng(23);
+    let mut events = Vec::new();
+    let (mut speeds, mut distances) = ([50i32, 50], [0f64, 0.0]);
+    for step in 0..300i64 {
+        speeds[0] = if step < 60 {
+            (speeds[0] + 5).min(100)
+        } else {
+            (speeds[0] - 5).max(5)
+        };
+        speeds[1] = if rng.next(2) == 0 {
+            (speeds[1] + 5).min(100)
+        } else {
+            (speeds[1] - 5).max(0)
+        };
+        for car in 0..2 {
+            distances[car] += f64::from(speeds[car]) / 3.6;
+            events.push((car as i32, speeds[car], distances[car], 1_000 + step * 100));
+        }
+    }
+    let input: String = events
+        .iter()
+        .map(|(car, speed, distance, ts)| format!("{car},{speed},{distance},{ts}\n"))
+        .collect();
+    let expected = top_speeds(&events);
+    // Eviction shows: car 0's printed top speed falls from 100 once those events are gone.
+    assert!(expected[&0].iter().any(|l| l.starts_with("(0,100,")));
+    assert!(expected[&0].last().unwrap().starts_with("(0,5,"));
+
+    let mut printed: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for line in run_window_example("top_speed", &input, &[]) {
+        let car = line[1..].split(',').next().unwrap().parse().unwrap();
+        printed.entry(car).or_default().push(line);
+    }
+    assert_eq!(printed, expected);
+
+    // The built-in generator: deterministic, every car fires.
+    let default = default_output("top_speed");
+    assert!(default.len() > 100);
+    assert_eq!(default, default_output("top_speed"));
+    let out = run(&["run", "top_speed", "--cars", "3", "--events", "200"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for car in ["(0,", "(1,", "(2,"] {
+        assert!(stdout.lines().any(|l| l.starts_with(car)), "{stdout}");
+    }
+}
+
+#[test]
+fn socket_window_wordcount_prints_counts_when_a_window_ends() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut child = Command::new(weir())
+        .args([
+            "run",
+            "socket_window_wordcount",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            &port,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (send, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let _ = send.send(line.unwrap());
+        }
+    });
+
+    // Send early in a 5 s window (they are aligned to the epoch), so all words land in one.
+    let since_epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    };
+    let into_window = since_epoch() % 5_000;
+    if into_window > 2_500 {
+        std::thread::sleep(Duration::from_millis((5_100 - into_window) as u64));
+    }
+    conn.write_all(b"hello world\nhello  weir\n\nweir hello\n")
+        .unwrap();
+
+    // The window fires at its end: keep the connection open until then.
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while printed.len() < 3 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => printed.push(line),
+            Err(_) => panic!("the window did not fire in time; printed: {printed:?}"),
+        }
+    }
+    assert_eq!(sorted(printed), ["(hello,3)", "(weir,2)", "(world,1)"]);
+
+    // Words of a window that is still open when the socket closes are never printed. The
+    // window fired at its last millisecond (end - 1, as in Flink): wait to be in the next.
+    std::thread::sleep(Duration::from_millis(200));
+    conn.write_all(b"unfired\n").unwrap();
+    drop(conn);
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    reader.join().unwrap();
+    let rest: Vec<String> = lines.try_iter().collect();
+    assert!(rest.is_empty(), "{rest:?}");
+}
