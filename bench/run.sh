@@ -5,6 +5,7 @@
 #   REPEAT=1 RECORDS=100000000 bench/run.sh
 #
 # Environment: RECORDS (pipeline records per run, default 300M), TEXT_MB (default 100),
+# EVENTS (window events per run, default 10M),
 # REPEAT (runs per benchmark, the best is kept; default 3), QUIET_WAIT (seconds to wait at
 # most for other processes to leave the CPUs before each run; default 120).
 set -euo pipefail
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RECORDS=${RECORDS:-300000000}
 TEXT_MB=${TEXT_MB:-100}
+EVENTS=${EVENTS:-10000000}
 REPEAT=${REPEAT:-3}
 QUIET_WAIT=${QUIET_WAIT:-120}
 TEXT=${TMPDIR:-/tmp}/weir-bench-${TEXT_MB}mb.txt
@@ -78,6 +80,10 @@ lines+=("$(best_of wordcount --input "$TEXT" --parallelism 1)")
 lines+=("$(best_of wordcount --input "$TEXT" --parallelism 2)")
 lines+=("$(best_of wordcount --input "$TEXT" --parallelism 1 --final)")
 lines+=("$(best_of wordcount --input "$TEXT" --parallelism 2 --final)")
+for keys in 1000 100; do
+    lines+=("$(best_of window --events "$EVENTS" --kind tumbling --keys $keys)")
+    lines+=("$(best_of window --events "$EVENTS" --kind sliding --keys $keys)")
+done
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (with uncommitted changes)" || true)
@@ -92,6 +98,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
     echo "- Commit: $commit$dirty"
     echo "- CPU: $cpu, \`nproc\` = $(nproc)"
     echo "- Best of $REPEAT runs each; pipeline runs (generator → map → key_by → sum → discard) use $RECORDS records; WordCount reads ${TEXT_MB} MB of Zipf-distributed text (10k words)."
+    echo "- \`window\` rows: $EVENTS generated events, one per ms of event time, keys round-robin; a keyed 10 s tumbling count or a 10 s / 1 s sliding sum (\`sum\`), parallelism 1. With 1000 keys every key has one event per 1 s pane, so sliding windows must emit 10x the results; with 100 keys, 10 events per pane share each pane's accumulator."
     echo "- \`baseline*\` rows do the same per-record work in one loop without the runtime: what one core allows.
 - rec/s/core = records / (user + system CPU seconds of the process). WordCount records are words."
     echo "- other load = cores kept busy by other processes during the run (0 = quiet machine)."
@@ -105,6 +112,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
             pipeline) mode="$(field "$l" keys) keys" ;;
             baseline) mode="$(field "$l" keys) keys, one loop, no runtime" ;;
             baseline-wordcount) mode="streaming, one loop, no runtime" ;;
+            window) mode="$(field "$l" kind), $(field "$l" keys) keys, $(field "$l" results) results" ;;
         esac
         echo "| $name | $(field "$l" p) | ${mode} | $(field "$l" records) | $(field "$l" secs) | $(field "$l" rec/s) | $(field "$l" rec/s/core) | $(field "$l" cpu_secs) | $(field "$l" peak_rss) | $(field "$l" other_load) |"
     done
