@@ -192,7 +192,7 @@ fn window(args: &Args) -> Result<String, String> {
     let usage = m.stop();
     let (results, _) = totals(&result, "Sink: Discard");
     let params = format!(
-        "kind={kind} keys={keys} results={results}{}",
+        "p=1 kind={kind} keys={keys} results={results}{}",
         args.property_summary()
     );
     Ok(usage.line("window", &params, events))
