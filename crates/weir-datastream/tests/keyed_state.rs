@@ -321,3 +321,135 @@ fn state_of_a_thousand_keys_stays_a_thousand_entries_over_a_million_records() {
         .unwrap();
     assert_eq!(report, vec![(999, 1_000, 1_000, 1_000, 2_000)]);
 }
+
+/// What per-element TTL states hold after an operation: `(list, list refreshed on read, list
+/// returning expired elements, map entries, value under 1 of the map refreshed on read, map
+/// returning expired entries, stored (key, namespace) entries of "list" and "map")`.
+type ElementTtlSeen = (
+    Vec<i64>,
+    Vec<i64>,
+    Vec<i64>,
+    Vec<(i64, i64)>,
+    Option<i64>,
+    Vec<(i64, i64)>,
+    (usize, usize),
+);
+
+/// List and map states with a time to live of 800 ms; `Some(v)` adds `v` to the lists and
+/// puts `v → 10 v` into the maps, then (as `None` alone does) everything is read.
+#[derive(Clone)]
+struct ElementTtlProbe {
+    list: ListState<i64>,
+    list_on_read: ListState<i64>,
+    list_returned: ListState<i64>,
+    map: MapState<i64, i64>,
+    map_on_read: MapState<i64, i64>,
+    map_returned: MapState<i64, i64>,
+}
+
+impl ElementTtlProbe {
+    fn new() -> Self {
+        let ttl = StateTtlConfig::new(Duration::from_millis(800));
+        let on_read = ttl.update_type(TtlUpdateType::OnReadAndWrite);
+        let returned = ttl.state_visibility(StateVisibility::ReturnExpiredIfNotCleanedUp);
+        ElementTtlProbe {
+            list: ListState::new("list").with_ttl(ttl),
+            list_on_read: ListState::new("list on read").with_ttl(on_read),
+            list_returned: ListState::new("list returned").with_ttl(returned),
+            map: MapState::new("map").with_ttl(ttl),
+            map_on_read: MapState::new("map on read").with_ttl(on_read),
+            map_returned: MapState::new("map returned").with_ttl(returned),
+        }
+    }
+}
+
+impl KeyedProcessFunction<(), TtlOp, ElementTtlSeen> for ElementTtlProbe {
+    fn process_element(
+        &mut self,
+        op: TtlOp,
+        ctx: &mut KeyedContext<'_, (), ElementTtlSeen>,
+    ) -> Result<()> {
+        if let Some(v) = op {
+            for list in [&self.list, &self.list_on_read, &self.list_returned] {
+                list.add(ctx, v)?;
+            }
+            for map in [&self.map, &self.map_on_read, &self.map_returned] {
+                map.put(ctx, v, 10 * v)?;
+            }
+        }
+        let sorted = |mut entries: Vec<(i64, i64)>| {
+            entries.sort();
+            entries
+        };
+        let mut seen = (
+            self.list.get(ctx)?,
+            self.list_on_read.get(ctx)?,
+            self.list_returned.get(ctx)?,
+            sorted(self.map.entries(ctx)?),
+            // Only the entry under 1 is read (and so refreshed).
+            self.map_on_read.get(ctx, &1)?,
+            sorted(self.map_returned.entries(ctx)?),
+            (0, 0),
+        );
+        let backend = ctx.backend();
+        seen.6 = (backend.entry_count("list"), backend.entry_count("map"));
+        ctx.collect(seen);
+        Ok(())
+    }
+}
+
+#[test]
+fn list_elements_and_map_entries_expire_one_by_one() {
+    // Add 1 at 0 ms and 2 at 500 ms; read at 1000 ms, when only 1 has expired (unless read in
+    // time), and at 2000 ms, when both have.
+    let ms = Duration::from_millis;
+    let ops = vec![
+        (ms(0), Some(1)),
+        (ms(500), Some(2)),
+        (ms(500), None),
+        (ms(1000), None),
+    ];
+    let env = env(1);
+    let seen = env
+        .from_source(ScriptedSource::paced(ops), "Operations")
+        .key_by(|_: &TtlOp| ())
+        .process(ElementTtlProbe::new())
+        .execute_and_collect()
+        .unwrap();
+    let both = vec![(1, 10), (2, 20)];
+    assert_eq!(
+        seen,
+        vec![
+            (
+                vec![1],
+                vec![1],
+                vec![1],
+                vec![(1, 10)],
+                Some(10),
+                vec![(1, 10)],
+                (1, 1)
+            ),
+            (
+                vec![1, 2],
+                vec![1, 2],
+                vec![1, 2],
+                both.clone(),
+                Some(10),
+                both.clone(),
+                (1, 1)
+            ),
+            // 1 has expired, but not where reads refreshed it or expired elements are returned.
+            (
+                vec![2],
+                vec![1, 2],
+                vec![1, 2],
+                vec![(2, 20)],
+                Some(10),
+                both.clone(),
+                (1, 1)
+            ),
+            // All expired: the emptied list and map are removed from storage.
+            (vec![], vec![], vec![1, 2], vec![], None, both, (0, 0)),
+        ]
+    );
+}

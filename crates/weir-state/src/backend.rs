@@ -130,7 +130,13 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
     ) -> Result<usize> {
         if let Some(id) = self.names.iter().position(|(n, _)| n == name) {
             let declared = &self.names[id].1;
-            if declared != kind || !self.tables[id].as_any().is::<Table<K, V>>() {
+            if declared == kind && !self.tables[id].as_any().is::<Table<K, V>>() {
+                // List and map state store time stamps per element when they have a TTL.
+                return Err(WeirError::Other(format!(
+                    "state '{name}' ({kind}) is declared twice, once with a time-to-live and once without"
+                )));
+            }
+            if declared != kind {
                 return Err(WeirError::Other(format!(
                     "state '{name}' is declared twice with different types: as {declared} and as {kind}"
                 )));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use weir_core::Result;
 
 use crate::backend::StateAccess;
-use crate::ttl::StateTtlConfig;
+use crate::ttl::{now_ms, StateTtlConfig};
 
 /// What a state key needs.
 pub trait StateKey: Hash + Eq + Clone + Send + 'static {}
@@ -42,9 +42,28 @@ impl Descriptor {
         ctx: &mut (impl StateAccess<K> + ?Sized),
         f: impl FnOnce(&mut crate::KeyedStateBackend<K>, usize, crate::Namespace) -> Result<R>,
     ) -> Result<R> {
+        self.with_table::<K, S, R>(ctx, self.ttl, f)
+    }
+
+    /// [`with`](Self::with) for a table of elements with their own time stamps (list and map
+    /// state with a TTL), whose entries as a whole do not expire.
+    fn with_stamped<K: StateKey, S: Send + 'static, R>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        f: impl FnOnce(&mut crate::KeyedStateBackend<K>, usize, crate::Namespace) -> Result<R>,
+    ) -> Result<R> {
+        self.with_table::<K, S, R>(ctx, None, f)
+    }
+
+    fn with_table<K: StateKey, S: Send + 'static, R>(
+        &self,
+        ctx: &mut (impl StateAccess<K> + ?Sized),
+        table_ttl: Option<StateTtlConfig>,
+        f: impl FnOnce(&mut crate::KeyedStateBackend<K>, usize, crate::Namespace) -> Result<R>,
+    ) -> Result<R> {
         let ns = ctx.namespace();
         let backend = ctx.backend();
-        let id = backend.table_id::<S>(&self.name, &self.kind, self.ttl)?;
+        let id = backend.table_id::<S>(&self.name, &self.kind, table_ttl)?;
         f(backend, id, ns)
     }
 }
@@ -138,7 +157,61 @@ impl<V: Clone + Send + 'static> ValueState<V> {
     }
 }
 
-/// A list of values per key (Flink's `ListState`).
+/// A list element or map value with the time it was last accessed: what list and map state
+/// store when they have a TTL (they expire per element); without one they store bare values.
+type Stamped<V> = (V, i64);
+
+/// A list or map of [`Stamped`] values.
+trait StampedCollection {
+    /// Drops the elements a read at `now` does not see (expired ones, unless `ttl` returns
+    /// them), refreshing the others if reads restart their time to live.
+    fn retain_live(&mut self, ttl: &StateTtlConfig, now: i64);
+    fn is_empty(&self) -> bool;
+}
+
+impl<V> StampedCollection for Vec<Stamped<V>> {
+    fn retain_live(&mut self, ttl: &StateTtlConfig, now: i64) {
+        self.retain_mut(|(_, touched)| ttl.read(touched, now));
+    }
+    fn is_empty(&self) -> bool {
+        Vec::is_empty(self)
+    }
+}
+
+impl<UK: Hash + Eq, UV> StampedCollection for HashMap<UK, Stamped<UV>> {
+    fn retain_live(&mut self, ttl: &StateTtlConfig, now: i64) {
+        self.retain(|_, (_, touched)| ttl.read(touched, now));
+    }
+    fn is_empty(&self) -> bool {
+        HashMap::is_empty(self)
+    }
+}
+
+/// The current key's stamped collection in `ns` after a read: its expired elements dropped,
+/// and the collection removed (`None`) if that leaves it empty.
+fn live<'b, K: StateKey, C: StampedCollection + Send + 'static>(
+    b: &'b mut crate::KeyedStateBackend<K>,
+    id: usize,
+    ns: crate::Namespace,
+    ttl: &StateTtlConfig,
+) -> Result<Option<&'b mut C>> {
+    let now = now_ms();
+    let emptied = match b.get::<C>(id, ns)? {
+        None => return Ok(None),
+        Some(c) => {
+            c.retain_live(ttl, now);
+            c.is_empty()
+        }
+    };
+    if emptied {
+        b.remove::<C>(id, ns)?;
+        return Ok(None);
+    }
+    b.get::<C>(id, ns)
+}
+
+/// A list of values per key (Flink's `ListState`). With a TTL, each element expires on its
+/// own.
 pub struct ListState<V> {
     d: Descriptor,
     _v: PhantomData<fn() -> V>,
@@ -148,9 +221,17 @@ handle_common!(ListState<V>);
 impl<V: Clone + Send + 'static> ListState<V> {
     /// The current key's values (empty if none).
     pub fn get<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<Vec<V>> {
-        self.d.with::<K, Vec<V>, _>(ctx, |b, id, ns| {
-            Ok(b.get::<Vec<V>>(id, ns)?.cloned().unwrap_or_default())
-        })
+        let Some(ttl) = self.d.ttl else {
+            return self.d.with::<K, Vec<V>, _>(ctx, |b, id, ns| {
+                Ok(b.get::<Vec<V>>(id, ns)?.cloned().unwrap_or_default())
+            });
+        };
+        self.d
+            .with_stamped::<K, Vec<Stamped<V>>, _>(ctx, |b, id, ns| {
+                Ok(live::<K, Vec<Stamped<V>>>(b, id, ns, &ttl)?
+                    .map(|list| list.iter().map(|(v, _)| v.clone()).collect())
+                    .unwrap_or_default())
+            })
     }
     /// Appends a value.
     pub fn add<K: StateKey>(
@@ -158,6 +239,20 @@ impl<V: Clone + Send + 'static> ListState<V> {
         ctx: &mut (impl StateAccess<K> + ?Sized),
         value: V,
     ) -> Result<()> {
+        if self.d.ttl.is_some() {
+            return self
+                .d
+                .with_stamped::<K, Vec<Stamped<V>>, _>(ctx, |b, id, ns| {
+                    let element = (value, now_ms());
+                    match b.get::<Vec<Stamped<V>>>(id, ns)? {
+                        Some(list) => {
+                            list.push(element);
+                            Ok(())
+                        }
+                        None => b.put(id, ns, vec![element]),
+                    }
+                });
+        }
         self.d
             .with::<K, Vec<V>, _>(ctx, |b, id, ns| match b.get::<Vec<V>>(id, ns)? {
                 Some(list) => {
@@ -173,17 +268,36 @@ impl<V: Clone + Send + 'static> ListState<V> {
         ctx: &mut (impl StateAccess<K> + ?Sized),
         values: Vec<V>,
     ) -> Result<()> {
+        if self.d.ttl.is_some() {
+            return self
+                .d
+                .with_stamped::<K, Vec<Stamped<V>>, _>(ctx, |b, id, ns| {
+                    let now = now_ms();
+                    b.put(
+                        id,
+                        ns,
+                        values.into_iter().map(|v| (v, now)).collect::<Vec<_>>(),
+                    )
+                });
+        }
         self.d
             .with::<K, Vec<V>, _>(ctx, |b, id, ns| b.put(id, ns, values))
     }
     /// Removes all values.
     pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        if self.d.ttl.is_some() {
+            return self
+                .d
+                .with_stamped::<K, Vec<Stamped<V>>, _>(ctx, |b, id, ns| {
+                    b.remove::<Vec<Stamped<V>>>(id, ns).map(|_| ())
+                });
+        }
         self.d
             .with::<K, Vec<V>, _>(ctx, |b, id, ns| b.remove::<Vec<V>>(id, ns).map(|_| ()))
     }
 }
 
-/// A map per key (Flink's `MapState`).
+/// A map per key (Flink's `MapState`). With a TTL, each entry expires on its own.
 pub struct MapState<UK, UV> {
     d: Descriptor,
     _v: PhantomData<fn() -> (UK, UV)>,
@@ -197,10 +311,29 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
         ctx: &mut (impl StateAccess<K> + ?Sized),
         user_key: &UK,
     ) -> Result<Option<UV>> {
-        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
-            Ok(b.get::<HashMap<UK, UV>>(id, ns)?
-                .and_then(|m| m.get(user_key).cloned()))
-        })
+        let Some(ttl) = self.d.ttl else {
+            return self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+                Ok(b.get::<HashMap<UK, UV>>(id, ns)?
+                    .and_then(|m| m.get(user_key).cloned()))
+            });
+        };
+        self.d
+            .with_stamped::<K, HashMap<UK, Stamped<UV>>, _>(ctx, |b, id, ns| {
+                let Some(map) = b.get::<HashMap<UK, Stamped<UV>>>(id, ns)? else {
+                    return Ok(None);
+                };
+                let Some((value, touched)) = map.get_mut(user_key) else {
+                    return Ok(None);
+                };
+                if ttl.read(touched, now_ms()) {
+                    return Ok(Some(value.clone()));
+                }
+                map.remove(user_key);
+                if map.is_empty() {
+                    b.remove::<HashMap<UK, Stamped<UV>>>(id, ns)?;
+                }
+                Ok(None)
+            })
     }
     /// Sets the value under `user_key`.
     pub fn put<K: StateKey>(
@@ -209,6 +342,20 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
         user_key: UK,
         value: UV,
     ) -> Result<()> {
+        if self.d.ttl.is_some() {
+            return self
+                .d
+                .with_stamped::<K, HashMap<UK, Stamped<UV>>, _>(ctx, |b, id, ns| {
+                    let entry = (value, now_ms());
+                    match b.get::<HashMap<UK, Stamped<UV>>>(id, ns)? {
+                        Some(m) => {
+                            m.insert(user_key, entry);
+                            Ok(())
+                        }
+                        None => b.put(id, ns, HashMap::from([(user_key, entry)])),
+                    }
+                });
+        }
         self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
             match b.get::<HashMap<UK, UV>>(id, ns)? {
                 Some(m) => {
@@ -219,22 +366,37 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
             }
         })
     }
-    /// Removes `user_key`; the current key's map goes once it is empty.
+    /// Removes `user_key`, returning its value unless it had expired; the current key's map
+    /// goes once it is empty.
     pub fn remove<K: StateKey>(
         &self,
         ctx: &mut (impl StateAccess<K> + ?Sized),
         user_key: &UK,
     ) -> Result<Option<UV>> {
-        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
-            let Some(map) = b.get::<HashMap<UK, UV>>(id, ns)? else {
-                return Ok(None);
-            };
-            let removed = map.remove(user_key);
-            if map.is_empty() {
-                b.remove::<HashMap<UK, UV>>(id, ns)?;
-            }
-            Ok(removed)
-        })
+        let Some(ttl) = self.d.ttl else {
+            return self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+                let Some(map) = b.get::<HashMap<UK, UV>>(id, ns)? else {
+                    return Ok(None);
+                };
+                let removed = map.remove(user_key);
+                if map.is_empty() {
+                    b.remove::<HashMap<UK, UV>>(id, ns)?;
+                }
+                Ok(removed)
+            });
+        };
+        self.d
+            .with_stamped::<K, HashMap<UK, Stamped<UV>>, _>(ctx, |b, id, ns| {
+                let Some(map) = b.get::<HashMap<UK, Stamped<UV>>>(id, ns)? else {
+                    return Ok(None);
+                };
+                let removed = map.remove(user_key);
+                if map.is_empty() {
+                    b.remove::<HashMap<UK, Stamped<UV>>>(id, ns)?;
+                }
+                let now = now_ms();
+                Ok(removed.and_then(|(v, mut touched)| ttl.read(&mut touched, now).then_some(v)))
+            })
     }
     /// Whether `user_key` has a value.
     pub fn contains<K: StateKey>(
@@ -249,11 +411,9 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
         &self,
         ctx: &mut (impl StateAccess<K> + ?Sized),
     ) -> Result<Vec<(UK, UV)>> {
-        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
-            Ok(b.get::<HashMap<UK, UV>>(id, ns)?
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default())
-        })
+        let mut entries = Vec::new();
+        self.for_each(ctx, |k, v| entries.push((k.clone(), v.clone())))?;
+        Ok(entries)
     }
     /// Calls `f` with every entry of the current key, without copying them.
     pub fn for_each<K: StateKey>(
@@ -261,15 +421,31 @@ impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapStat
         ctx: &mut (impl StateAccess<K> + ?Sized),
         mut f: impl FnMut(&UK, &UV),
     ) -> Result<()> {
-        self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
-            if let Some(m) = b.get::<HashMap<UK, UV>>(id, ns)? {
-                m.iter().for_each(|(k, v)| f(k, v));
-            }
-            Ok(())
-        })
+        let Some(ttl) = self.d.ttl else {
+            return self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
+                if let Some(m) = b.get::<HashMap<UK, UV>>(id, ns)? {
+                    m.iter().for_each(|(k, v)| f(k, v));
+                }
+                Ok(())
+            });
+        };
+        self.d
+            .with_stamped::<K, HashMap<UK, Stamped<UV>>, _>(ctx, |b, id, ns| {
+                if let Some(m) = live::<K, HashMap<UK, Stamped<UV>>>(b, id, ns, &ttl)? {
+                    m.iter().for_each(|(k, (v, _))| f(k, v));
+                }
+                Ok(())
+            })
     }
     /// Removes every entry of the current key.
     pub fn clear<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<()> {
+        if self.d.ttl.is_some() {
+            return self
+                .d
+                .with_stamped::<K, HashMap<UK, Stamped<UV>>, _>(ctx, |b, id, ns| {
+                    b.remove::<HashMap<UK, Stamped<UV>>>(id, ns).map(|_| ())
+                });
+        }
         self.d.with::<K, HashMap<UK, UV>, _>(ctx, |b, id, ns| {
             b.remove::<HashMap<UK, UV>>(id, ns).map(|_| ())
         })
@@ -436,6 +612,50 @@ impl<IN: 'static, ACC: Clone + Send + 'static, OUT: 'static> AggregatingState<IN
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Ctx(crate::KeyedStateBackend<u32>);
+    impl StateAccess<u32> for Ctx {
+        fn backend(&mut self) -> &mut crate::KeyedStateBackend<u32> {
+            &mut self.0
+        }
+    }
+    fn ctx() -> Ctx {
+        let range = weir_core::keygroup::KeyGroupRange {
+            start: 0,
+            end_inclusive: 127,
+        };
+        let mut backend = crate::KeyedStateBackend::new(range, 128);
+        backend.set_current_key(7).unwrap();
+        Ctx(backend)
+    }
+
+    #[test]
+    fn removing_an_expired_map_entry_returns_nothing_and_drops_the_map() {
+        let mut ctx = ctx();
+        let map = MapState::<i64, i64>::new("m")
+            .with_ttl(StateTtlConfig::new(std::time::Duration::from_millis(1)));
+        map.put(&mut ctx, 1, 10).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(map.remove(&mut ctx, &1).unwrap(), None);
+        assert_eq!(ctx.0.entry_count("m"), 0);
+    }
+
+    #[test]
+    fn a_list_with_and_without_ttl_under_one_name_is_an_error() {
+        let mut ctx = ctx();
+        ListState::<i64>::new("l").add(&mut ctx, 1).unwrap();
+        let err = ListState::<i64>::new("l")
+            .with_ttl(StateTtlConfig::new(std::time::Duration::from_secs(1)))
+            .add(&mut ctx, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "state 'l' (ListState<i64>) is declared twice, once with a time-to-live and once without"
+            ),
+            "{err}"
+        );
+    }
 
     #[test]
     fn kinds_are_short_type_names() {

@@ -1,4 +1,8 @@
 //! Time-to-live of keyed state entries (Flink's `StateTtlConfig`), in processing time.
+//!
+//! Value, reducing and aggregating state expire per entry (key and namespace); list and map
+//! state, as in Flink, per list element and per map entry: each keeps its own last-access
+//! time, so adding an element does not keep older ones alive.
 
 use std::time::Duration;
 
@@ -52,6 +56,19 @@ impl StateTtlConfig {
 
     pub(crate) fn is_expired(&self, last_access_ms: i64, now_ms: i64) -> bool {
         now_ms - last_access_ms >= self.ttl.as_millis() as i64
+    }
+
+    /// Whether a read at `now` of an element last accessed at `*touched_ms` sees it (and so
+    /// keeps it: an element not seen is expired and is dropped); refreshes `*touched_ms` if
+    /// reads restart the time to live.
+    pub(crate) fn read(&self, touched_ms: &mut i64, now_ms: i64) -> bool {
+        if self.is_expired(*touched_ms, now_ms) {
+            return self.visibility == StateVisibility::ReturnExpiredIfNotCleanedUp;
+        }
+        if self.update_type == TtlUpdateType::OnReadAndWrite {
+            *touched_ms = now_ms;
+        }
+        true
     }
 }
 
