@@ -6,9 +6,12 @@
 //!   timers. The joins below are such functions.
 //! - [`KeyedStream::interval_join`]: pairs `(a, b)` of equal keys with
 //!   `a.ts + lower <= b.ts <= a.ts + upper`, given to a [`ProcessJoinFunction`].
-//! - [`DataStream::join`] and [`DataStream::co_group`]: per key and [`JoinWindow`] (tumbling or
-//!   sliding event-time windows), every pair of elements (inner join), or both sides' elements
-//!   at once (co-group).
+//! - [`DataStream::join`] and [`DataStream::co_group`]: per key and window of any
+//!   [`WindowAssigner`] (tumbling, sliding or session windows, in event or processing time),
+//!   every pair of elements (inner join), or both sides' elements at once (co-group). As in
+//!   Flink, both inputs become one stream of [`Either`] keyed by their key selectors and go
+//!   through the shared window operator, so session windows merge across both inputs, and
+//!   a trigger, an evictor and an allowed lateness may be set.
 //!
 //! ```
 //! use weir_datastream::prelude::*;
@@ -26,7 +29,7 @@
 //!     .join(&views)
 //!     .where_key(|c: &(String, i64)| c.0.clone())
 //!     .equal_to(|v: &(String, i64)| v.0.clone())
-//!     .window(JoinWindow::tumbling(Duration::from_secs(5)))
+//!     .window(TumblingEventTimeWindows::of(Duration::from_secs(5)))
 //!     .apply(|c, v| (c.0, c.1, v.1))
 //!     .execute_and_collect()
 //!     .unwrap();
@@ -37,17 +40,19 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use weir_core::Result;
 use weir_runtime::job::OperatorFactory;
 use weir_runtime::keyed_co::interval_join::IntervalJoin as IntervalJoinFunction;
-use weir_runtime::keyed_co::window_join::WindowCoGroup;
 use weir_runtime::keyed_co::KeyedCoProcessOperator;
+use weir_runtime::window::CollectAll;
 use weir_runtime::StreamOperator;
 
 pub use weir_runtime::keyed_co::interval_join::{ProcessJoinContext, ProcessJoinFunction};
 pub use weir_runtime::keyed_co::KeyedCoProcessFunction;
 
 use crate::stream::{DataStream, KeyedStream};
+use crate::windowed::{Evictor, Trigger, Window, WindowAssigner, WindowContext, WindowedStream};
 use crate::{Key, Record};
 
 impl<T, K, F> KeyedStream<T, K, F>
@@ -207,28 +212,15 @@ where
     }
 }
 
-/// Tumbling or sliding event-time windows of a window join or co-group, aligned to the epoch
-/// (Flink's `TumblingEventTimeWindows` and `SlidingEventTimeWindows` without offset).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JoinWindow {
-    size: Duration,
-    slide: Duration,
-}
-
-impl JoinWindow {
-    /// Windows of `size` that do not overlap.
-    pub fn tumbling(size: Duration) -> Self {
-        JoinWindow { size, slide: size }
-    }
-
-    /// Windows of `size` starting every `slide`.
-    pub fn sliding(size: Duration, slide: Duration) -> Self {
-        JoinWindow { size, slide }
-    }
-
-    fn millis(d: Duration) -> i64 {
-        i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-    }
+/// An element of either input of a window join or co-group: both inputs become one stream
+/// of these, windowed by the shared window operator (Flink's `TaggedUnion`). Dynamic session
+/// gaps, triggers and evictors of a window join see these.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Either<A, B> {
+    /// An element of the first input.
+    Left(A),
+    /// An element of the second input.
+    Right(B),
 }
 
 /// Marks [`JoinedStreams`] that make an inner join (from [`DataStream::join`]).
@@ -277,8 +269,9 @@ impl<A: Record, B: Record, M> JoinedStreams<A, B, M> {
         FA: Fn(&A) -> K + Clone + Send + Sync + 'static,
     {
         JoinWhere {
-            first: self.first.key_by(key_of),
+            first: self.first.clone(),
             second: self.second.clone(),
+            key_a: key_of,
             _m: PhantomData,
         }
     }
@@ -286,9 +279,10 @@ impl<A: Record, B: Record, M> JoinedStreams<A, B, M> {
 
 /// A window join or co-group with the first stream's key.
 pub struct JoinWhere<A, B, K, FA, M> {
-    first: KeyedStream<A, K, FA>,
+    first: DataStream<A>,
     second: DataStream<B>,
-    _m: PhantomData<M>,
+    key_a: FA,
+    _m: PhantomData<fn() -> (K, M)>,
 }
 
 impl<A, B, K, FA, M> JoinWhere<A, B, K, FA, M>
@@ -304,7 +298,10 @@ where
         FB: Fn(&B) -> K + Clone + Send + Sync + 'static,
     {
         JoinEqualTo {
-            streams: self.first.connect_keyed(&self.second.key_by(key_of)),
+            first: self.first.clone(),
+            second: self.second.clone(),
+            key_a: self.key_a.clone(),
+            key_b: key_of,
             _m: PhantomData,
         }
     }
@@ -312,8 +309,11 @@ where
 
 /// A window join or co-group with both keys, waiting for its windows.
 pub struct JoinEqualTo<A, B, K, FA, FB, M> {
-    streams: ConnectedKeyedStreams<A, B, K, FA, FB>,
-    _m: PhantomData<M>,
+    first: DataStream<A>,
+    second: DataStream<B>,
+    key_a: FA,
+    key_b: FB,
+    _m: PhantomData<fn() -> (K, M)>,
 }
 
 impl<A, B, K, FA, FB, M> JoinEqualTo<A, B, K, FA, FB, M>
@@ -324,60 +324,137 @@ where
     FA: Fn(&A) -> K + Clone + Send + Sync + 'static,
     FB: Fn(&B) -> K + Clone + Send + Sync + 'static,
 {
-    /// The windows to join or co-group in.
-    pub fn window(&self, window: JoinWindow) -> WindowedJoin<A, B, K, FA, FB, M> {
+    /// The windows to join or co-group in: any [`WindowAssigner`] (tumbling, sliding or
+    /// session windows, in event or processing time) over the elements of both inputs
+    /// ([`Either`]); session windows merge across both inputs. Invalid parameters fail the
+    /// job before it runs.
+    pub fn window<WA: WindowAssigner<Either<A, B>>>(
+        &self,
+        assigner: WA,
+    ) -> WindowedJoin<A, B, K, FA, FB, M, WA::W> {
+        if let Err(e) = assigner.validate() {
+            self.first.env().record_error(e);
+        }
         WindowedJoin {
-            streams: self.streams.clone(),
-            window,
+            first: self.first.clone(),
+            second: self.second.clone(),
+            key_a: self.key_a.clone(),
+            key_b: self.key_b.clone(),
+            trigger: assigner.default_trigger::<K>(),
+            assigner: Arc::new(assigner),
+            default_trigger: true,
+            evictor: None,
+            allowed_lateness: Duration::ZERO,
             _m: PhantomData,
         }
     }
 }
 
-/// A window join or co-group ready for its function.
-pub struct WindowedJoin<A, B, K, FA, FB, M> {
-    streams: ConnectedKeyedStreams<A, B, K, FA, FB>,
-    window: JoinWindow,
+/// A window join or co-group ready for its function (Flink's `JoinedStreams.WithWindow`),
+/// optionally with another trigger, an evictor or an allowed lateness.
+pub struct WindowedJoin<A, B, K, FA, FB, M, W> {
+    first: DataStream<A>,
+    second: DataStream<B>,
+    key_a: FA,
+    key_b: FB,
+    assigner: Arc<dyn WindowAssigner<Either<A, B>, W = W>>,
+    trigger: Arc<dyn Trigger<K, Either<A, B>, W>>,
+    default_trigger: bool,
+    evictor: Option<Arc<dyn Evictor<Either<A, B>, W>>>,
+    allowed_lateness: Duration,
     _m: PhantomData<M>,
 }
 
-impl<A, B, K, FA, FB, M> WindowedJoin<A, B, K, FA, FB, M>
+impl<A, B, K, FA, FB, M, W> WindowedJoin<A, B, K, FA, FB, M, W>
 where
     A: Record,
     B: Record,
     K: Key,
     FA: Fn(&A) -> K + Clone + Send + Sync + 'static,
     FB: Fn(&B) -> K + Clone + Send + Sync + 'static,
+    W: Window,
 {
-    /// Adds the co-group operator `name`: per key and window, `f` gets both sides' elements.
+    /// Replaces the assigner's default trigger.
+    pub fn trigger(mut self, trigger: impl Trigger<K, Either<A, B>, W>) -> Self {
+        self.trigger = Arc::new(trigger);
+        self.default_trigger = false;
+        self
+    }
+
+    /// Removes elements of both inputs before or after evaluation.
+    pub fn evictor(mut self, evictor: impl Evictor<Either<A, B>, W>) -> Self {
+        self.evictor = Some(Arc::new(evictor));
+        self
+    }
+
+    /// Keeps event-time windows until the watermark passes their end + `lateness`; elements
+    /// arriving in that time fire the window again.
+    pub fn allowed_lateness(mut self, lateness: Duration) -> Self {
+        self.allowed_lateness = lateness;
+        self
+    }
+
+    /// Adds the window operator over both inputs tagged by side and keyed by their own key
+    /// selectors: per key and window, `f` gets both sides' elements, in arrival order.
     fn co_group_with<O: Record>(
         &self,
         name: &str,
-        f: impl FnMut(&[A], &[B], &mut Vec<O>) -> Result<()> + Clone + Send + Sync + 'static,
+        mut f: impl FnMut(&[A], &[B], &mut Vec<O>) -> Result<()> + Clone + Send + Sync + 'static,
     ) -> DataStream<O> {
-        let size = JoinWindow::millis(self.window.size);
-        let slide = JoinWindow::millis(self.window.slide);
-        self.streams
-            .process_named(name, WindowCoGroup::new(size, slide, f))
+        let (key_a, key_b) = (self.key_a.clone(), self.key_b.clone());
+        let union = self
+            .first
+            .map(Either::Left)
+            .union(&[self.second.map(Either::Right)]);
+        let keyed = union.key_by(move |e: &Either<A, B>| match e {
+            Either::Left(a) => key_a(a),
+            Either::Right(b) => key_b(b),
+        });
+        let windowed = WindowedStream::from_parts(
+            &keyed,
+            Arc::clone(&self.assigner),
+            Arc::clone(&self.trigger),
+            self.default_trigger,
+            self.evictor.clone(),
+            self.allowed_lateness,
+        );
+        let function = move |_key: &K,
+                             elements: Vec<Either<A, B>>,
+                             ctx: &mut WindowContext<'_, K, W, O>|
+              -> Result<()> {
+            let (mut left, mut right) = (Vec::new(), Vec::new());
+            for e in elements {
+                match e {
+                    Either::Left(a) => left.push(a),
+                    Either::Right(b) => right.push(b),
+                }
+            }
+            let mut produced = Vec::new();
+            f(&left, &right, &mut produced)?;
+            produced.into_iter().for_each(|o| ctx.collect(o));
+            Ok(())
+        };
+        windowed.build(name, CollectAll, function, false)
     }
 }
 
-impl<A, B, K, FA, FB> WindowedJoin<A, B, K, FA, FB, InnerJoin>
+impl<A, B, K, FA, FB, W> WindowedJoin<A, B, K, FA, FB, InnerJoin, W>
 where
     A: Record,
     B: Record,
     K: Key,
     FA: Fn(&A) -> K + Clone + Send + Sync + 'static,
     FB: Fn(&B) -> K + Clone + Send + Sync + 'static,
+    W: Window,
 {
     /// Emits `join(a, b)` for every pair of a first-stream element `a` and a second-stream
     /// element `b` with equal keys in the same window (Flink's `JoinFunction`), with the
-    /// timestamp `window end - 1`.
+    /// timestamp `window.max_timestamp()`.
     pub fn apply<O: Record>(
         &self,
         mut join: impl FnMut(A, B) -> O + Clone + Send + Sync + 'static,
     ) -> DataStream<O> {
-        self.co_group_with("Window Join", move |left, right, out| {
+        self.co_group_with("Join", move |left, right, out| {
             for a in left {
                 out.extend(right.iter().map(|b| join(a.clone(), b.clone())));
             }
@@ -386,22 +463,23 @@ where
     }
 }
 
-impl<A, B, K, FA, FB> WindowedJoin<A, B, K, FA, FB, CoGroup>
+impl<A, B, K, FA, FB, W> WindowedJoin<A, B, K, FA, FB, CoGroup, W>
 where
     A: Record,
     B: Record,
     K: Key,
     FA: Fn(&A) -> K + Clone + Send + Sync + 'static,
     FB: Fn(&B) -> K + Clone + Send + Sync + 'static,
+    W: Window,
 {
     /// Calls `co_group(first_elements, second_elements, out)` once per key and window that
-    /// has elements on either side (Flink's `CoGroupFunction`); what it pushes to `out` gets
-    /// the timestamp `window end - 1`.
+    /// fires with elements on either side (Flink's `CoGroupFunction`); what it pushes to
+    /// `out` gets the timestamp `window.max_timestamp()`.
     pub fn apply<O: Record>(
         &self,
         mut co_group: impl FnMut(&[A], &[B], &mut Vec<O>) + Clone + Send + Sync + 'static,
     ) -> DataStream<O> {
-        self.co_group_with("Window CoGroup", move |left, right, out| {
+        self.co_group_with("CoGroup", move |left, right, out| {
             co_group(left, right, out);
             Ok(())
         })

@@ -69,7 +69,7 @@ pub mod prelude {
     pub use crate::format::RecordFormat;
     pub use crate::functions::{ProcessContext, ProcessFunction, RuntimeContext};
     pub use crate::joins::{
-        JoinWindow, KeyedCoProcessFunction, ProcessJoinContext, ProcessJoinFunction,
+        Either, KeyedCoProcessFunction, ProcessJoinContext, ProcessJoinFunction,
     };
     pub use crate::params::ParameterTool;
     pub use crate::sinks::{Sink, SinkWriter};

@@ -178,6 +178,28 @@ where
     F: Fn(&T) -> K + Clone + Send + Sync + 'static,
     W: Window,
 {
+    /// Windows of `keyed` from parts already checked (the window join builds its own).
+    pub(crate) fn from_parts(
+        keyed: &KeyedStream<T, K, F>,
+        assigner: Arc<dyn WindowAssigner<T, W = W>>,
+        trigger: Arc<dyn Trigger<K, T, W>>,
+        default_trigger: bool,
+        evictor: Option<Arc<dyn Evictor<T, W>>>,
+        allowed_lateness: Duration,
+    ) -> Self {
+        WindowedStream {
+            stream: keyed.stream.clone(),
+            key_of: keyed.key_of.clone(),
+            assigner,
+            trigger,
+            default_trigger,
+            evictor,
+            allowed_lateness,
+            late_data: None,
+            non_parallel: false,
+        }
+    }
+
     /// Replaces the assigner's default trigger.
     pub fn trigger(mut self, trigger: impl Trigger<K, T, W>) -> Self {
         self.trigger = Arc::new(trigger);
@@ -207,7 +229,7 @@ where
 
     /// Creates the window operator: elements are folded by `incremental` and the windows
     /// evaluated by `function`; `panes` allows the per-pane path for sliding windows.
-    fn build<I, P, O>(
+    pub(crate) fn build<I, P, O>(
         &self,
         function_name: &str,
         incremental: I,

@@ -246,15 +246,20 @@ fn windows_of(ts: i64, size: i64, slide: i64) -> Vec<(i64, i64)> {
 /// Per (key, window): the left and the right ids, sorted.
 type Groups = BTreeMap<(u32, (i64, i64)), (Vec<u32>, Vec<u32>)>;
 
-fn groups(left: &[Event], right: &[Event], size: i64, slide: i64) -> Groups {
+/// Groups `left` and `right` by key and by the windows `windows_of` a key and timestamp.
+fn groups_by(
+    left: &[Event],
+    right: &[Event],
+    windows_of: impl Fn(u32, i64) -> Vec<(i64, i64)>,
+) -> Groups {
     let mut groups = Groups::new();
     for e in left {
-        for w in windows_of(e.1, size, slide) {
+        for w in windows_of(e.0, e.1) {
             groups.entry((e.0, w)).or_default().0.push(e.2);
         }
     }
     for e in right {
-        for w in windows_of(e.1, size, slide) {
+        for w in windows_of(e.0, e.1) {
             groups.entry((e.0, w)).or_default().1.push(e.2);
         }
     }
@@ -263,6 +268,37 @@ fn groups(left: &[Event], right: &[Event], size: i64, slide: i64) -> Groups {
         r.sort();
     }
     groups
+}
+
+fn groups(left: &[Event], right: &[Event], size: i64, slide: i64) -> Groups {
+    groups_by(left, right, |_, ts| windows_of(ts, size, slide))
+}
+
+/// Session windows with `gap` per key over the timestamps of both sides together, as Flink
+/// merges them: windows `[ts, ts + gap)` that overlap or touch merge.
+fn session_groups(left: &[Event], right: &[Event], gap: i64) -> Groups {
+    let mut times: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+    for e in left.iter().chain(right) {
+        times.entry(e.0).or_default().push(e.1);
+    }
+    let mut sessions: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
+    for (key, mut ts) in times {
+        ts.sort();
+        let key_sessions = sessions.entry(key).or_default();
+        for t in ts {
+            match key_sessions.last_mut() {
+                Some((_, end)) if t <= *end => *end = (*end).max(t + gap),
+                _ => key_sessions.push((t, t + gap)),
+            }
+        }
+    }
+    groups_by(left, right, |key, ts| {
+        sessions[&key]
+            .iter()
+            .copied()
+            .filter(|(start, end)| *start <= ts && ts < *end)
+            .collect()
+    })
 }
 
 /// Attaches each record's timestamp.
@@ -275,10 +311,67 @@ fn with_timestamps<T: Record>(stream: &DataStream<T>) -> DataStream<(T, Option<i
 
 const WINDOWS: [(i64, i64); 2] = [(100, 100), (100, 30)];
 
-fn join_window(size: i64, slide: i64) -> JoinWindow {
-    JoinWindow::sliding(
-        Duration::from_millis(size as u64),
-        Duration::from_millis(slide as u64),
+fn ms(ms: i64) -> Duration {
+    Duration::from_millis(ms as u64)
+}
+
+/// The (left id, right id) pairs of the window join of `a` and `b` on their keys, with
+/// their timestamps.
+fn joined_ids<WA: WindowAssigner<Either<Event, Event>>>(
+    a: &DataStream<Event>,
+    b: &DataStream<Event>,
+    assigner: WA,
+) -> Vec<((u32, u32), Option<i64>)> {
+    let joined = a
+        .join(b)
+        .where_key(|e: &Event| e.0)
+        .equal_to(|e: &Event| e.0)
+        .window(assigner)
+        .apply(|l: Event, r: Event| (l.2, r.2));
+    sorted(with_timestamps(&joined).execute_and_collect().unwrap())
+}
+
+/// What the join of every group emits: each pair, with the timestamp `end - 1`.
+fn expected_pairs(groups: Groups) -> Vec<((u32, u32), Option<i64>)> {
+    let mut expected = Vec::new();
+    for ((_, (_, end)), (ls, rs)) in groups {
+        for l in &ls {
+            expected.extend(rs.iter().map(|r| ((*l, *r), Some(end - 1))));
+        }
+    }
+    assert!(!expected.is_empty());
+    sorted(expected)
+}
+
+/// (key, left ids, right ids)
+type CoGrouped = (u32, Vec<u32>, Vec<u32>);
+
+/// The co-groups of `a` and `b` on their keys, with their timestamps.
+fn co_grouped_ids<WA: WindowAssigner<Either<Event, Event>>>(
+    a: &DataStream<Event>,
+    b: &DataStream<Event>,
+    assigner: WA,
+) -> Vec<(CoGrouped, Option<i64>)> {
+    let grouped = a
+        .co_group(b)
+        .where_key(|e: &Event| e.0)
+        .equal_to(|e: &Event| e.0)
+        .window(assigner)
+        .apply(|ls: &[Event], rs: &[Event], out: &mut Vec<CoGrouped>| {
+            let key = ls.first().or(rs.first()).map_or(u32::MAX, |e| e.0);
+            let ids = |es: &[Event]| sorted(es.iter().map(|e| e.2).collect());
+            out.push((key, ids(ls), ids(rs)));
+        });
+    sorted(with_timestamps(&grouped).execute_and_collect().unwrap())
+}
+
+/// What the co-group of every group emits, with the timestamp `end - 1`.
+fn expected_co_groups(groups: Groups) -> Vec<(CoGrouped, Option<i64>)> {
+    sorted(
+        groups
+            .into_iter()
+            .map(|((key, (_, end)), (ls, rs))| ((key, ls, rs), Some(end - 1)))
+            .collect(),
     )
 }
 
@@ -291,28 +384,14 @@ fn window_join_equals_brute_force_tumbling_and_sliding() {
             let env = event_time_env(parallelism);
             let a = timed(&env, left.clone(), event_ts, Watermarks::Periodic);
             let b = timed(&env, right.clone(), event_ts, Watermarks::Punctuated);
-            let window = if size == slide {
-                JoinWindow::tumbling(Duration::from_millis(size as u64))
+            let out = if size == slide {
+                joined_ids(&a, &b, TumblingEventTimeWindows::of(ms(size)))
             } else {
-                join_window(size, slide)
+                joined_ids(&a, &b, SlidingEventTimeWindows::of(ms(size), ms(slide)))
             };
-            let joined = a
-                .join(&b)
-                .where_key(|e: &Event| e.0)
-                .equal_to(|e: &Event| e.0)
-                .window(window)
-                .apply(|l: Event, r: Event| (l.2, r.2));
-            let out = with_timestamps(&joined).execute_and_collect().unwrap();
-            let mut expected = Vec::new();
-            for ((_, (_, end)), (ls, rs)) in groups(&left, &right, size, slide) {
-                for l in &ls {
-                    expected.extend(rs.iter().map(|r| ((*l, *r), Some(end - 1))));
-                }
-            }
-            assert!(!expected.is_empty());
             assert_eq!(
-                sorted(out),
-                sorted(expected),
+                out,
+                expected_pairs(groups(&left, &right, size, slide)),
                 "parallelism {parallelism}, window {size}/{slide}"
             );
         }
@@ -328,29 +407,76 @@ fn window_co_group_equals_brute_force_tumbling_and_sliding() {
             let env = event_time_env(parallelism);
             let a = timed(&env, left.clone(), event_ts, Watermarks::Punctuated);
             let b = timed(&env, right.clone(), event_ts, Watermarks::Periodic);
-            let grouped = a
-                .co_group(&b)
-                .where_key(|e: &Event| e.0)
-                .equal_to(|e: &Event| e.0)
-                .window(join_window(size, slide))
-                .apply(
-                    |ls: &[Event], rs: &[Event], out: &mut Vec<(u32, Vec<u32>, Vec<u32>)>| {
-                        let key = ls.first().or(rs.first()).map_or(u32::MAX, |e| e.0);
-                        let ids = |es: &[Event]| sorted(es.iter().map(|e| e.2).collect());
-                        out.push((key, ids(ls), ids(rs)));
-                    },
-                );
-            let out = with_timestamps(&grouped).execute_and_collect().unwrap();
-            let expected: Vec<_> = groups(&left, &right, size, slide)
-                .into_iter()
-                .map(|((key, (_, end)), (ls, rs))| ((key, ls, rs), Some(end - 1)))
-                .collect();
+            let out = if size == slide {
+                co_grouped_ids(&a, &b, TumblingEventTimeWindows::of(ms(size)))
+            } else {
+                co_grouped_ids(&a, &b, SlidingEventTimeWindows::of(ms(size), ms(slide)))
+            };
             assert_eq!(
-                sorted(out),
-                sorted(expected),
+                out,
+                expected_co_groups(groups(&left, &right, size, slide)),
                 "parallelism {parallelism}, window {size}/{slide}"
             );
         }
+    }
+}
+
+/// The events with even timestamps (rounded down: still never late), for an odd session
+/// gap: then no element's window just touches a session that may have fired already, a
+/// race whose outcome depends on when watermarks come.
+fn even(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .map(|(k, ts, id)| (k, ts & !1, id))
+        .collect()
+}
+
+const SESSION_GAP: i64 = 41;
+
+/// Checks that the sessions of `left` and `right` include sessions with both sides, and
+/// keys with several sessions, so that merging across sides and splitting are tested.
+fn check_session_groups(groups: &Groups) {
+    let both = groups
+        .values()
+        .filter(|(l, r)| !l.is_empty() && !r.is_empty());
+    assert!(both.count() > 5, "too few sessions with both sides");
+    let one = groups
+        .values()
+        .filter(|(l, r)| l.is_empty() || r.is_empty());
+    assert!(one.count() > 0, "no session with one side only");
+    let keys: std::collections::BTreeSet<_> = groups.keys().map(|(k, _)| k).collect();
+    assert!(groups.len() > 2 * keys.len(), "too few sessions per key");
+}
+
+#[test]
+fn session_window_join_merges_sessions_across_both_sides() {
+    let left = even(events(500, 4, 12, 7));
+    let right = even(events(300, 4, 20, 8));
+    let expected = session_groups(&left, &right, SESSION_GAP);
+    check_session_groups(&expected);
+    let expected = expected_pairs(expected);
+    for parallelism in [1, 3] {
+        let env = event_time_env(parallelism);
+        let a = timed(&env, left.clone(), event_ts, Watermarks::Periodic);
+        let b = timed(&env, right.clone(), event_ts, Watermarks::Punctuated);
+        let out = joined_ids(&a, &b, EventTimeSessionWindows::with_gap(ms(SESSION_GAP)));
+        assert_eq!(out, expected, "parallelism {parallelism}");
+    }
+}
+
+#[test]
+fn session_window_co_group_merges_sessions_across_both_sides() {
+    let left = even(events(300, 3, 30, 9));
+    let right = even(events(200, 3, 45, 10));
+    let expected = session_groups(&left, &right, SESSION_GAP);
+    check_session_groups(&expected);
+    let expected = expected_co_groups(expected);
+    for parallelism in [1, 3] {
+        let env = event_time_env(parallelism);
+        let a = timed(&env, left.clone(), event_ts, Watermarks::Punctuated);
+        let b = timed(&env, right.clone(), event_ts, Watermarks::Periodic);
+        let out = co_grouped_ids(&a, &b, EventTimeSessionWindows::with_gap(ms(SESSION_GAP)));
+        assert_eq!(out, expected, "parallelism {parallelism}");
     }
 }
 
@@ -670,4 +796,28 @@ fn undeclared_broadcast_state_fails_the_job_with_its_name() {
         message.contains("broadcast state 'ruels' does not exist"),
         "{message}"
     );
+}
+
+#[test]
+fn window_co_group_takes_any_assigner_and_trigger() {
+    let env = env(2);
+    let left = env.from_collection(vec![("a".to_string(), 1), ("b".to_string(), 2)]);
+    let right = env.from_collection(vec![("a".to_string(), 10), ("c".to_string(), 20)]);
+    let grouped = left
+        .co_group(&right)
+        .where_key(|l: &(String, i32)| l.0.clone())
+        .equal_to(|r: &(String, i32)| r.0.clone())
+        .window(GlobalWindows::create())
+        .trigger(PurgingTrigger::of(CountTrigger::of(2)))
+        .apply(
+            |ls: &[(String, i32)], rs: &[(String, i32)], out: &mut Vec<(Vec<i32>, Vec<i32>)>| {
+                out.push((
+                    ls.iter().map(|l| l.1).collect(),
+                    rs.iter().map(|r| r.1).collect(),
+                ));
+            },
+        );
+    // Only key "a" has two elements (one per side); "b" and "c" never fire.
+    let out = with_timestamps(&grouped).execute_and_collect().unwrap();
+    assert_eq!(out, vec![((vec![1], vec![10]), Some(i64::MAX))]);
 }

@@ -7,10 +7,11 @@
 //!
 //! - [`KeyedCoProcessFunction`] and [`KeyedCoProcessOperator`]: the primitive.
 //! - [`interval_join`]: Flink's interval join, a keyed co-process function.
-//! - [`window_join`]: window join and co-group on tumbling and sliding event-time windows.
+//!
+//! Window joins and co-groups are not here: as in Flink, they run both inputs, tagged by
+//! side, through the shared window operator (see `weir-datastream`'s `joins`).
 
 pub mod interval_join;
-pub mod window_join;
 
 use std::marker::PhantomData;
 
