@@ -5,20 +5,138 @@
 //! job result or the REST API can read them while the job runs. Time metrics are sampled into
 //! per-second rates (`busyTimeMsPerSecond`, `idleTimeMsPerSecond`,
 //! `backPressuredTimeMsPerSecond`) by [`MetricRegistry::sample`].
+//!
+//! Operators register their own metrics (Flink's `getMetricGroup().counter(..)`) in the
+//! [`OperatorMetricGroup`] of their [`OperatorMetrics`]: a [`Counter`] or [`Gauge`] is created
+//! on demand by name and shared through an `Arc`, so updating it takes no lock.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-/// Records in and out of one operator of a chain.
+/// Flink's name for the counter of late records an operator dropped (windows, interval joins).
+pub const NUM_LATE_RECORDS_DROPPED: &str = "numLateRecordsDropped";
+/// Flink's name for the gauge of the last watermark an operator emitted.
+pub const CURRENT_OUTPUT_WATERMARK: &str = "currentOutputWatermark";
+
+/// A counter an operator registered: cheap to clone, lock-free to update.
+#[derive(Debug, Clone, Default)]
+pub struct Counter(Arc<AtomicU64>);
+
+impl Counter {
+    /// Adds one.
+    #[inline]
+    pub fn inc(&self) {
+        self.add(1);
+    }
+    /// Adds `n`.
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Relaxed);
+    }
+    /// The current count.
+    pub fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// A gauge an operator registered: the last value set (Flink's `Gauge<Long>`).
+#[derive(Debug, Clone, Default)]
+pub struct Gauge(Arc<AtomicI64>);
+
+impl Gauge {
+    /// Sets the value.
+    #[inline]
+    pub fn set(&self, value: i64) {
+        self.0.store(value, Relaxed);
+    }
+    /// The current value.
+    pub fn get(&self) -> i64 {
+        self.0.load(Relaxed)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Metric {
+    Counter(Counter),
+    Gauge(Gauge),
+}
+
+/// The metrics one operator subtask registered itself, by name (Flink's operator metric group).
+///
+/// Registration takes a lock; the returned handles do not. Asking again for a name returns the
+/// same metric. A name already registered as the other kind gets a new metric that is not
+/// reported (Flink logs a warning and does the same).
+#[derive(Debug, Default)]
+pub struct OperatorMetricGroup {
+    metrics: Mutex<BTreeMap<String, Metric>>,
+}
+
+impl OperatorMetricGroup {
+    fn metrics(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Metric>> {
+        self.metrics.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The counter `name`, created at 0 if it does not exist.
+    pub fn counter(&self, name: &str) -> Counter {
+        let mut metrics = self.metrics();
+        match metrics
+            .entry(name.to_string())
+            .or_insert_with(|| Metric::Counter(Counter::default()))
+        {
+            Metric::Counter(c) => c.clone(),
+            Metric::Gauge(_) => {
+                tracing::warn!(
+                    "metric '{name}' is a gauge; the counter of that name is not reported"
+                );
+                Counter::default()
+            }
+        }
+    }
+
+    /// The gauge `name`, created at 0 if it does not exist.
+    pub fn gauge(&self, name: &str) -> Gauge {
+        let mut metrics = self.metrics();
+        match metrics
+            .entry(name.to_string())
+            .or_insert_with(|| Metric::Gauge(Gauge::default()))
+        {
+            Metric::Gauge(g) => g.clone(),
+            Metric::Counter(_) => {
+                tracing::warn!(
+                    "metric '{name}' is a counter; the gauge of that name is not reported"
+                );
+                Gauge::default()
+            }
+        }
+    }
+
+    /// The current value of every registered metric, by name (counters saturate at `i64::MAX`).
+    pub fn snapshot(&self) -> BTreeMap<String, i64> {
+        self.metrics()
+            .iter()
+            .map(|(name, m)| {
+                let value = match m {
+                    Metric::Counter(c) => i64::try_from(c.get()).unwrap_or(i64::MAX),
+                    Metric::Gauge(g) => g.get(),
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    }
+}
+
+/// Records in and out of one operator of a chain, and the metrics it registered.
 #[derive(Debug, Default)]
 pub struct OperatorMetrics {
     pub name: String,
     pub uid: String,
     records_in: AtomicU64,
     records_out: AtomicU64,
+    group: Arc<OperatorMetricGroup>,
 }
 
 impl OperatorMetrics {
@@ -39,6 +157,10 @@ impl OperatorMetrics {
     #[inline]
     pub fn add_out(&self, n: usize) {
         self.records_out.fetch_add(n as u64, Relaxed);
+    }
+    /// The group in which the operator registers its own metrics.
+    pub fn group(&self) -> &Arc<OperatorMetricGroup> {
+        &self.group
     }
 }
 
@@ -172,6 +294,7 @@ impl TaskMetrics {
                     uid: o.uid.clone(),
                     num_records_in: o.records_in.load(Relaxed),
                     num_records_out: o.records_out.load(Relaxed),
+                    metrics: o.group.snapshot(),
                 })
                 .collect(),
         }
@@ -186,6 +309,9 @@ pub struct OperatorMetricsSnapshot {
     pub uid: String,
     pub num_records_in: u64,
     pub num_records_out: u64,
+    /// The metrics the operator registered itself, by name (e.g. `numLateRecordsDropped`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, i64>,
 }
 
 /// A copy of one subtask's metrics.
@@ -251,5 +377,36 @@ mod tests {
         assert!(s.rates.num_records_in_per_second > 1000.0);
         assert!(s.rates.idle_time_ms_per_second > 0.0 && s.rates.idle_time_ms_per_second < 1000.0);
         assert!(s.rates.busy_time_ms_per_second > 0.0);
+    }
+
+    #[test]
+    fn operators_register_counters_and_gauges() {
+        let op = OperatorMetrics::new("Window", "w");
+        let group = Arc::clone(op.group());
+        let dropped = group.counter("numLateRecordsDropped");
+        dropped.inc();
+        dropped.add(2);
+        // The same name gives the same counter.
+        group.counter("numLateRecordsDropped").inc();
+        assert_eq!(dropped.get(), 4);
+        let wm = group.gauge("currentOutputWatermark");
+        wm.set(-5);
+        wm.set(42);
+        // A name of the other kind gets a metric that is not reported.
+        group.gauge("numLateRecordsDropped").set(99);
+        group.counter("currentOutputWatermark").add(7);
+
+        let t = TaskMetrics::new("v", 0, vec![op, OperatorMetrics::new("Sink", "s")]);
+        let s = t.snapshot();
+        let expected: BTreeMap<String, i64> = [
+            ("currentOutputWatermark".to_string(), 42),
+            ("numLateRecordsDropped".to_string(), 4),
+        ]
+        .into();
+        assert_eq!(s.operators[0].metrics, expected);
+        assert!(s.operators[1].metrics.is_empty());
+        let json = serde_json::to_value(&s.operators).unwrap();
+        assert_eq!(json[0]["metrics"]["numLateRecordsDropped"], 4);
+        assert!(json[1].get("metrics").is_none());
     }
 }

@@ -886,6 +886,7 @@ fn a_tumbling_count_over_ten_million_events_keeps_state_per_key_and_open_window(
         max_parallelism: 128,
         config: Arc::new(Configuration::new()),
         cancelled: Arc::new(Default::default()),
+        metrics: Arc::default(),
     };
     operator.open(&ctx).unwrap();
     let mut out = Counting::default();
@@ -951,6 +952,7 @@ fn sliding_windows_keep_one_accumulator_per_pane() {
         max_parallelism: 128,
         config: Arc::new(Configuration::new()),
         cancelled: Arc::new(Default::default()),
+        metrics: Arc::default(),
     };
     operator.open(&ctx).unwrap();
     let mut emitted = CountingI64::default();

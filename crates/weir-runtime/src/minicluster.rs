@@ -72,6 +72,17 @@ impl JobExecutionResult {
         }
         totals
     }
+
+    /// The metric `metric` that operator `operator` registered, summed over its subtasks
+    /// (meant for counters such as `numLateRecordsDropped`); `None` if no subtask has it.
+    pub fn operator_metric(&self, operator: &str, metric: &str) -> Option<i64> {
+        self.metrics
+            .iter()
+            .flat_map(|t| &t.operators)
+            .filter(|op| op.name == operator)
+            .filter_map(|op| op.metrics.get(metric))
+            .fold(None, |sum, v| Some(sum.unwrap_or(0i64).saturating_add(*v)))
+    }
 }
 
 struct JobShared {
@@ -295,7 +306,7 @@ fn spawn_sampler(
 fn log_metrics(snapshot: &[TaskMetricsSnapshot]) {
     for t in snapshot {
         tracing::info!(
-            "{} ({}): numRecordsIn={} numRecordsOut={} numRecordsInPerSecond={:.0} busyTimeMsPerSecond={:.0} idleTimeMsPerSecond={:.0} backPressuredTimeMsPerSecond={:.0}",
+            "{} ({}): numRecordsIn={} numRecordsOut={} numRecordsInPerSecond={:.0} busyTimeMsPerSecond={:.0} idleTimeMsPerSecond={:.0} backPressuredTimeMsPerSecond={:.0}{}",
             t.vertex,
             t.subtask + 1,
             t.num_records_in,
@@ -304,8 +315,21 @@ fn log_metrics(snapshot: &[TaskMetricsSnapshot]) {
             t.rates.busy_time_ms_per_second,
             t.rates.idle_time_ms_per_second,
             t.rates.back_pressured_time_ms_per_second,
+            operator_metrics_text(t),
         );
     }
+}
+
+/// The metrics the operators of a subtask registered, as ` Operator.name=value` pairs (empty
+/// if there are none).
+fn operator_metrics_text(t: &TaskMetricsSnapshot) -> String {
+    let mut text = String::new();
+    for op in &t.operators {
+        for (name, value) in &op.metrics {
+            text.push_str(&format!(" {}.{name}={value}", op.name));
+        }
+    }
+    text
 }
 
 /// A Flink-style job id: 32 hex digits.
@@ -413,8 +437,14 @@ impl<'a> TaskBuilder<'a> {
         Ok(tasks)
     }
 
-    fn context(&self, node: NodeId, subtask: usize) -> OperatorContext {
+    /// The context of `node`'s subtask, with the operator's metric group from `metrics`.
+    fn context(&self, node: NodeId, subtask: usize, metrics: &TaskMetrics) -> OperatorContext {
         let n = self.graph().stream_graph.node(node);
+        let group = metrics
+            .operators
+            .get(self.operator_index(node))
+            .map(|o| Arc::clone(o.group()))
+            .unwrap_or_default();
         OperatorContext {
             operator_name: n.name.clone(),
             uid: n.uid.clone(),
@@ -423,7 +453,18 @@ impl<'a> TaskBuilder<'a> {
             max_parallelism: n.max_parallelism,
             config: Arc::clone(self.config),
             cancelled: Arc::clone(self.cancelled),
+            metrics: group,
         }
+    }
+
+    /// The position of `node` in its chain, which indexes the task's operator metrics.
+    fn operator_index(&self, node: NodeId) -> usize {
+        self.graph()
+            .vertex_of(node)
+            .nodes
+            .iter()
+            .position(|n| *n == node)
+            .unwrap_or(0)
     }
 
     fn build_head(
@@ -433,7 +474,7 @@ impl<'a> TaskBuilder<'a> {
         subtask: usize,
         metrics: &Arc<TaskMetrics>,
     ) -> Result<TaskHead> {
-        let ctx = self.context(head, subtask);
+        let ctx = self.context(head, subtask, metrics);
         match &self.job.nodes[head.0] {
             NodeFactory::Source(factory) => {
                 let reader =
@@ -461,7 +502,7 @@ impl<'a> TaskBuilder<'a> {
         subtask: usize,
         metrics: &Arc<TaskMetrics>,
     ) -> Result<ChainedOperator> {
-        let ctx = self.context(node, subtask);
+        let ctx = self.context(node, subtask, metrics);
         let operator = match &self.job.nodes[node.0] {
             NodeFactory::Operator(factory) => {
                 factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?
@@ -488,12 +529,7 @@ impl<'a> TaskBuilder<'a> {
         metrics: &Arc<TaskMetrics>,
     ) -> Result<Outputs> {
         let graph = self.graph();
-        let operator_index = graph
-            .vertex_of(node)
-            .nodes
-            .iter()
-            .position(|n| *n == node)
-            .unwrap_or(0);
+        let operator_index = self.operator_index(node);
         let mut outputs = Outputs {
             main: Vec::new(),
             side: Vec::new(),
@@ -566,4 +602,44 @@ pub fn cancel_on_interrupt(flag: Arc<AtomicBool>) {
         Mutex::new(Vec::new())
     });
     flags.lock().unwrap_or_else(|e| e.into_inner()).push(flag);
+}
+
+#[cfg(test)]
+mod tests {
+    use weir_core::metrics::{OperatorMetrics, TaskMetrics};
+
+    use super::*;
+
+    #[test]
+    fn operator_metrics_join_the_log_line_and_the_job_result() {
+        let task = |subtask, dropped| {
+            let window = OperatorMetrics::new("Window", "w");
+            window.group().counter("numLateRecordsDropped").add(dropped);
+            let t = TaskMetrics::new(
+                "Window -> Sink",
+                subtask,
+                vec![window, OperatorMetrics::new("Sink", "s")],
+            );
+            t.snapshot()
+        };
+        let (a, b) = (task(0, 2), task(1, 3));
+        assert_eq!(operator_metrics_text(&a), " Window.numLateRecordsDropped=2");
+        let bare = TaskMetrics::new("Source", 0, vec![OperatorMetrics::new("Source", "src")]);
+        assert_eq!(operator_metrics_text(&bare.snapshot()), "");
+
+        let result = JobExecutionResult {
+            job_id: String::new(),
+            job_name: String::new(),
+            net_runtime_ms: 0,
+            metrics: vec![a, b],
+        };
+        assert_eq!(
+            result.operator_metric("Window", "numLateRecordsDropped"),
+            Some(5)
+        );
+        assert_eq!(
+            result.operator_metric("Sink", "numLateRecordsDropped"),
+            None
+        );
+    }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use weir_core::config::Configuration;
 use weir_core::element::{Batch, Watermark, WatermarkStatus};
 use weir_core::keygroup::KeyGroupRange;
+use weir_core::metrics::OperatorMetricGroup;
 use weir_core::Result;
 
 /// Where an operator sends what it produces. Implemented by the runtime: the next operator
@@ -107,12 +108,22 @@ pub struct OperatorContext {
     pub config: Arc<Configuration>,
     /// Set when the job is cancelled or failed; long-running code should check it.
     pub cancelled: Arc<AtomicBool>,
+    /// Where the operator registers its own metrics; reported with the subtask's metrics
+    /// (a detached group, for an operator driven by hand, is reported nowhere).
+    pub metrics: Arc<OperatorMetricGroup>,
 }
 
 impl OperatorContext {
     /// The key groups this subtask owns.
     pub fn key_group_range(&self) -> KeyGroupRange {
         KeyGroupRange::for_subtask(self.max_parallelism, self.parallelism, self.subtask_index)
+    }
+
+    /// The operator's metric group (Flink's `getMetricGroup()`): register counters and gauges
+    /// once, e.g. in `open`, and keep the handles, e.g.
+    /// `ctx.metrics().counter("numLateRecordsDropped")`.
+    pub fn metrics(&self) -> &OperatorMetricGroup {
+        &self.metrics
     }
 
     /// Whether the job is being cancelled.

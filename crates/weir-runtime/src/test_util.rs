@@ -19,6 +19,7 @@ pub(crate) fn context() -> OperatorContext {
         max_parallelism: 128,
         config: Arc::new(Configuration::new()),
         cancelled: Arc::new(AtomicBool::new(false)),
+        metrics: Arc::default(),
     }
 }
 

@@ -6,13 +6,15 @@
 //! ones every `pipeline.auto-watermark-interval`. With `with_idleness(d)` a subtask that saw
 //! no record for `d` declares itself idle, so that it does not hold back the watermark of the
 //! operators after it. Watermarks arriving from upstream are dropped (this operator decides
-//! event time from here on), except the final one at the end of the input.
+//! event time from here on), except the final one at the end of the input. The last watermark
+//! emitted is the operator's `currentOutputWatermark` gauge.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use weir_core::config::options;
 use weir_core::element::{Batch, Records, Watermark, WatermarkStatus};
+use weir_core::metrics::{Gauge, CURRENT_OUTPUT_WATERMARK};
 use weir_core::{Result, WeirError};
 
 use crate::operator::{now_ms, OperatorContext, Output, StreamOperator};
@@ -151,6 +153,8 @@ pub struct TimestampsAndWatermarks<T> {
     next_periodic: Option<i64>,
     last_record_at: i64,
     idle: bool,
+    /// The last watermark emitted: Flink's `currentOutputWatermark`.
+    output_watermark: Gauge,
 }
 
 impl<T: Clone + Send + 'static> TimestampsAndWatermarks<T> {
@@ -165,6 +169,7 @@ impl<T: Clone + Send + 'static> TimestampsAndWatermarks<T> {
             next_periodic: None,
             last_record_at: 0,
             idle: false,
+            output_watermark: Gauge::default(),
         }
     }
 
@@ -172,6 +177,7 @@ impl<T: Clone + Send + 'static> TimestampsAndWatermarks<T> {
         match self.output.take() {
             Some(w) if w > self.current => {
                 self.current = w;
+                self.output_watermark.set(w.0);
                 out.emit_watermark(w)
             }
             _ => Ok(()),
@@ -185,6 +191,8 @@ impl<T: Clone + Send + 'static> StreamOperator for TimestampsAndWatermarks<T> {
             .config
             .get(&options::PIPELINE_AUTO_WATERMARK_INTERVAL)?
             .as_millis() as i64;
+        self.output_watermark = ctx.metrics().gauge(CURRENT_OUTPUT_WATERMARK);
+        self.output_watermark.set(self.current.0);
         let now = now_ms();
         self.last_record_at = now;
         if self.interval_ms > 0 {
@@ -225,6 +233,7 @@ impl<T: Clone + Send + 'static> StreamOperator for TimestampsAndWatermarks<T> {
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output) -> Result<()> {
         if watermark == Watermark::MAX {
             self.current = Watermark::MAX;
+            self.output_watermark.set(Watermark::MAX.0);
             out.emit_watermark(watermark)?;
         }
         Ok(())

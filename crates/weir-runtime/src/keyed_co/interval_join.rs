@@ -6,11 +6,13 @@
 //! and joined with the matching elements buffered on the other side. The pair's output
 //! timestamp is the larger of the two. A buffered element is dropped by an event-time timer
 //! once the watermark has passed the last timestamp an element of the other side could join
-//! it with. Late elements (timestamp below the watermark) are dropped, as in Flink.
+//! it with. Late elements (timestamp below the watermark) are dropped, as in Flink, and counted
+//! in the operator's `numLateRecordsDropped` metric.
 
 use std::marker::PhantomData;
 
 use weir_core::element::Records;
+use weir_core::metrics::{Counter, NUM_LATE_RECORDS_DROPPED};
 use weir_core::{Result, WeirError};
 use weir_state::MapState;
 
@@ -99,6 +101,8 @@ pub struct IntervalJoin<A, B, O, F> {
     left: MapState<i64, Vec<A>>,
     right: MapState<i64, Vec<B>>,
     function: F,
+    /// Late elements dropped: Flink's `numLateRecordsDropped`.
+    dropped: Counter,
     _t: PhantomData<fn() -> O>,
 }
 
@@ -110,6 +114,7 @@ impl<A, B, O, F: Clone> Clone for IntervalJoin<A, B, O, F> {
             left: self.left.clone(),
             right: self.right.clone(),
             function: self.function.clone(),
+            dropped: Counter::default(),
             _t: PhantomData,
         }
     }
@@ -150,6 +155,7 @@ where
             left: MapState::new("LEFT_BUFFER"),
             right: MapState::new("RIGHT_BUFFER"),
             function,
+            dropped: Counter::default(),
             _t: PhantomData,
         })
     }
@@ -233,11 +239,13 @@ where
     F: ProcessJoinFunction<A, B, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        self.dropped = ctx.metrics().counter(NUM_LATE_RECORDS_DROPPED);
         self.function.open(ctx)
     }
 
     fn process_element1(&mut self, value: A, ctx: &mut KeyedContext<'_, K, O>) -> Result<()> {
         let Some(ts) = on_time_timestamp(ctx)? else {
+            self.dropped.inc();
             return Ok(());
         };
         let bounds = (self.lower, self.upper);
@@ -259,6 +267,7 @@ where
 
     fn process_element2(&mut self, value: B, ctx: &mut KeyedContext<'_, K, O>) -> Result<()> {
         let Some(ts) = on_time_timestamp(ctx)? else {
+            self.dropped.inc();
             return Ok(());
         };
         let bounds = (self.upper.saturating_neg(), self.lower.saturating_neg());

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 
 use weir_core::element::{Batch, Records, Watermark};
+use weir_core::metrics::{Counter, NUM_LATE_RECORDS_DROPPED};
 use weir_core::Result;
 use weir_state::{KeyedStateBackend, Namespace, TimeDomain, TimerService};
 
@@ -93,6 +94,8 @@ impl<K: KeyType, O> Scope<'_, K, O> {
 pub struct Lateness<T> {
     allowed_ms: i64,
     late_data: Option<OutputTag<T>>,
+    /// Late elements dropped (not sent to `late_data`): Flink's `numLateRecordsDropped`.
+    dropped: Counter,
 }
 
 impl<T> Clone for Lateness<T> {
@@ -100,6 +103,7 @@ impl<T> Clone for Lateness<T> {
         Lateness {
             allowed_ms: self.allowed_ms,
             late_data: self.late_data.clone(),
+            dropped: Counter::default(),
         }
     }
 }
@@ -111,7 +115,13 @@ impl<T: Clone + Send + 'static> Lateness<T> {
         Lateness {
             allowed_ms,
             late_data,
+            dropped: Counter::default(),
         }
+    }
+
+    /// Registers the `numLateRecordsDropped` counter of the operator (call from `open`).
+    pub fn open(&mut self, ctx: &OperatorContext) {
+        self.dropped = ctx.metrics().counter(NUM_LATE_RECORDS_DROPPED);
     }
 
     /// The allowed lateness in milliseconds.
@@ -129,10 +139,12 @@ impl<T: Clone + Send + 'static> Lateness<T> {
         timestamp.is_some_and(|t| t.saturating_add(self.allowed_ms) <= watermark)
     }
 
-    /// Sends a late element to the late-data side output, if there is one.
+    /// Sends a late element to the late-data side output if there is one, else drops it and
+    /// counts it in `numLateRecordsDropped`.
     pub fn late_element(&self, value: T, timestamp: Option<i64>, side: &mut SideOutputBuffers) {
-        if let Some(tag) = &self.late_data {
-            side.push(tag, value, timestamp);
+        match &self.late_data {
+            Some(tag) => side.push(tag, value, timestamp),
+            None => self.dropped.inc(),
         }
     }
 }
@@ -324,6 +336,7 @@ mod tests {
             max_parallelism: 128,
             config: Arc::new(Configuration::new()),
             cancelled: Arc::new(Default::default()),
+            metrics: Arc::default(),
         })
         .unwrap();
         let panes = ValueState::<VecDeque<(i64, Option<(u64, i64)>)>>::new("window-panes");

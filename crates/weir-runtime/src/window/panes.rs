@@ -217,6 +217,7 @@ where
                 self.layout
             )));
         }
+        self.lateness.open(ctx);
         self.function.open(ctx)
     }
 

@@ -220,6 +220,7 @@ where
                 self.trigger.describe()
             )));
         }
+        self.lateness.open(ctx);
         self.contents.open(ctx)
     }
 
