@@ -13,11 +13,14 @@
 //! - [`KeyedMapState`]: a plain one-value-per-key map for simple operators.
 //! - [`BroadcastState`]: operator state that is not keyed, the same on every subtask, written
 //!   by the broadcast side of an operator, kept in a [`BroadcastStateStore`].
+//! - [`storage`]: checkpoint and savepoint storage on a directory, laid out like Flink's
+//!   (`<dir>/<job-id>/chk-<n>/_metadata`), written atomically and validated on restore.
 
 mod backend;
 mod broadcast;
 mod handles;
 mod keyed_map;
+pub mod storage;
 mod timers;
 mod ttl;
 
