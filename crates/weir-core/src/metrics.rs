@@ -327,13 +327,28 @@ pub struct TaskMetricsSnapshot {
     pub operators: Vec<OperatorMetricsSnapshot>,
 }
 
-/// All task metrics of a job.
+/// All task metrics of a job, and the job's own metrics (such as `numRestarts`).
 #[derive(Debug, Default)]
 pub struct MetricRegistry {
     tasks: RwLock<Vec<Arc<TaskMetrics>>>,
+    job: Arc<OperatorMetricGroup>,
 }
 
 impl MetricRegistry {
+    /// The job-level metric group (Flink's job metrics, e.g. `numRestarts`); it outlives
+    /// restarts.
+    pub fn job(&self) -> &Arc<OperatorMetricGroup> {
+        &self.job
+    }
+
+    /// Removes every task's metrics (when a restarted job registers its new subtasks).
+    pub fn clear_tasks(&self) {
+        self.tasks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Adds a task's metrics.
     pub fn register(&self, task: Arc<TaskMetrics>) {
         self.tasks

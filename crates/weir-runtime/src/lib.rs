@@ -8,7 +8,9 @@
 //!   merges a task's channels (watermark minimum, end of input), and the outputs that feed
 //!   chained operators or channels.
 //! - [`task`]: the loop of one task (one subtask of a chain of operators) on its own thread.
-//! - [`minicluster`]: wires tasks and channels, runs the job, reports metrics, cancels.
+//! - [`minicluster`]: wires tasks and channels, runs the job, reports metrics, cancels, and
+//!   restarts a failed job as its restart strategy allows.
+//! - [`restart`]: the restart strategies (none, fixed-delay, failure-rate, exponential-delay).
 //! - [`watermark`]: timestamp assigners, watermark generators and strategies.
 //! - [`keyed`]: keyed process functions with keyed state and timers.
 //! - [`keyed_co`]: keyed functions over two connected streams, and the interval and window
@@ -29,6 +31,7 @@ pub mod operator;
 pub mod output;
 mod panic_capture;
 pub mod partitioner;
+pub mod restart;
 pub mod side_output;
 pub mod task;
 #[cfg(test)]

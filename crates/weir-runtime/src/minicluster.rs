@@ -4,7 +4,14 @@
 //! per (producer subtask, consumer subtask) pair of every edge between vertices, builds each
 //! task's chain of operators and starts one thread per task. The returned [`JobHandle`]
 //! reads metrics, cancels, and waits for the result. The first task that fails cancels the
-//! others, and its error (naming the operator) becomes the job's error.
+//! others, and its error (naming the operator) becomes the job's error, unless the restart
+//! strategy ([`crate::restart`]) restarts the job.
+//!
+//! A restart, as in Flink without checkpoints, runs the whole job again from the beginning:
+//! after the failed attempt's tasks are cancelled and joined and the strategy's delay
+//! passed, every task is instantiated again from the [`ExecutableJob`]'s factories, with new
+//! channels and new task metrics (the registry then shows the new subtasks, whose counters
+//! start at zero). The job metric `numRestarts` counts the restarts.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +25,9 @@ use weir_core::config::{options, Configuration};
 use weir_core::element::StreamElement;
 use weir_core::graph::{JobGraph, NodeId, StreamEdge};
 use weir_core::keygroup::stable_hash;
-use weir_core::metrics::{MetricRegistry, OperatorMetrics, TaskMetrics, TaskMetricsSnapshot};
+use weir_core::metrics::{
+    Counter, MetricRegistry, OperatorMetrics, TaskMetrics, TaskMetricsSnapshot,
+};
 use weir_core::{Result, WeirError};
 
 use crate::channel::new_channel;
@@ -28,6 +37,7 @@ use crate::operator::OperatorContext;
 use crate::output::{ChainedOperator, Outputs, RecordWriter, Target};
 use crate::panic_capture;
 use crate::partitioner::{targets_of, PartitionerInfo};
+use crate::restart::RestartStrategy;
 use crate::task::{Task, TaskHead};
 
 /// An in-process cluster with a number of task slots.
@@ -52,6 +62,8 @@ pub struct JobExecutionResult {
     pub job_id: String,
     pub job_name: String,
     pub net_runtime_ms: u128,
+    /// How often the job restarted after a failure (Flink's job metric `numRestarts`).
+    pub num_restarts: u64,
     /// Metrics of every subtask at the end of the job.
     pub metrics: Vec<TaskMetricsSnapshot>,
 }
@@ -86,11 +98,16 @@ impl JobExecutionResult {
 }
 
 struct JobShared {
+    /// Set by [`JobHandle::cancel`] (or Ctrl-C): stops the running attempt and any restart.
     cancelled: Arc<AtomicBool>,
     /// Dropped when the job ends, to wake the metrics thread at once.
     job_ended: Mutex<Option<Sender<()>>>,
+    /// The job's error once it ended in failure.
     failure: Mutex<Option<WeirError>>,
-    running_tasks: Mutex<usize>,
+    /// `Running` until the job ends.
+    status: Mutex<JobStatus>,
+    /// The job metric `numRestarts`.
+    num_restarts: Counter,
 }
 
 /// A submitted job.
@@ -128,7 +145,9 @@ impl MiniCluster {
         Ok(per_tm * tms)
     }
 
-    /// Starts `job`; its tasks run until they end, fail or are cancelled.
+    /// Starts `job`; its tasks run until they end, fail or are cancelled. A failure restarts
+    /// the whole job (every task, sources from the beginning) as the restart strategy
+    /// (`restart-strategy.type`) allows.
     pub fn submit(&self, job: ExecutableJob) -> Result<JobHandle> {
         panic_capture::install_hook();
         let graph = &job.graph;
@@ -146,69 +165,244 @@ impl MiniCluster {
                 "not enough task slots: the job needs {needed} (its highest parallelism) but the mini-cluster has {slots} (taskmanager.numberOfTaskSlots × local.number-taskmanager)"
             )));
         }
+        let strategy = RestartStrategy::from_config(&self.config)?;
 
         let job_id = new_job_id(&graph.job_name);
+        let job_name = graph.job_name.clone();
         let (job_ended, ended_rx) = crossbeam_channel::bounded::<()>(0);
+        let metrics = Arc::new(MetricRegistry::default());
         let shared = Arc::new(JobShared {
             cancelled: Arc::new(AtomicBool::new(false)),
             job_ended: Mutex::new(Some(job_ended)),
             failure: Mutex::new(None),
-            running_tasks: Mutex::new(0),
+            status: Mutex::new(JobStatus::Running),
+            num_restarts: metrics.job().counter("numRestarts"),
         });
-        let metrics = Arc::new(MetricRegistry::default());
-        let tasks =
-            TaskBuilder::new(&job, &self.config, &shared.cancelled, &metrics)?.build_all()?;
-
-        *shared
-            .running_tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = tasks.len();
-        let mut threads = Vec::with_capacity(tasks.len() + 1);
-        for task in tasks {
-            let shared = Arc::clone(&shared);
-            let spawned = std::thread::Builder::new()
-                .name(task.name.clone())
+        // The first attempt starts here, so that errors building the tasks fail `submit`.
+        let attempt = Attempt::start(&job, &self.config, &metrics)?;
+        let supervisor = {
+            let (shared, metrics, config) = (
+                Arc::clone(&shared),
+                Arc::clone(&metrics),
+                Arc::clone(&self.config),
+            );
+            let label = format!("'{job_name}' ({job_id})");
+            std::thread::Builder::new()
+                .name("job-master".into())
                 .spawn(move || {
-                    let result = task.run();
-                    if let Err(e) = result {
-                        if !matches!(e, WeirError::Cancelled) {
-                            tracing::debug!("task failed: {e}");
-                            let mut failure =
-                                shared.failure.lock().unwrap_or_else(|p| p.into_inner());
-                            failure.get_or_insert(e);
-                        }
-                        shared.cancelled.store(true, Ordering::SeqCst);
-                    }
-                    let mut running = shared
-                        .running_tasks
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    *running -= 1;
-                    if *running == 0 {
-                        shared
-                            .job_ended
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .take();
-                    }
+                    supervise(&job, &config, &metrics, &shared, strategy, attempt, &label)
                 })
-                .map_err(|e| WeirError::io("starting a task thread", e))?;
-            threads.push(spawned);
-        }
-        threads.push(spawn_sampler(ended_rx, Arc::clone(&metrics), &self.config)?);
+                .map_err(|e| WeirError::io("starting the job master thread", e))?
+        };
+        let sampler = spawn_sampler(ended_rx, Arc::clone(&metrics), &self.config)?;
         Ok(JobHandle {
             job_id,
-            job_name: graph.job_name.clone(),
+            job_name,
             started: Instant::now(),
             shared,
             metrics,
-            threads,
+            threads: vec![supervisor, sampler],
         })
     }
 }
 
+/// One execution attempt of a job: its task threads and their cancel flag.
+struct Attempt {
+    /// Cancels this attempt's tasks (set by the first failing task, or on job cancel).
+    cancelled: Arc<AtomicBool>,
+    /// The first error of a task of this attempt.
+    failure: Arc<Mutex<Option<WeirError>>>,
+    /// One message per task thread that ended; disconnected once all have.
+    done: crossbeam_channel::Receiver<()>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Attempt {
+    /// Instantiates every task of `job` (new channels, operators and metrics, registered in
+    /// `registry`) and starts them.
+    fn start(
+        job: &ExecutableJob,
+        config: &Arc<Configuration>,
+        registry: &MetricRegistry,
+    ) -> Result<Attempt> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let tasks = TaskBuilder::new(job, config, &cancelled, registry)?.build_all()?;
+        let failure = Arc::new(Mutex::new(None::<WeirError>));
+        let (done_tx, done) = crossbeam_channel::unbounded();
+        let mut attempt = Attempt {
+            cancelled,
+            failure,
+            done,
+            threads: Vec::with_capacity(tasks.len()),
+        };
+        for task in tasks {
+            let (cancelled, failure, done_tx) = (
+                Arc::clone(&attempt.cancelled),
+                Arc::clone(&attempt.failure),
+                done_tx.clone(),
+            );
+            let spawned = std::thread::Builder::new()
+                .name(task.name.clone())
+                .spawn(move || {
+                    if let Err(e) = task.run() {
+                        if !matches!(e, WeirError::Cancelled) {
+                            tracing::debug!("task failed: {e}");
+                            failure
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(e);
+                        }
+                        cancelled.store(true, Ordering::SeqCst);
+                    }
+                    let _ = done_tx.send(());
+                });
+            match spawned {
+                Ok(t) => attempt.threads.push(t),
+                Err(e) => {
+                    attempt.cancelled.store(true, Ordering::SeqCst);
+                    for t in attempt.threads.drain(..) {
+                        let _ = t.join();
+                    }
+                    return Err(WeirError::io("starting a task thread", e));
+                }
+            }
+        }
+        Ok(attempt)
+    }
+
+    /// Waits until every task ended, cancelling them once `job_cancelled` is set; the first
+    /// task failure (not a cancellation), if any.
+    fn wait(self, job_cancelled: &AtomicBool) -> Option<WeirError> {
+        let mut running = self.threads.len();
+        while running > 0 {
+            match self.done.recv_timeout(CANCEL_POLL) {
+                Ok(()) => running -= 1,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if job_cancelled.load(Ordering::SeqCst) {
+                        self.cancelled.store(true, Ordering::SeqCst);
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+        let failure = self
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        failure
+    }
+}
+
+/// How often the job master checks the job's cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(10);
+
+/// The job master: waits for each attempt to end and, after a task failure, cancels what is
+/// left of the attempt and restarts the whole job as `strategy` allows. Records the outcome
+/// in `shared` and ends the job.
+fn supervise(
+    job: &ExecutableJob,
+    config: &Arc<Configuration>,
+    metrics: &MetricRegistry,
+    shared: &JobShared,
+    mut strategy: RestartStrategy,
+    mut attempt: Attempt,
+    label: &str,
+) {
+    strategy.on_running(Instant::now());
+    let failure = loop {
+        let Some(error) = attempt.wait(&shared.cancelled) else {
+            break None;
+        };
+        if shared.cancelled.load(Ordering::SeqCst) {
+            break Some(error);
+        }
+        let Some(delay) = strategy.on_failure(Instant::now()) else {
+            break Some(if strategy.restarts() {
+                with_note(error, &strategy.exhausted_reason())
+            } else {
+                error
+            });
+        };
+        let n = shared.num_restarts.get() + 1;
+        tracing::warn!(
+            "Job {label} restarting after failure (attempt {n}, {strategy} restart strategy, delay {delay:?}): {error}"
+        );
+        if !sleep_unless(delay, &shared.cancelled) {
+            // Cancelled while waiting to restart: the job is cancelled.
+            break None;
+        }
+        shared.num_restarts.inc();
+        metrics.clear_tasks();
+        match Attempt::start(job, config, metrics) {
+            Ok(next) => attempt = next,
+            Err(e) => break Some(e),
+        }
+        strategy.on_running(Instant::now());
+    };
+    let status = match (&failure, shared.cancelled.load(Ordering::SeqCst)) {
+        (Some(_), _) => JobStatus::Failed,
+        (None, true) => JobStatus::Cancelled,
+        (None, false) => JobStatus::Finished,
+    };
+    *shared.failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
+    *shared.status.lock().unwrap_or_else(|e| e.into_inner()) = status;
+    shared
+        .job_ended
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+}
+
+/// Sleeps for `delay` unless `cancelled` is set first; whether the whole delay passed.
+fn sleep_unless(delay: Duration, cancelled: &AtomicBool) -> bool {
+    let until = Instant::now() + delay;
+    loop {
+        if cancelled.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(CANCEL_POLL));
+    }
+}
+
+/// `error` with ` (note)` appended to its message.
+fn with_note(error: WeirError, note: &str) -> WeirError {
+    let append = |m: String| format!("{m} ({note})");
+    match error {
+        WeirError::Config(m) => WeirError::Config(append(m)),
+        WeirError::InvalidJob(m) => WeirError::InvalidJob(append(m)),
+        WeirError::Io { context, message } => WeirError::Io {
+            context,
+            message: append(message),
+        },
+        WeirError::BadInput { location, message } => WeirError::BadInput {
+            location,
+            message: append(message),
+        },
+        WeirError::Operator {
+            operator,
+            subtask,
+            message,
+        } => WeirError::Operator {
+            operator,
+            subtask,
+            message: append(message),
+        },
+        WeirError::Cancelled => WeirError::Cancelled,
+        WeirError::Other(m) => WeirError::Other(append(m)),
+    }
+}
+
 impl JobHandle {
-    /// Cancels the job: every task stops at its next batch or within 50 ms of waiting.
+    /// Cancels the job: every task stops at its next batch or within 50 ms of waiting, and a
+    /// pending restart does not happen.
     pub fn cancel(&self) {
         self.shared.cancelled.store(true, Ordering::SeqCst);
     }
@@ -218,39 +412,23 @@ impl JobHandle {
         Arc::clone(&self.shared.cancelled)
     }
 
-    /// The current metrics of every subtask.
+    /// The current metrics of every subtask (of the current attempt after a restart).
     pub fn metrics(&self) -> Vec<TaskMetricsSnapshot> {
         self.metrics.snapshot()
     }
 
-    /// The job's current state.
-    pub fn status(&self) -> JobStatus {
-        let running = *self
-            .shared
-            .running_tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            > 0;
-        let failed = self
-            .shared
-            .failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some();
-        match (
-            running,
-            failed,
-            self.shared.cancelled.load(Ordering::SeqCst),
-        ) {
-            (true, _, _) => JobStatus::Running,
-            (false, true, _) => JobStatus::Failed,
-            (false, false, true) => JobStatus::Cancelled,
-            (false, false, false) => JobStatus::Finished,
-        }
+    /// How often the job restarted so far (Flink's job metric `numRestarts`).
+    pub fn num_restarts(&self) -> u64 {
+        self.shared.num_restarts.get()
     }
 
-    /// Waits for the job to end. A failed job returns the first task's error, a cancelled
-    /// one [`WeirError::Cancelled`].
+    /// The job's current state (`Running` also while waiting to restart).
+    pub fn status(&self) -> JobStatus {
+        *self.shared.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for the job to end. A failed job returns the error that failed its last
+    /// attempt, a cancelled one [`WeirError::Cancelled`].
     pub fn wait(self) -> Result<JobExecutionResult> {
         for t in self.threads {
             let _ = t.join();
@@ -271,6 +449,7 @@ impl JobHandle {
             job_id: self.job_id,
             job_name: self.job_name,
             net_runtime_ms: self.started.elapsed().as_millis(),
+            num_restarts: self.shared.num_restarts.get(),
             metrics: self.metrics.snapshot(),
         })
     }
@@ -296,6 +475,10 @@ fn spawn_sampler(
                 }
                 if report_every.is_some_and(|every| last_report.elapsed() >= every) {
                     log_metrics(&metrics.snapshot());
+                    let job: String = (metrics.job().snapshot().iter())
+                        .map(|(name, value)| format!(" {name}={value}"))
+                        .collect();
+                    tracing::info!("Job:{job}");
                     last_report = Instant::now();
                 }
             }
@@ -631,6 +814,7 @@ mod tests {
             job_id: String::new(),
             job_name: String::new(),
             net_runtime_ms: 0,
+            num_restarts: 0,
             metrics: vec![a, b],
         };
         assert_eq!(
