@@ -174,6 +174,7 @@ pub struct TaskMetrics {
     records_out: AtomicU64,
     idle_ns: AtomicU64,
     backpressured_ns: AtomicU64,
+    alignment_ns: AtomicU64,
     started: Instant,
     rates: Mutex<Rates>,
 }
@@ -211,6 +212,7 @@ impl TaskMetrics {
             records_out: AtomicU64::new(0),
             idle_ns: AtomicU64::new(0),
             backpressured_ns: AtomicU64::new(0),
+            alignment_ns: AtomicU64::new(0),
             started: Instant::now(),
             rates: Mutex::new(Rates::default()),
         }
@@ -235,6 +237,17 @@ impl TaskMetrics {
     pub fn add_backpressured(&self, d: Duration) {
         self.backpressured_ns
             .fetch_add(d.as_nanos() as u64, Relaxed);
+    }
+    /// Records how long the last checkpoint barrier alignment took, from the first barrier
+    /// to the last (Flink's `checkpointAlignmentTime`, in nanoseconds).
+    #[inline]
+    pub fn set_checkpoint_alignment_time(&self, d: Duration) {
+        self.alignment_ns
+            .store(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+    }
+    /// The duration of the last checkpoint barrier alignment.
+    pub fn checkpoint_alignment_time(&self) -> Duration {
+        Duration::from_nanos(self.alignment_ns.load(Relaxed))
     }
 
     /// Updates the per-second rates from the counters' growth since the last sample.
@@ -285,6 +298,7 @@ impl TaskMetrics {
             subtask: self.subtask,
             num_records_in: self.records_in.load(Relaxed),
             num_records_out: self.records_out.load(Relaxed),
+            checkpoint_alignment_time: self.alignment_ns.load(Relaxed),
             rates,
             operators: self
                 .operators
@@ -322,6 +336,9 @@ pub struct TaskMetricsSnapshot {
     pub subtask: usize,
     pub num_records_in: u64,
     pub num_records_out: u64,
+    /// Nanoseconds the last checkpoint barrier alignment took (Flink's
+    /// `checkpointAlignmentTime`; 0 before the first alignment).
+    pub checkpoint_alignment_time: u64,
     #[serde(flatten)]
     pub rates: RateSnapshot,
     pub operators: Vec<OperatorMetricsSnapshot>,
@@ -392,6 +409,10 @@ mod tests {
         assert!(s.rates.num_records_in_per_second > 1000.0);
         assert!(s.rates.idle_time_ms_per_second > 0.0 && s.rates.idle_time_ms_per_second < 1000.0);
         assert!(s.rates.busy_time_ms_per_second > 0.0);
+        assert_eq!(s.checkpoint_alignment_time, 0);
+        t.set_checkpoint_alignment_time(Duration::from_millis(3));
+        let json = serde_json::to_value(t.snapshot()).unwrap();
+        assert_eq!(json["checkpointAlignmentTime"], 3_000_000);
     }
 
     #[test]

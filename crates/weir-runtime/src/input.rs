@@ -6,12 +6,33 @@
 //! all channels become idle or one becomes active again, the end of a logical input when all
 //! its channels ended, and a checkpoint barrier once it arrived on every live channel. It also
 //! wakes the task for processing-time deadlines.
+//!
+//! # Checkpoint barriers
+//!
+//! How barriers are handled depends on `execution.checkpointing.mode`, as in Flink:
+//!
+//! - `EXACTLY_ONCE` (aligned checkpoints, the default): once the barrier of checkpoint `n`
+//!   arrived on a channel, the gate stops reading that channel (its data stays in the bounded
+//!   channel, so the upstream task is backpressured) until barrier `n` arrived on every live
+//!   channel; then it emits the barrier once and reads all channels again. Records that
+//!   follow the barrier on any channel are therefore never handled before the barrier. A
+//!   channel that ends during the alignment counts as having delivered the barrier. A
+//!   barrier of a newer checkpoint `m > n` arriving during the alignment of `n` aborts `n`
+//!   (Flink cancels the older checkpoint): the blocked channels are released and the gate
+//!   aligns `m` instead. Barriers of checkpoints not newer than the last one emitted or
+//!   aborted are ignored. The time from the first to the last barrier of an alignment is
+//!   recorded as the task's `checkpointAlignmentTime`.
+//! - `AT_LEAST_ONCE`: channels are never blocked (records after a barrier may be handled
+//!   before it); the barrier is emitted once it arrived on every live channel. Completing
+//!   checkpoint `n` drops the pending state of older checkpoints, as Flink's barrier tracker
+//!   does.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select};
+use weir_core::config::CheckpointingMode;
 use weir_core::element::{Batch, CheckpointBarrier, StreamElement, Watermark, WatermarkStatus};
 use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
@@ -59,13 +80,27 @@ struct ChannelState {
     ended: bool,
 }
 
+/// The alignment of one checkpoint in exactly-once mode.
+struct Alignment {
+    barrier: CheckpointBarrier,
+    /// Per channel: the barrier arrived (the channel is blocked unless it ended).
+    arrived: Vec<bool>,
+    started: Instant,
+}
+
 /// Merges channels; see the module documentation.
 pub struct InputGate {
     receivers: Vec<Receiver<StreamElement>>,
     channels: Vec<ChannelState>,
     emitted_watermark: Watermark,
     all_idle: bool,
-    barriers_seen: BTreeMap<u64, usize>,
+    mode: CheckpointingMode,
+    /// Exactly-once: the checkpoint being aligned.
+    aligning: Option<Alignment>,
+    /// At-least-once: per pending checkpoint, its barrier and the channels it arrived on.
+    barriers_seen: BTreeMap<u64, (CheckpointBarrier, Vec<bool>)>,
+    /// The newest checkpoint emitted or aborted; older barriers are ignored.
+    last_checkpoint: Option<u64>,
     live: usize,
 }
 
@@ -90,9 +125,31 @@ impl InputGate {
             channels,
             emitted_watermark: Watermark::MIN,
             all_idle: false,
+            mode: CheckpointingMode::ExactlyOnce,
+            aligning: None,
             barriers_seen: BTreeMap::new(),
+            last_checkpoint: None,
             live,
         }
+    }
+
+    /// Sets how checkpoint barriers are handled (`execution.checkpointing.mode`).
+    pub fn with_mode(mut self, mode: CheckpointingMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Whether the gate currently does not read channel `index` (it ended, or it is blocked
+    /// by an alignment).
+    fn is_paused(&self, index: usize) -> bool {
+        self.channels[index].ended || self.aligning.as_ref().is_some_and(|a| a.arrived[index])
+    }
+
+    /// The channels the gate reads, in order.
+    fn readable(&self) -> Vec<usize> {
+        (0..self.channels.len())
+            .filter(|&i| !self.is_paused(i))
+            .collect()
     }
 
     /// Feeds `handler` until all channels ended or it fails. Time spent waiting for input
@@ -104,11 +161,23 @@ impl InputGate {
         handler: &mut dyn InputHandler,
     ) -> Result<()> {
         let receivers = std::mem::take(&mut self.receivers);
-        let mut select = Select::new();
-        for r in &receivers {
-            select.recv(r);
-        }
+        // The select reads the channels in `reading` (select index -> channel index); it is
+        // rebuilt whenever a channel ends, gets blocked by an alignment or is released.
+        let build = |reading: &[usize]| {
+            let mut select = Select::new();
+            for &i in reading {
+                select.recv(&receivers[i]);
+            }
+            select
+        };
+        let mut reading = self.readable();
+        let mut select = build(&reading);
         while self.live > 0 {
+            let now_reading = self.readable();
+            if now_reading != reading {
+                reading = now_reading;
+                select = build(&reading);
+            }
             let index = match select.try_ready() {
                 Ok(i) => i,
                 Err(_) => {
@@ -133,6 +202,7 @@ impl InputGate {
                     }
                 }
             };
+            let index = reading[index];
             let element = match receivers[index].try_recv() {
                 Ok(e) => e,
                 Err(crossbeam_channel::TryRecvError::Empty) => continue,
@@ -141,10 +211,7 @@ impl InputGate {
                     return Err(WeirError::Cancelled)
                 }
             };
-            if let StreamElement::EndOfInput = element {
-                select.remove(index);
-            }
-            self.handle(index, element, handler)?;
+            self.handle(index, element, metrics, handler)?;
             if let Some(deadline) = handler.next_deadline() {
                 let now = now_ms();
                 if deadline <= now {
@@ -159,6 +226,7 @@ impl InputGate {
         &mut self,
         index: usize,
         element: StreamElement,
+        metrics: &TaskMetrics,
         handler: &mut dyn InputHandler,
     ) -> Result<()> {
         match element {
@@ -178,13 +246,23 @@ impl InputGate {
                 self.advance_watermark(handler)
             }
             StreamElement::Barrier(barrier) => {
-                let seen = self.barriers_seen.entry(barrier.checkpoint_id).or_insert(0);
-                *seen += 1;
-                if *seen == self.live {
-                    self.barriers_seen.remove(&barrier.checkpoint_id);
-                    handler.handle(InputEvent::Barrier(barrier))?;
+                if self
+                    .last_checkpoint
+                    .is_some_and(|last| barrier.checkpoint_id <= last)
+                {
+                    return Ok(());
                 }
-                Ok(())
+                match self.mode {
+                    CheckpointingMode::ExactlyOnce => self.align(index, barrier),
+                    CheckpointingMode::AtLeastOnce => {
+                        let n = self.channels.len();
+                        self.barriers_seen
+                            .entry(barrier.checkpoint_id)
+                            .or_insert_with(|| (barrier, vec![false; n]))
+                            .1[index] = true;
+                    }
+                }
+                self.complete_checkpoints(metrics, handler)
             }
             StreamElement::EndOfInput => {
                 let input = self.channels[index].input;
@@ -193,9 +271,77 @@ impl InputGate {
                 if self.channels.iter().all(|c| c.input != input || c.ended) {
                     handler.handle(InputEvent::EndOfInput { input })?;
                 }
+                // An ended channel sends no more data: it no longer holds back a barrier.
+                self.complete_checkpoints(metrics, handler)?;
                 self.advance_watermark(handler)
             }
         }
+    }
+
+    /// Exactly-once: the barrier arrived on channel `index`, which gets blocked.
+    fn align(&mut self, index: usize, barrier: CheckpointBarrier) {
+        let id = barrier.checkpoint_id;
+        if let Some(current) = &self.aligning {
+            let current_id = current.barrier.checkpoint_id;
+            if id < current_id {
+                // The alignment started with a newer checkpoint: this one is superseded.
+                return;
+            }
+            if id > current_id {
+                tracing::debug!(
+                    "checkpoint {id} barrier arrived while aligning {current_id}: aborting {current_id}"
+                );
+                self.last_checkpoint = Some(current_id);
+                self.aligning = None;
+            }
+        }
+        let n = self.channels.len();
+        self.aligning
+            .get_or_insert_with(|| Alignment {
+                barrier,
+                arrived: vec![false; n],
+                started: Instant::now(),
+            })
+            .arrived[index] = true;
+    }
+
+    /// Emits the barriers that arrived on every live channel.
+    fn complete_checkpoints(
+        &mut self,
+        metrics: &TaskMetrics,
+        handler: &mut dyn InputHandler,
+    ) -> Result<()> {
+        let channels = &self.channels;
+        let complete = |arrived: &[bool]| {
+            arrived
+                .iter()
+                .zip(channels)
+                .all(|(&arrived, c)| arrived || c.ended)
+        };
+        match self.mode {
+            CheckpointingMode::ExactlyOnce => {
+                if let Some(a) = self.aligning.take_if(|a| complete(&a.arrived)) {
+                    metrics.set_checkpoint_alignment_time(a.started.elapsed());
+                    self.last_checkpoint = Some(a.barrier.checkpoint_id);
+                    handler.handle(InputEvent::Barrier(a.barrier))?;
+                }
+            }
+            CheckpointingMode::AtLeastOnce => {
+                let done = self
+                    .barriers_seen
+                    .iter()
+                    .rev()
+                    .find(|(_, (_, arrived))| complete(arrived))
+                    .map(|(&id, &(barrier, _))| (id, barrier));
+                if let Some((id, barrier)) = done {
+                    // Older pending checkpoints can no longer complete.
+                    self.barriers_seen = self.barriers_seen.split_off(&(id + 1));
+                    self.last_checkpoint = Some(id);
+                    handler.handle(InputEvent::Barrier(barrier))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Marks a channel idle or active and reports when the gate as a whole changes.

@@ -673,7 +673,8 @@ impl<'a> TaskBuilder<'a> {
                 let channels = self.inputs.remove(&(vertex, subtask)).unwrap_or_default();
                 Ok(TaskHead::Operator {
                     head: Box::new(self.build_chained(head, subtask, metrics)?),
-                    gate: InputGate::new(channels),
+                    gate: InputGate::new(channels)
+                        .with_mode(self.config.get(&options::CHECKPOINTING_MODE)?),
                 })
             }
         }
