@@ -185,14 +185,10 @@ fn bad_input_ends_with_a_clear_message() {
         "cannot find the job program 'no_such_program'",
     );
 
-    let dir = temp_dir("numbers");
-    let numbers = dir.join("numbers.txt");
-    std::fs::write(&numbers, "1\n2\nthree\n4\n").unwrap();
     assert_clean_failure(
-        &run(&["run", "sum_numbers", "--input", numbers.to_str().unwrap()]),
+        &run_on_input("sum_numbers", "1", "1\n2\nthree\n4\n", &[]),
         "operator 'Parse' (subtask 0) failed: 'three' is not a whole number",
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -323,9 +319,8 @@ impl Rng {
     }
 }
 
-/// Runs `weir run -p P NAME --input FILE ARGS` on `input`, checks that it succeeded, and
-/// returns the printed lines without their `N> ` subtask prefixes, in the order printed.
-fn run_example(name: &str, parallelism: &str, input: &str, args: &[&str]) -> Vec<String> {
+/// Runs `weir run -p P NAME --input FILE ARGS` with `input` written to FILE.
+fn run_on_input(name: &str, parallelism: &str, input: &str, args: &[&str]) -> Output {
     let dir = temp_dir(name);
     let file = dir.join("input.txt");
     std::fs::write(&file, input).unwrap();
@@ -339,12 +334,19 @@ fn run_example(name: &str, parallelism: &str, input: &str, args: &[&str]) -> Vec
     ];
     all_args.extend(args);
     let out = run(&all_args);
+    std::fs::remove_dir_all(dir).unwrap();
+    out
+}
+
+/// [`run_on_input`], checking that it succeeded; returns the printed lines without their
+/// `N> ` subtask prefixes, in the order printed.
+fn run_example(name: &str, parallelism: &str, input: &str, args: &[&str]) -> Vec<String> {
+    let out = run_on_input(name, parallelism, input, args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::remove_dir_all(dir).unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.split_once("> ").map_or(l, |(_, rest)| rest).to_string())
@@ -418,14 +420,10 @@ fn state_difference_prints_each_keys_differences() {
         ]
     );
 
-    let dir = temp_dir("difference-bad");
-    let file = dir.join("bad.txt");
-    std::fs::write(&file, "a,1\nb;2\n").unwrap();
     assert_clean_failure(
-        &run(&["run", "state_difference", "--input", file.to_str().unwrap()]),
+        &run_on_input("state_difference", "1", "a,1\nb;2\n", &[]),
         "operator 'Parse' (subtask 0) failed: 'b;2' is not a key,number line",
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -573,19 +571,10 @@ fn event_time_wordcount_sums_each_words_tumbling_windows() {
         ]
     );
 
-    let dir = temp_dir("event-time-bad");
-    let file = dir.join("bad.txt");
-    std::fs::write(&file, "a,1000,1\nb,2000\n").unwrap();
     assert_clean_failure(
-        &run(&[
-            "run",
-            "event_time_wordcount",
-            "--input",
-            file.to_str().unwrap(),
-        ]),
+        &run_on_input("event_time_wordcount", "1", "a,1000,1\nb,2000\n", &[]),
         "operator 'Parse' (subtask 0) failed: 'b,2000' is not a word,timestamp_ms,count line",
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
