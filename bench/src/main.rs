@@ -22,6 +22,7 @@ use std::process::ExitCode;
 use procstat::Measurement;
 use weir_core::keygroup::{key_group_for_key, StableBuildHasher};
 use weir_datastream::prelude::*;
+use weir_examples::tokenize;
 
 const USAGE: &str = "usage:
   weir-bench pipeline  --records N [--parallelism P] [--keys K] [-D key=value]...
@@ -290,15 +291,6 @@ fn gen_text(args: &Args) -> Result<String, String> {
         stats.words,
         m.stop().wall_secs
     ))
-}
-
-/// Splits a line into lower-case words, as Flink's WordCount (and Weir's example) does.
-fn tokenize(line: String) -> Vec<(String, i64)> {
-    line.to_lowercase()
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(|w| (w.to_string(), 1))
-        .collect()
 }
 
 /// read_text_file → tokenize → key_by word → rolling sum → discard. With `--final`, batch

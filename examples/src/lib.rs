@@ -1,5 +1,5 @@
-//! Helpers shared by the example jobs: where their input lines come from and how a
-//! `key,number` line is parsed.
+//! Helpers shared by the example jobs: where their input lines come from, how a
+//! `key,number` line is parsed, and WordCount's tokenizer (also used by `bench/`).
 
 use weir_datastream::prelude::*;
 
@@ -27,6 +27,16 @@ pub fn parse_key_number(line: &str, format: &str) -> Result<(String, i64)> {
     line.split_once(',')
         .and_then(|(key, number)| Some((key.trim().to_string(), number.trim().parse().ok()?)))
         .ok_or_else(|| WeirError::user(format!("'{line}' is not a {format} line")))
+}
+
+/// WordCount's tokenizer: the lower-case words of a line, each with a count of 1, split on
+/// everything but letters, digits and `_` (Flink's `\W+`).
+pub fn tokenize(line: String) -> Vec<(String, i64)> {
+    line.to_lowercase()
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(|w| (w.to_string(), 1))
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! `--input` a built-in text is counted.
 
 use weir_datastream::prelude::*;
+use weir_examples::tokenize;
 
 const DEFAULT_TEXT: &str = "To be, or not to be,--that is the question:--
 Whether 'tis nobler in the mind to suffer
@@ -18,15 +19,6 @@ No more; and by a sleep to say we end
 The heartache, and the thousand natural shocks
 That flesh is heir to,--'tis a consummation
 Devoutly to be wish'd. To die,--to sleep;--";
-
-/// Splits a line into lower-case words, as Flink's example does (`\W+`).
-fn tokenize(line: String) -> Vec<(String, i64)> {
-    line.to_lowercase()
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(|w| (w.to_string(), 1))
-        .collect()
-}
 
 fn main() {
     weir_datastream::run_main(|| {
