@@ -52,8 +52,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// What a stream can carry: any cloneable, sendable, serializable Rust value.
-pub trait Record: Clone + Send + Serialize + DeserializeOwned + 'static {}
-impl<T: Clone + Send + Serialize + DeserializeOwned + 'static> Record for T {}
+pub trait Record: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {}
+impl<T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static> Record for T {}
 
 /// What a stream can be keyed by.
 pub trait Key: Record + Hash + Eq {}

@@ -9,7 +9,7 @@ use weir_core::element::{Batch, Records};
 use weir_core::Result;
 use weir_runtime::job::OperatorFactory;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
-use weir_state::KeyedMapState;
+use weir_state::{KeyedMapState, StateSnapshot};
 
 use weir_runtime::side_output::SideOutputBuffers;
 
@@ -179,12 +179,20 @@ where
     RF: FnMut(T, T) -> Result<T> + Send,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.state = Some(KeyedMapState::new(
-            ctx.key_group_range(),
-            ctx.max_parallelism,
-        ));
+        let mut state = KeyedMapState::new("reduce", ctx.key_group_range(), ctx.max_parallelism);
+        if let Some(restored) = ctx.restored_state() {
+            state.restore(restored)?;
+        }
+        self.state = Some(state);
         self.emit_final_only =
             ctx.config.get(&options::EXECUTION_RUNTIME_MODE)? == RuntimeMode::Batch;
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        if let Some(state) = &self.state {
+            state.snapshot(snapshot);
+        }
         Ok(())
     }
 
@@ -256,5 +264,13 @@ impl<T: Record> StreamOperator for SinkOperator<T> {
 
     fn finish(&mut self, _out: &mut dyn Output) -> Result<()> {
         self.writer.finish()
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        self.writer.snapshot_state(snapshot)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<()> {
+        self.writer.notify_checkpoint_complete(checkpoint_id)
     }
 }

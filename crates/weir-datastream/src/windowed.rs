@@ -304,7 +304,7 @@ where
     /// Aggregates each window's elements with `function`, incrementally.
     pub fn aggregate<ACC, R>(&self, function: impl AggregateFunction<T, ACC, R>) -> DataStream<R>
     where
-        ACC: Clone + Send + 'static,
+        ACC: Record,
         R: Record,
     {
         self.build("Aggregate", Aggregate::new(function), PassThrough, true)
@@ -334,7 +334,7 @@ where
         function: impl ProcessWindowFunction<K, R, O, W>,
     ) -> DataStream<O>
     where
-        ACC: Clone + Send + 'static,
+        ACC: Record,
         R: 'static,
         O: Record,
     {

@@ -878,16 +878,7 @@ fn a_tumbling_count_over_ten_million_events_keeps_state_per_key_and_open_window(
         Lateness::new(0, None),
     );
     let mut operator = WindowOperator::new(|e: &(u64, i64)| e.0, logic);
-    let ctx = OperatorContext {
-        operator_name: "Window".to_string(),
-        uid: "window".to_string(),
-        subtask_index: 0,
-        parallelism: 1,
-        max_parallelism: 128,
-        config: Arc::new(Configuration::new()),
-        cancelled: Arc::new(Default::default()),
-        metrics: Arc::default(),
-    };
+    let ctx = OperatorContext::detached("Window", "window");
     operator.open(&ctx).unwrap();
     let mut out = Counting::default();
     let mut rng = Rng::new(5);
@@ -944,16 +935,7 @@ fn sliding_windows_keep_one_accumulator_per_pane() {
         Lateness::new(0, None),
     );
     let mut operator = WindowOperator::new(|e: &(u64, i64)| e.0, logic);
-    let ctx = OperatorContext {
-        operator_name: "Window".to_string(),
-        uid: "window".to_string(),
-        subtask_index: 0,
-        parallelism: 1,
-        max_parallelism: 128,
-        config: Arc::new(Configuration::new()),
-        cancelled: Arc::new(Default::default()),
-        metrics: Arc::default(),
-    };
+    let ctx = OperatorContext::detached("Window", "window");
     operator.open(&ctx).unwrap();
     let mut emitted = CountingI64::default();
     for step in 0..50i64 {

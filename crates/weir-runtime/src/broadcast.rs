@@ -172,7 +172,7 @@ impl<K, O> ReadOnlyBroadcastAccess for KeyedReadOnlyContext<'_, '_, K, O> {
 
 /// Calls `f` for every record of `batch` with a context without key over `store`, then emits
 /// what it produced.
-fn process_unkeyed<I: 'static, O: Clone + Send + 'static, M>(
+fn process_unkeyed<I: 'static, O: weir_state::StateValue, M>(
     batch: Batch,
     runtime: &OperatorContext,
     side: &mut SideOutputBuffers,
@@ -229,14 +229,21 @@ where
 
 impl<I, B, O, F> StreamOperator for BroadcastProcessOperator<I, B, O, F>
 where
-    I: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    I: weir_state::StateValue,
+    B: weir_state::StateValue,
+    O: weir_state::StateValue,
     F: BroadcastProcessFunction<I, B, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
         self.runtime = Some(ctx.clone());
+        if let Some(restored) = ctx.restored_state() {
+            self.store.restore(restored);
+        }
         self.function.open(ctx)
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
+        self.store.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
@@ -302,15 +309,23 @@ where
 impl<K, I, B, O, KF, F> StreamOperator for KeyedBroadcastProcessOperator<K, I, B, O, KF, F>
 where
     K: KeyType,
-    I: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    I: weir_state::StateValue,
+    B: weir_state::StateValue,
+    O: weir_state::StateValue,
     KF: Fn(&I) -> K + Send,
     F: KeyedBroadcastProcessFunction<K, I, B, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.core.open(ctx);
+        self.core.open(ctx)?;
+        if let Some(restored) = ctx.restored_state() {
+            self.store.restore(restored);
+        }
         self.function.open(ctx)
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
+        self.core.snapshot(snapshot);
+        self.store.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {

@@ -38,6 +38,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
+use crate::checkpoint::TaskControl;
 use crate::operator::now_ms;
 
 /// One upstream channel of a task.
@@ -61,6 +62,8 @@ pub enum InputEvent {
     },
     /// The wall clock passed the handler's deadline.
     ProcessingTime(i64),
+    /// A message from the checkpoint coordinator.
+    Control(TaskControl),
     /// Every channel has ended.
     Finished,
 }
@@ -102,6 +105,8 @@ pub struct InputGate {
     /// The newest checkpoint emitted or aborted; older barriers are ignored.
     last_checkpoint: Option<u64>,
     live: usize,
+    /// Messages from the checkpoint coordinator, read along with the channels.
+    control: Option<Receiver<TaskControl>>,
 }
 
 impl InputGate {
@@ -130,7 +135,15 @@ impl InputGate {
             barriers_seen: BTreeMap::new(),
             last_checkpoint: None,
             live,
+            control: None,
         }
+    }
+
+    /// Also reads the checkpoint coordinator's messages from `control` (whose sender must
+    /// outlive the task).
+    pub fn with_control(mut self, control: Receiver<TaskControl>) -> Self {
+        self.control = Some(control);
+        self
     }
 
     /// Sets how checkpoint barriers are handled (`execution.checkpointing.mode`).
@@ -161,12 +174,17 @@ impl InputGate {
         handler: &mut dyn InputHandler,
     ) -> Result<()> {
         let receivers = std::mem::take(&mut self.receivers);
-        // The select reads the channels in `reading` (select index -> channel index); it is
-        // rebuilt whenever a channel ends, gets blocked by an alignment or is released.
+        let control = self.control.take();
+        // The select reads the channels in `reading` (select index -> channel index), then
+        // the control channel; it is rebuilt whenever a channel ends, gets blocked by an
+        // alignment or is released.
         let build = |reading: &[usize]| {
             let mut select = Select::new();
             for &i in reading {
                 select.recv(&receivers[i]);
+            }
+            if let Some(control) = &control {
+                select.recv(control);
             }
             select
         };
@@ -202,6 +220,12 @@ impl InputGate {
                     }
                 }
             };
+            if index == reading.len() {
+                if let Some(Ok(message)) = control.as_ref().map(Receiver::try_recv) {
+                    handler.handle(InputEvent::Control(message))?;
+                }
+                continue;
+            }
             let index = reading[index];
             let element = match receivers[index].try_recv() {
                 Ok(e) => e,

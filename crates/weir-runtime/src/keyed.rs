@@ -11,14 +11,16 @@ use std::marker::PhantomData;
 
 use weir_core::element::{Batch, Records, Watermark};
 use weir_core::Result;
-use weir_state::{KeyedStateBackend, Namespace, StateAccess, TimeDomain, TimerService};
+use weir_state::{
+    KeyedStateBackend, Namespace, StateAccess, StateSnapshot, TimeDomain, TimerService,
+};
 
 use crate::operator::{now_ms, OperatorContext, Output, StreamOperator};
 use crate::side_output::{OutputTag, SideOutputBuffers};
 
 /// What a key needs: hashable, comparable, cloneable, sendable.
-pub trait KeyType: std::hash::Hash + Eq + Clone + Send + 'static {}
-impl<K: std::hash::Hash + Eq + Clone + Send + 'static> KeyType for K {}
+pub trait KeyType: weir_state::StateKey {}
+impl<K: weir_state::StateKey> KeyType for K {}
 
 /// A function over a keyed stream with keyed state and timers.
 pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
@@ -168,14 +170,50 @@ impl<K: KeyType> Default for KeyedCore<K> {
     }
 }
 
+/// The keyed state backend for the key groups of the subtask of `ctx`, with the state and
+/// the timers (into `timers`) the subtask restores, if any.
+pub(crate) fn open_keyed_state<K: KeyType>(
+    ctx: &OperatorContext,
+    timers: &mut TimerService<K>,
+) -> Result<KeyedStateBackend<K>> {
+    let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
+    if let Some(restored) = ctx.restored_state() {
+        state.restore(restored);
+        timers.restore(restored, ctx.key_group_range())?;
+    }
+    Ok(state)
+}
+
+/// Adds keyed state and timers to a checkpoint.
+pub(crate) fn snapshot_keyed_state<K: KeyType>(
+    ctx: Option<&OperatorContext>,
+    state: Option<&KeyedStateBackend<K>>,
+    timers: &TimerService<K>,
+    snapshot: &mut StateSnapshot,
+) {
+    if let (Some(ctx), Some(state)) = (ctx, state) {
+        state.snapshot(snapshot);
+        timers.snapshot(ctx.max_parallelism, snapshot);
+    }
+}
+
 impl<K: KeyType> KeyedCore<K> {
-    /// Creates the state backend for the subtask's key groups.
-    pub(crate) fn open(&mut self, ctx: &OperatorContext) {
-        self.state = Some(KeyedStateBackend::new(
-            ctx.key_group_range(),
-            ctx.max_parallelism,
-        ));
+    /// Creates the state backend for the subtask's key groups, with the state and timers it
+    /// restores.
+    pub(crate) fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        self.state = Some(open_keyed_state(ctx, &mut self.timers)?);
         self.runtime = Some(ctx.clone());
+        Ok(())
+    }
+
+    /// Adds the keyed state and timers to a checkpoint.
+    pub(crate) fn snapshot(&self, snapshot: &mut StateSnapshot) {
+        snapshot_keyed_state(
+            self.runtime.as_ref(),
+            self.state.as_ref(),
+            &self.timers,
+            snapshot,
+        );
     }
 
     /// The keyed state, once opened.
@@ -186,7 +224,7 @@ impl<K: KeyType> KeyedCore<K> {
 
     /// Calls `f` for every record of `batch` with its key (by `key_of`) current, then emits
     /// what it produced.
-    pub(crate) fn process<I: 'static, O: Clone + Send + 'static>(
+    pub(crate) fn process<I: 'static, O: weir_state::StateValue>(
         &mut self,
         batch: Batch,
         key_of: impl Fn(&I) -> K,
@@ -219,7 +257,7 @@ impl<K: KeyType> KeyedCore<K> {
 
     /// Advances event time to `watermark`, calls `f` for every event-time timer that became
     /// due, and forwards the watermark.
-    pub(crate) fn advance_watermark<O: Clone + Send + 'static>(
+    pub(crate) fn advance_watermark<O: weir_state::StateValue>(
         &mut self,
         watermark: Watermark,
         f: impl FnMut(i64, &mut KeyedContext<'_, K, O>) -> Result<()>,
@@ -232,7 +270,7 @@ impl<K: KeyType> KeyedCore<K> {
 
     /// Calls `f` for every due timer of `domain` (processing time: due at `now`), emitting
     /// what it produces.
-    pub(crate) fn fire_timers<O: Clone + Send + 'static>(
+    pub(crate) fn fire_timers<O: weir_state::StateValue>(
         &mut self,
         domain: TimeDomain,
         now: i64,
@@ -280,8 +318,8 @@ pub struct KeyedProcessOperator<K, I, O, KF, F> {
 impl<K, I, O, KF, F> KeyedProcessOperator<K, I, O, KF, F>
 where
     K: KeyType,
-    I: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    I: weir_state::StateValue,
+    O: weir_state::StateValue,
     KF: Fn(&I) -> K + Send,
     F: KeyedProcessFunction<K, I, O>,
 {
@@ -299,14 +337,19 @@ where
 impl<K, I, O, KF, F> StreamOperator for KeyedProcessOperator<K, I, O, KF, F>
 where
     K: KeyType,
-    I: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    I: weir_state::StateValue,
+    O: weir_state::StateValue,
     KF: Fn(&I) -> K + Send,
     F: KeyedProcessFunction<K, I, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.core.open(ctx);
+        self.core.open(ctx)?;
         self.function.open(ctx)
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
+        self.core.snapshot(snapshot);
+        Ok(())
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {

@@ -20,8 +20,10 @@
 //! - [`window`]: window assigners, triggers, evictors, window functions and the window
 //!   operator.
 
+mod attempt;
 pub mod broadcast;
 pub mod channel;
+pub mod checkpoint;
 pub mod input;
 pub mod job;
 pub mod keyed;

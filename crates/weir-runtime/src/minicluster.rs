@@ -13,7 +13,6 @@
 //! channels and new task metrics (the registry then shows the new subtasks, whose counters
 //! start at zero). The job metric `numRestarts` counts the restarts.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -22,23 +21,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::Sender;
 use serde::Serialize;
 use weir_core::config::{options, Configuration};
-use weir_core::element::StreamElement;
-use weir_core::graph::{JobGraph, NodeId, StreamEdge};
+use weir_core::graph::JobGraph;
 use weir_core::keygroup::stable_hash;
-use weir_core::metrics::{
-    Counter, MetricRegistry, OperatorMetrics, TaskMetrics, TaskMetricsSnapshot,
-};
+use weir_core::metrics::{Counter, MetricRegistry, TaskMetricsSnapshot};
 use weir_core::{Result, WeirError};
 
-use crate::channel::new_channel;
-use crate::input::{InputChannel, InputGate};
-use crate::job::{ExecutableJob, NodeFactory};
-use crate::operator::OperatorContext;
-use crate::output::{ChainedOperator, Outputs, RecordWriter, Target};
+use crate::attempt::{Attempt, AttemptEnd, CANCEL_POLL};
+use crate::checkpoint::{CheckpointCoordinator, RestorePoint, SavepointRequest};
+use crate::job::ExecutableJob;
 use crate::panic_capture;
-use crate::partitioner::{targets_of, PartitionerInfo};
 use crate::restart::RestartStrategy;
-use crate::task::{Task, TaskHead};
 
 /// An in-process cluster with a number of task slots.
 pub struct MiniCluster {
@@ -108,6 +100,10 @@ struct JobShared {
     status: Mutex<JobStatus>,
     /// The job metric `numRestarts`.
     num_restarts: Counter,
+    /// Where savepoints are asked for (the coordinator on the job master thread serves them).
+    savepoints: Sender<SavepointRequest>,
+    /// The checkpoint or savepoint the current attempt restored from.
+    restored_from: Mutex<Option<String>>,
 }
 
 /// A submitted job.
@@ -145,9 +141,23 @@ impl MiniCluster {
         Ok(per_tm * tms)
     }
 
+    /// The checkpoint or savepoint to start from (`execution.savepoint.path`), read and
+    /// checked against `graph`.
+    fn initial_restore_point(&self, graph: &JobGraph) -> Result<Option<RestorePoint>> {
+        let Some(path) = self.config.get_optional(&options::SAVEPOINT_PATH)? else {
+            return Ok(None);
+        };
+        let point = RestorePoint::load(&path)?;
+        let allow = self
+            .config
+            .get(&options::SAVEPOINT_IGNORE_UNCLAIMED_STATE)?;
+        point.check_job(graph, allow)?;
+        Ok(Some(point))
+    }
+
     /// Starts `job`; its tasks run until they end, fail or are cancelled. A failure restarts
-    /// the whole job (every task, sources from the beginning) as the restart strategy
-    /// (`restart-strategy.type`) allows.
+    /// the whole job as the restart strategy (`restart-strategy.type`) allows: from the latest
+    /// completed checkpoint (or the savepoint the job started from), else from the beginning.
     pub fn submit(&self, job: ExecutableJob) -> Result<JobHandle> {
         panic_capture::install_hook();
         let graph = &job.graph;
@@ -171,15 +181,41 @@ impl MiniCluster {
         let job_name = graph.job_name.clone();
         let (job_ended, ended_rx) = crossbeam_channel::bounded::<()>(0);
         let metrics = Arc::new(MetricRegistry::default());
+        let initial = self.initial_restore_point(&job.graph)?;
+        let first_checkpoint = initial.as_ref().map_or(1, |r| r.checkpoint_id + 1);
+        let (savepoints, requests) = crossbeam_channel::unbounded();
+        let coordinator = CheckpointCoordinator::new(
+            &self.config,
+            &job_id,
+            first_checkpoint,
+            requests,
+            metrics.job(),
+        )?;
         let shared = Arc::new(JobShared {
             cancelled: Arc::new(AtomicBool::new(false)),
             job_ended: Mutex::new(Some(job_ended)),
             failure: Mutex::new(None),
             status: Mutex::new(JobStatus::Running),
             num_restarts: metrics.job().counter("numRestarts"),
+            savepoints,
+            restored_from: Mutex::new(None),
         });
         // The first attempt starts here, so that errors building the tasks fail `submit`.
-        let attempt = Attempt::start(&job, &self.config, &metrics)?;
+        let attempt = Attempt::start(
+            &job,
+            &self.config,
+            &metrics,
+            initial.as_ref(),
+            &coordinator.snapshot_sender(),
+        )?;
+        if let Some(point) = &initial {
+            tracing::info!("Job {job_id} restored from {}", point.path.display());
+            coordinator.record_restore();
+            *shared
+                .restored_from
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(point.path.display().to_string());
+        }
         let supervisor = {
             let (shared, metrics, config) = (
                 Arc::clone(&shared),
@@ -190,7 +226,14 @@ impl MiniCluster {
             std::thread::Builder::new()
                 .name("job-master".into())
                 .spawn(move || {
-                    supervise(&job, &config, &metrics, &shared, strategy, attempt, &label)
+                    let master = JobMaster {
+                        job: &job,
+                        config: &config,
+                        metrics: &metrics,
+                        shared: &shared,
+                        label: &label,
+                    };
+                    master.supervise(strategy, attempt, coordinator, initial)
                 })
                 .map_err(|e| WeirError::io("starting the job master thread", e))?
         };
@@ -206,155 +249,107 @@ impl MiniCluster {
     }
 }
 
-/// One execution attempt of a job: its task threads and their cancel flag.
-struct Attempt {
-    /// Cancels this attempt's tasks (set by the first failing task, or on job cancel).
-    cancelled: Arc<AtomicBool>,
-    /// The first error of a task of this attempt.
-    failure: Arc<Mutex<Option<WeirError>>>,
-    /// One message per task thread that ended; disconnected once all have.
-    done: crossbeam_channel::Receiver<()>,
-    threads: Vec<JoinHandle<()>>,
+/// The job master's view of a job: runs attempts one after the other.
+struct JobMaster<'a> {
+    job: &'a ExecutableJob,
+    config: &'a Arc<Configuration>,
+    metrics: &'a MetricRegistry,
+    shared: &'a JobShared,
+    label: &'a str,
 }
 
-impl Attempt {
-    /// Instantiates every task of `job` (new channels, operators and metrics, registered in
-    /// `registry`) and starts them.
-    fn start(
-        job: &ExecutableJob,
-        config: &Arc<Configuration>,
-        registry: &MetricRegistry,
-    ) -> Result<Attempt> {
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let tasks = TaskBuilder::new(job, config, &cancelled, registry)?.build_all()?;
-        let failure = Arc::new(Mutex::new(None::<WeirError>));
-        let (done_tx, done) = crossbeam_channel::unbounded();
-        let mut attempt = Attempt {
-            cancelled,
-            failure,
-            done,
-            threads: Vec::with_capacity(tasks.len()),
-        };
-        for task in tasks {
-            let (cancelled, failure, done_tx) = (
-                Arc::clone(&attempt.cancelled),
-                Arc::clone(&attempt.failure),
-                done_tx.clone(),
-            );
-            let spawned = std::thread::Builder::new()
-                .name(task.name.clone())
-                .spawn(move || {
-                    if let Err(e) = task.run() {
-                        if !matches!(e, WeirError::Cancelled) {
-                            tracing::debug!("task failed: {e}");
-                            failure
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .get_or_insert(e);
-                        }
-                        cancelled.store(true, Ordering::SeqCst);
-                    }
-                    let _ = done_tx.send(());
+impl JobMaster<'_> {
+    /// Waits for each attempt to end (ticking the checkpoint coordinator meanwhile) and, after
+    /// a failure, restarts the whole job from the latest completed checkpoint as `strategy`
+    /// allows. Records the outcome in `shared` and ends the job.
+    fn supervise(
+        &self,
+        mut strategy: RestartStrategy,
+        mut attempt: Attempt,
+        mut coordinator: CheckpointCoordinator,
+        initial: Option<RestorePoint>,
+    ) {
+        let shared = self.shared;
+        strategy.on_running(Instant::now());
+        let mut restore_from = initial;
+        let failure = loop {
+            let error = match attempt.run(&shared.cancelled, &mut coordinator) {
+                AttemptEnd::Finished | AttemptEnd::Stopped | AttemptEnd::Cancelled => break None,
+                AttemptEnd::Failed(error) => error,
+            };
+            if shared.cancelled.load(Ordering::SeqCst) {
+                break Some(error);
+            }
+            let Some(delay) = strategy.on_failure(Instant::now()) else {
+                break Some(if strategy.restarts() {
+                    with_note(error, &strategy.exhausted_reason())
+                } else {
+                    error
                 });
-            match spawned {
-                Ok(t) => attempt.threads.push(t),
-                Err(e) => {
-                    attempt.cancelled.store(true, Ordering::SeqCst);
-                    for t in attempt.threads.drain(..) {
-                        let _ = t.join();
-                    }
-                    return Err(WeirError::io("starting a task thread", e));
+            };
+            let n = shared.num_restarts.get() + 1;
+            tracing::warn!(
+                "Job {} restarting after failure (attempt {n}, {strategy} restart strategy, delay {delay:?}): {error}",
+                self.label
+            );
+            if !sleep_unless(delay, &shared.cancelled) {
+                // Cancelled while waiting to restart: the job is cancelled.
+                break None;
+            }
+            shared.num_restarts.inc();
+            self.metrics.clear_tasks();
+            if let Some(latest) = coordinator.latest_completed() {
+                match RestorePoint::read(latest) {
+                    Ok(point) => restore_from = Some(point),
+                    Err(e) => break Some(e),
                 }
             }
-        }
-        Ok(attempt)
-    }
-
-    /// Waits until every task ended, cancelling them once `job_cancelled` is set; the first
-    /// task failure (not a cancellation), if any.
-    fn wait(self, job_cancelled: &AtomicBool) -> Option<WeirError> {
-        let mut running = self.threads.len();
-        while running > 0 {
-            match self.done.recv_timeout(CANCEL_POLL) {
-                Ok(()) => running -= 1,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    if job_cancelled.load(Ordering::SeqCst) {
-                        self.cancelled.store(true, Ordering::SeqCst);
-                    }
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            match self.start_attempt(&coordinator, restore_from.as_ref()) {
+                Ok(next) => attempt = next,
+                Err(e) => break Some(e),
             }
-        }
-        for t in self.threads {
-            let _ = t.join();
-        }
-        let failure = self
-            .failure
+            strategy.on_running(Instant::now());
+        };
+        let cancelled = shared.cancelled.load(Ordering::SeqCst);
+        coordinator.on_job_end(failure.is_some());
+        let status = match (&failure, cancelled) {
+            (Some(_), _) => JobStatus::Failed,
+            (None, true) => JobStatus::Cancelled,
+            (None, false) => JobStatus::Finished,
+        };
+        *shared.failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
+        *shared.status.lock().unwrap_or_else(|e| e.into_inner()) = status;
+        shared
+            .job_ended
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        failure
     }
-}
 
-/// How often the job master checks the job's cancel flag.
-const CANCEL_POLL: Duration = Duration::from_millis(10);
-
-/// The job master: waits for each attempt to end and, after a task failure, cancels what is
-/// left of the attempt and restarts the whole job as `strategy` allows. Records the outcome
-/// in `shared` and ends the job.
-fn supervise(
-    job: &ExecutableJob,
-    config: &Arc<Configuration>,
-    metrics: &MetricRegistry,
-    shared: &JobShared,
-    mut strategy: RestartStrategy,
-    mut attempt: Attempt,
-    label: &str,
-) {
-    strategy.on_running(Instant::now());
-    let failure = loop {
-        let Some(error) = attempt.wait(&shared.cancelled) else {
-            break None;
-        };
-        if shared.cancelled.load(Ordering::SeqCst) {
-            break Some(error);
+    /// Starts a new attempt restored from `restore`.
+    fn start_attempt(
+        &self,
+        coordinator: &CheckpointCoordinator,
+        restore: Option<&RestorePoint>,
+    ) -> Result<Attempt> {
+        let attempt = Attempt::start(
+            self.job,
+            self.config,
+            self.metrics,
+            restore,
+            &coordinator.snapshot_sender(),
+        )?;
+        if let Some(point) = restore {
+            tracing::info!("Job {} restored from {}", self.label, point.path.display());
+            coordinator.record_restore();
+            *self
+                .shared
+                .restored_from
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(point.path.display().to_string());
         }
-        let Some(delay) = strategy.on_failure(Instant::now()) else {
-            break Some(if strategy.restarts() {
-                with_note(error, &strategy.exhausted_reason())
-            } else {
-                error
-            });
-        };
-        let n = shared.num_restarts.get() + 1;
-        tracing::warn!(
-            "Job {label} restarting after failure (attempt {n}, {strategy} restart strategy, delay {delay:?}): {error}"
-        );
-        if !sleep_unless(delay, &shared.cancelled) {
-            // Cancelled while waiting to restart: the job is cancelled.
-            break None;
-        }
-        shared.num_restarts.inc();
-        metrics.clear_tasks();
-        match Attempt::start(job, config, metrics) {
-            Ok(next) => attempt = next,
-            Err(e) => break Some(e),
-        }
-        strategy.on_running(Instant::now());
-    };
-    let status = match (&failure, shared.cancelled.load(Ordering::SeqCst)) {
-        (Some(_), _) => JobStatus::Failed,
-        (None, true) => JobStatus::Cancelled,
-        (None, false) => JobStatus::Finished,
-    };
-    *shared.failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;
-    *shared.status.lock().unwrap_or_else(|e| e.into_inner()) = status;
-    shared
-        .job_ended
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take();
+        Ok(attempt)
+    }
 }
 
 /// Sleeps for `delay` unless `cancelled` is set first; whether the whole delay passed.
@@ -425,6 +420,45 @@ impl JobHandle {
     /// The job's current state (`Running` also while waiting to restart).
     pub fn status(&self) -> JobStatus {
         *self.shared.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a savepoint of the running job into `target_dir` (or the configured
+    /// `execution.checkpointing.savepoint-dir`) and returns its path once it is complete.
+    pub fn trigger_savepoint(&self, target_dir: Option<&str>) -> Result<String> {
+        self.request_savepoint(target_dir, None)
+    }
+
+    /// Takes a savepoint, then stops the job (Flink's stop-with-savepoint): with `drain`, the
+    /// sources end and event time advances to the end so that every window fires; without,
+    /// the tasks stop right after the savepoint. The job then ends as finished.
+    pub fn stop_with_savepoint(&self, target_dir: Option<&str>, drain: bool) -> Result<String> {
+        self.request_savepoint(target_dir, Some(drain))
+    }
+
+    fn request_savepoint(&self, target_dir: Option<&str>, stop: Option<bool>) -> Result<String> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let request = SavepointRequest {
+            target_dir: target_dir.map(str::to_string),
+            stop,
+            reply,
+        };
+        let gone = || WeirError::Other("the job is not running: no savepoint taken".into());
+        self.shared.savepoints.send(request).map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+
+    /// The checkpoint or savepoint the job (its current attempt) restored from, if any.
+    pub fn restored_from(&self) -> Option<String> {
+        self.shared
+            .restored_from
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The job's metrics (`numRestarts`, checkpoint counts and sizes, ...).
+    pub fn job_metrics(&self) -> std::collections::BTreeMap<String, i64> {
+        self.metrics.job().snapshot()
     }
 
     /// Waits for the job to end. A failed job returns the error that failed its last
@@ -524,244 +558,6 @@ fn new_job_id(name: &str) -> String {
     let a = stable_hash(&(name, nanos, std::process::id()));
     let b = stable_hash(&(a, nanos));
     format!("{a:016x}{b:016x}")
-}
-
-/// Builds the tasks of a job: channels first, then each subtask's chain.
-struct TaskBuilder<'a> {
-    job: &'a ExecutableJob,
-    config: &'a Arc<Configuration>,
-    cancelled: &'a Arc<AtomicBool>,
-    registry: &'a MetricRegistry,
-    batch_size: usize,
-    channel_capacity: usize,
-    /// Senders of each (stream edge, producer subtask), in target order.
-    senders: HashMap<(usize, usize), Vec<Sender<StreamElement>>>,
-    /// Input channels of each (vertex, subtask).
-    inputs: HashMap<(usize, usize), Vec<InputChannel>>,
-}
-
-impl<'a> TaskBuilder<'a> {
-    fn new(
-        job: &'a ExecutableJob,
-        config: &'a Arc<Configuration>,
-        cancelled: &'a Arc<AtomicBool>,
-        registry: &'a MetricRegistry,
-    ) -> Result<Self> {
-        let batch_size = config.get(&options::EXECUTION_BATCH_SIZE)?.max(1);
-        let channel_capacity = config.get(&options::BUFFERS_PER_CHANNEL)?.max(1);
-        let mut builder = TaskBuilder {
-            job,
-            config,
-            cancelled,
-            registry,
-            batch_size,
-            channel_capacity,
-            senders: HashMap::new(),
-            inputs: HashMap::new(),
-        };
-        builder.create_channels();
-        Ok(builder)
-    }
-
-    fn graph(&self) -> &'a JobGraph {
-        &self.job.graph
-    }
-
-    fn create_channels(&mut self) {
-        let graph = self.graph();
-        for je in &graph.edges {
-            let edge = &graph.stream_graph.edges[je.stream_edge];
-            let (producers, consumers) = (
-                graph.vertices[je.source_vertex].parallelism,
-                graph.vertices[je.target_vertex].parallelism,
-            );
-            for p in 0..producers {
-                let mut txs = Vec::new();
-                for c in targets_of(edge.partitioner, p, producers, consumers) {
-                    let (tx, rx) = new_channel(self.channel_capacity);
-                    txs.push(tx);
-                    self.inputs
-                        .entry((je.target_vertex, c))
-                        .or_default()
-                        .push(InputChannel {
-                            receiver: rx,
-                            input: edge.input,
-                        });
-                }
-                self.senders.insert((je.stream_edge, p), txs);
-            }
-        }
-    }
-
-    fn build_all(mut self) -> Result<Vec<Task>> {
-        let mut tasks = Vec::new();
-        for vertex in &self.graph().vertices {
-            for subtask in 0..vertex.parallelism {
-                let operators = vertex
-                    .nodes
-                    .iter()
-                    .map(|id| {
-                        let n = self.graph().stream_graph.node(*id);
-                        OperatorMetrics::new(&n.name, &n.uid)
-                    })
-                    .collect();
-                let metrics = Arc::new(TaskMetrics::new(&vertex.name, subtask, operators));
-                self.registry.register(Arc::clone(&metrics));
-                let head = self.build_head(vertex.id, vertex.head, subtask, &metrics)?;
-                tasks.push(Task {
-                    name: format!("{} ({}/{})", vertex.name, subtask + 1, vertex.parallelism),
-                    head,
-                    metrics,
-                    cancelled: Arc::clone(self.cancelled),
-                    batch_size: self.batch_size,
-                });
-            }
-        }
-        Ok(tasks)
-    }
-
-    /// The context of `node`'s subtask, with the operator's metric group from `metrics`.
-    fn context(&self, node: NodeId, subtask: usize, metrics: &TaskMetrics) -> OperatorContext {
-        let n = self.graph().stream_graph.node(node);
-        let group = metrics
-            .operators
-            .get(self.operator_index(node))
-            .map(|o| Arc::clone(o.group()))
-            .unwrap_or_default();
-        OperatorContext {
-            operator_name: n.name.clone(),
-            uid: n.uid.clone(),
-            subtask_index: subtask,
-            parallelism: n.parallelism,
-            max_parallelism: n.max_parallelism,
-            config: Arc::clone(self.config),
-            cancelled: Arc::clone(self.cancelled),
-            metrics: group,
-        }
-    }
-
-    /// The position of `node` in its chain, which indexes the task's operator metrics.
-    fn operator_index(&self, node: NodeId) -> usize {
-        self.graph()
-            .vertex_of(node)
-            .nodes
-            .iter()
-            .position(|n| *n == node)
-            .unwrap_or(0)
-    }
-
-    fn build_head(
-        &mut self,
-        vertex: usize,
-        head: NodeId,
-        subtask: usize,
-        metrics: &Arc<TaskMetrics>,
-    ) -> Result<TaskHead> {
-        let ctx = self.context(head, subtask, metrics);
-        match &self.job.nodes[head.0] {
-            NodeFactory::Source(factory) => {
-                let reader =
-                    factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?;
-                let outputs = self.build_outputs(head, subtask, metrics)?;
-                Ok(TaskHead::Source {
-                    reader,
-                    ctx,
-                    outputs,
-                })
-            }
-            NodeFactory::Operator(_) => {
-                let channels = self.inputs.remove(&(vertex, subtask)).unwrap_or_default();
-                Ok(TaskHead::Operator {
-                    head: Box::new(self.build_chained(head, subtask, metrics)?),
-                    gate: InputGate::new(channels)
-                        .with_mode(self.config.get(&options::CHECKPOINTING_MODE)?),
-                })
-            }
-        }
-    }
-
-    fn build_chained(
-        &mut self,
-        node: NodeId,
-        subtask: usize,
-        metrics: &Arc<TaskMetrics>,
-    ) -> Result<ChainedOperator> {
-        let ctx = self.context(node, subtask, metrics);
-        let operator = match &self.job.nodes[node.0] {
-            NodeFactory::Operator(factory) => {
-                factory(&ctx).map_err(|e| e.in_operator(&ctx.operator_name, subtask))?
-            }
-            NodeFactory::Source(_) => {
-                return Err(WeirError::InvalidJob(format!(
-                    "source '{}' cannot have inputs",
-                    ctx.operator_name
-                )))
-            }
-        };
-        Ok(ChainedOperator {
-            operator,
-            inputs: self.graph().stream_graph.node(node).inputs,
-            outputs: self.build_outputs(node, subtask, metrics)?,
-            ctx,
-        })
-    }
-
-    fn build_outputs(
-        &mut self,
-        node: NodeId,
-        subtask: usize,
-        metrics: &Arc<TaskMetrics>,
-    ) -> Result<Outputs> {
-        let graph = self.graph();
-        let operator_index = self.operator_index(node);
-        let mut outputs = Outputs {
-            main: Vec::new(),
-            side: Vec::new(),
-            operator_index,
-            metrics: Arc::clone(metrics),
-        };
-        for (i, edge) in graph.stream_graph.out_edges(node) {
-            let target = if graph.chained_edges[i] {
-                Target::Chained(Box::new(self.build_chained(
-                    edge.target,
-                    subtask,
-                    metrics,
-                )?))
-            } else {
-                Target::Network(self.record_writer(i, edge, subtask, metrics))
-            };
-            match &edge.side_output {
-                Some(tag) => outputs.side.push((tag.clone(), target)),
-                None => outputs.main.push(target),
-            }
-        }
-        Ok(outputs)
-    }
-
-    fn record_writer(
-        &mut self,
-        edge_index: usize,
-        edge: &StreamEdge,
-        subtask: usize,
-        metrics: &Arc<TaskMetrics>,
-    ) -> RecordWriter {
-        let consumer = self.graph().stream_graph.node(edge.target);
-        let info = PartitionerInfo {
-            producer_subtask: subtask,
-            consumer_parallelism: consumer.parallelism,
-            consumer_max_parallelism: consumer.max_parallelism,
-        };
-        RecordWriter {
-            partitioner: (self.job.partitioners[edge_index])(info),
-            channels: self
-                .senders
-                .remove(&(edge_index, subtask))
-                .unwrap_or_default(),
-            max_batch: self.batch_size,
-            metrics: Arc::clone(metrics),
-            cancelled: Arc::clone(self.cancelled),
-        }
-    }
 }
 
 /// Cancels the flagged jobs on Ctrl-C; a second Ctrl-C exits at once.

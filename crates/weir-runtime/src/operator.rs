@@ -9,6 +9,7 @@ use weir_core::element::{Batch, Watermark, WatermarkStatus};
 use weir_core::keygroup::KeyGroupRange;
 use weir_core::metrics::OperatorMetricGroup;
 use weir_core::Result;
+use weir_state::{RestoredState, StateSnapshot};
 
 /// Where an operator sends what it produces. Implemented by the runtime: the next operator
 /// of the chain, or the channels to other tasks.
@@ -30,9 +31,26 @@ pub trait Output {
 /// watermark (the minimum over its inputs) advances, [`end_input`](StreamOperator::end_input)
 /// when a logical input will send nothing more, and [`finish`](StreamOperator::finish) once
 /// after all inputs ended, to flush.
+///
+/// Checkpoints: when a checkpoint's barrier reaches the operator (after every record before
+/// it and none after it), the runtime calls
+/// [`snapshot_state`](StreamOperator::snapshot_state); once the checkpoint is complete on
+/// every task, [`notify_checkpoint_complete`](StreamOperator::notify_checkpoint_complete).
+/// When the job is restored from a checkpoint, `open` finds the operator's state in
+/// [`OperatorContext::restored_state`].
 pub trait StreamOperator: Send {
-    /// Called once before any input.
+    /// Called once before any input; restores state from
+    /// [`OperatorContext::restored_state`] when there is some.
     fn open(&mut self, _ctx: &OperatorContext) -> Result<()> {
+        Ok(())
+    }
+    /// Adds the operator's state to the checkpoint being taken. Keep it cheap: encode large
+    /// state in the snapshot's writers, which run on another thread.
+    fn snapshot_state(&mut self, _snapshot: &mut StateSnapshot) -> Result<()> {
+        Ok(())
+    }
+    /// Checkpoint `checkpoint_id` completed on every task: commit what it covers.
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())
     }
     /// Processes a batch that arrived on logical input `input` (0, or 1 for the second input).
@@ -87,9 +105,23 @@ pub enum SourcePoll {
 }
 
 /// A source subtask, erased: the DataStream layer adapts typed readers to this.
+///
+/// At a checkpoint the runtime calls [`snapshot_state`](SourceReader::snapshot_state)
+/// between two polls, then sends the barrier downstream: the snapshot must hold the reader's
+/// position after the records it returned so far, so that a restored reader continues right
+/// after them.
 pub trait SourceReader: Send {
-    /// Called once before the first poll.
+    /// Called once before the first poll; seeks to the position in
+    /// [`OperatorContext::restored_state`] when there is one.
     fn open(&mut self, _ctx: &OperatorContext) -> Result<()> {
+        Ok(())
+    }
+    /// Adds the reader's position to the checkpoint being taken.
+    fn snapshot_state(&mut self, _snapshot: &mut StateSnapshot) -> Result<()> {
+        Ok(())
+    }
+    /// Checkpoint `checkpoint_id` completed on every task.
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())
     }
     /// Reads up to `max_records` records without blocking for long (at most ~100 ms), so
@@ -111,9 +143,27 @@ pub struct OperatorContext {
     /// Where the operator registers its own metrics; reported with the subtask's metrics
     /// (a detached group, for an operator driven by hand, is reported nowhere).
     pub metrics: Arc<OperatorMetricGroup>,
+    /// The state this subtask restores, when the job started from a checkpoint or savepoint.
+    pub restored: Option<Arc<RestoredState>>,
 }
 
 impl OperatorContext {
+    /// The context of subtask 0 of 1 of an operator driven by hand, outside a job: default
+    /// configuration, max parallelism 128, detached metrics, nothing restored.
+    pub fn detached(operator_name: &str, uid: &str) -> Self {
+        OperatorContext {
+            operator_name: operator_name.to_string(),
+            uid: uid.to_string(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            config: Arc::new(Configuration::new()),
+            cancelled: Arc::new(AtomicBool::new(false)),
+            metrics: Arc::default(),
+            restored: None,
+        }
+    }
+
     /// The key groups this subtask owns.
     pub fn key_group_range(&self) -> KeyGroupRange {
         KeyGroupRange::for_subtask(self.max_parallelism, self.parallelism, self.subtask_index)
@@ -124,6 +174,12 @@ impl OperatorContext {
     /// `ctx.metrics().counter("numLateRecordsDropped")`.
     pub fn metrics(&self) -> &OperatorMetricGroup {
         &self.metrics
+    }
+
+    /// The state this subtask restores, if the job was restored from a checkpoint or
+    /// savepoint that holds state of this operator.
+    pub fn restored_state(&self) -> Option<&RestoredState> {
+        self.restored.as_deref()
     }
 
     /// Whether the job is being cancelled.

@@ -10,6 +10,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::Result;
 
 use crate::channel::send;
+use crate::checkpoint::OperatorPart;
 use crate::operator::{OperatorContext, Output, StreamOperator};
 use crate::panic_capture;
 use crate::partitioner::Partitioner;
@@ -108,10 +109,17 @@ impl Target {
         }
     }
 
-    fn barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
+    fn barrier(&mut self, b: CheckpointBarrier, parts: &mut Vec<OperatorPart>) -> Result<()> {
         match self {
-            Target::Chained(op) => op.forward_barrier(b),
+            Target::Chained(op) => op.checkpoint(b, parts),
             Target::Network(n) => n.broadcast(|| StreamElement::Barrier(b)),
+        }
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<()> {
+        match self {
+            Target::Chained(op) => op.notify_checkpoint_complete(checkpoint_id),
+            Target::Network(_) => Ok(()),
         }
     }
 
@@ -167,9 +175,20 @@ impl Outputs {
             .try_for_each(|t| t.fire_processing_time(now_ms))
     }
 
-    /// Passes a checkpoint barrier on to every target.
-    pub fn forward_barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
-        self.all_targets().try_for_each(|t| t.barrier(b))
+    /// Passes a checkpoint barrier on to every target; the chained operators behind these
+    /// outputs add their snapshots to `parts`.
+    pub fn forward_barrier(
+        &mut self,
+        b: CheckpointBarrier,
+        parts: &mut Vec<OperatorPart>,
+    ) -> Result<()> {
+        self.all_targets().try_for_each(|t| t.barrier(b, parts))
+    }
+
+    /// Tells the chained operators behind these outputs that a checkpoint completed.
+    pub fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<()> {
+        self.all_targets()
+            .try_for_each(|t| t.notify_checkpoint_complete(checkpoint_id))
     }
 
     /// Ends every target: chained operators end and flush, channels get end of input.
@@ -294,10 +313,30 @@ impl ChainedOperator {
         Self::attribute(&self.ctx, || op.end_input(input, out))
     }
 
-    /// A checkpoint barrier arrived on all inputs: pass it on. (Operator snapshots join here
-    /// when checkpoints arrive.)
-    pub fn forward_barrier(&mut self, b: CheckpointBarrier) -> Result<()> {
-        self.outputs.forward_barrier(b)
+    /// A checkpoint barrier arrived on all inputs: snapshot this operator into `parts`, then
+    /// pass the barrier on.
+    pub fn checkpoint(
+        &mut self,
+        b: CheckpointBarrier,
+        parts: &mut Vec<OperatorPart>,
+    ) -> Result<()> {
+        let mut snapshot = weir_state::StateSnapshot::new(b.checkpoint_id);
+        let (op, ctx) = (&mut self.operator, &self.ctx);
+        Self::attribute(ctx, || op.snapshot_state(&mut snapshot))?;
+        parts.push(OperatorPart {
+            uid: ctx.uid.clone(),
+            subtask: ctx.subtask_index,
+            key_groups: Some(ctx.key_group_range()),
+            snapshot,
+        });
+        self.outputs.forward_barrier(b, parts)
+    }
+
+    /// Checkpoint `checkpoint_id` completed: tell this operator, then those chained after it.
+    pub fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<()> {
+        let (op, ctx) = (&mut self.operator, &self.ctx);
+        Self::attribute(ctx, || op.notify_checkpoint_complete(checkpoint_id))?;
+        self.outputs.notify_checkpoint_complete(checkpoint_id)
     }
 
     /// All inputs ended: flush this operator, then end everything after it.

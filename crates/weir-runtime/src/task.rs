@@ -13,6 +13,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
+use crate::checkpoint::{OperatorPart, TaskCheckpointing, TaskControl};
 use crate::input::{InputEvent, InputGate, InputHandler};
 use crate::operator::{now_ms, OperatorContext, Output, SourcePoll, SourceReader};
 use crate::output::{ChainedOperator, Outputs};
@@ -40,6 +41,7 @@ pub struct Task {
     pub metrics: Arc<TaskMetrics>,
     pub cancelled: Arc<AtomicBool>,
     pub batch_size: usize,
+    pub checkpointing: TaskCheckpointing,
 }
 
 impl Task {
@@ -52,16 +54,15 @@ impl Task {
                 reader,
                 ctx,
                 outputs,
-            } => run_source(
+            } => SourceTask {
                 reader,
                 ctx,
                 outputs,
-                &metrics,
-                &self.cancelled,
-                self.batch_size,
-            ),
+                checkpointing: self.checkpointing,
+            }
+            .run(&metrics, &self.cancelled, self.batch_size),
             TaskHead::Operator { head, gate } => {
-                run_operator(*head, gate, &metrics, &self.cancelled)
+                run_operator(*head, gate, &metrics, &self.cancelled, self.checkpointing)
             }
         };
         metrics.finish();
@@ -69,47 +70,103 @@ impl Task {
     }
 }
 
-fn run_source(
-    mut reader: Box<dyn SourceReader>,
+/// A source reader with the chain it feeds.
+struct SourceTask {
+    reader: Box<dyn SourceReader>,
     ctx: OperatorContext,
-    mut outputs: Outputs,
-    metrics: &TaskMetrics,
-    cancelled: &AtomicBool,
-    batch_size: usize,
-) -> Result<()> {
-    let attribute = |e: WeirError| e.in_operator(&ctx.operator_name, ctx.subtask_index);
-    panic_capture::catch(|| reader.open(&ctx)).map_err(attribute)?;
-    outputs.open()?;
-    loop {
-        if cancelled.load(Ordering::Relaxed) {
-            return Err(WeirError::Cancelled);
-        }
-        let poll = panic_capture::catch(|| reader.poll_next(batch_size)).map_err(attribute)?;
-        let deadline = outputs.next_deadline();
-        if deadline.is_some_and(|d| d <= now_ms()) {
-            outputs.fire_processing_time(now_ms())?;
-        }
-        match poll {
-            SourcePoll::Ready(batch) => outputs.collect(batch)?,
-            SourcePoll::Pending(batch, wait) => {
-                outputs.collect(batch)?;
-                let until_deadline =
-                    deadline.map(|d| Duration::from_millis((d - now_ms()).max(0) as u64));
-                let started = Instant::now();
-                std::thread::sleep(
-                    wait.min(CANCEL_CHECK_INTERVAL)
-                        .min(until_deadline.unwrap_or(wait)),
-                );
-                metrics.add_idle(started.elapsed());
-            }
-            SourcePoll::Finished(batch) => {
-                outputs.collect(batch)?;
+    outputs: Outputs,
+    checkpointing: TaskCheckpointing,
+}
+
+/// Whether a source task goes on reading after its control messages.
+enum Continue {
+    Reading,
+    /// Stop with a savepoint, draining: end the input now.
+    Finish,
+}
+
+impl SourceTask {
+    fn attribute(&self) -> impl Fn(WeirError) -> WeirError + '_ {
+        |e: WeirError| e.in_operator(&self.ctx.operator_name, self.ctx.subtask_index)
+    }
+
+    fn run(
+        mut self,
+        metrics: &TaskMetrics,
+        cancelled: &AtomicBool,
+        batch_size: usize,
+    ) -> Result<()> {
+        let (reader, ctx) = (&mut self.reader, &self.ctx);
+        panic_capture::catch(|| reader.open(ctx))
+            .map_err(|e| e.in_operator(&ctx.operator_name, ctx.subtask_index))?;
+        self.outputs.open()?;
+        loop {
+            if let Continue::Finish = self.handle_control()? {
                 break;
             }
+            if cancelled.load(Ordering::Relaxed) {
+                return Err(WeirError::Cancelled);
+            }
+            let reader = &mut self.reader;
+            let poll =
+                panic_capture::catch(|| reader.poll_next(batch_size)).map_err(self.attribute())?;
+            let deadline = self.outputs.next_deadline();
+            if deadline.is_some_and(|d| d <= now_ms()) {
+                self.outputs.fire_processing_time(now_ms())?;
+            }
+            match poll {
+                SourcePoll::Ready(batch) => self.outputs.collect(batch)?,
+                SourcePoll::Pending(batch, wait) => {
+                    self.outputs.collect(batch)?;
+                    let until_deadline =
+                        deadline.map(|d| Duration::from_millis((d - now_ms()).max(0) as u64));
+                    let started = Instant::now();
+                    std::thread::sleep(
+                        wait.min(CANCEL_CHECK_INTERVAL)
+                            .min(until_deadline.unwrap_or(wait)),
+                    );
+                    metrics.add_idle(started.elapsed());
+                }
+                SourcePoll::Finished(batch) => {
+                    self.outputs.collect(batch)?;
+                    break;
+                }
+            }
         }
+        self.outputs.emit_watermark(Watermark::MAX)?;
+        self.outputs.end()
     }
-    outputs.emit_watermark(Watermark::MAX)?;
-    outputs.end()
+
+    /// Handles the coordinator's messages: snapshots and barriers, completions.
+    fn handle_control(&mut self) -> Result<Continue> {
+        while let Ok(message) = self.checkpointing.control.try_recv() {
+            match message {
+                TaskControl::Trigger(barrier) => {
+                    let mut snapshot = weir_state::StateSnapshot::new(barrier.checkpoint_id);
+                    let reader = &mut self.reader;
+                    panic_capture::catch(|| reader.snapshot_state(&mut snapshot))
+                        .map_err(self.attribute())?;
+                    let mut parts = vec![OperatorPart {
+                        uid: self.ctx.uid.clone(),
+                        subtask: self.ctx.subtask_index,
+                        key_groups: None,
+                        snapshot,
+                    }];
+                    self.outputs.forward_barrier(barrier, &mut parts)?;
+                    self.checkpointing.submit(barrier.checkpoint_id, parts);
+                }
+                TaskControl::Complete(id) => {
+                    let reader = &mut self.reader;
+                    panic_capture::catch(|| reader.notify_checkpoint_complete(id))
+                        .map_err(self.attribute())?;
+                    self.outputs.notify_checkpoint_complete(id)?;
+                    self.checkpointing.mark_notified(id);
+                }
+                TaskControl::Finish => return Ok(Continue::Finish),
+            }
+        }
+        Ok(Continue::Reading)
+    }
 }
 
 fn run_operator(
@@ -117,15 +174,22 @@ fn run_operator(
     mut gate: InputGate,
     metrics: &TaskMetrics,
     cancelled: &AtomicBool,
+    checkpointing: TaskCheckpointing,
 ) -> Result<()> {
     head.open()?;
-    gate.run(metrics, cancelled, &mut OperatorTask { head, metrics })
+    let mut task = OperatorTask {
+        head,
+        metrics,
+        checkpointing,
+    };
+    gate.run(metrics, cancelled, &mut task)
 }
 
 /// Hands the gate's events to the head of the chain.
 struct OperatorTask<'a> {
     head: ChainedOperator,
     metrics: &'a TaskMetrics,
+    checkpointing: TaskCheckpointing,
 }
 
 impl InputHandler for OperatorTask<'_> {
@@ -141,7 +205,19 @@ impl InputHandler for OperatorTask<'_> {
             }
             InputEvent::Watermark(w) => self.head.process_watermark(w),
             InputEvent::WatermarkStatus(s) => self.head.process_watermark_status(s),
-            InputEvent::Barrier(b) => self.head.forward_barrier(b),
+            InputEvent::Barrier(b) => {
+                let mut parts = Vec::new();
+                self.head.checkpoint(b, &mut parts)?;
+                self.checkpointing.submit(b.checkpoint_id, parts);
+                Ok(())
+            }
+            InputEvent::Control(TaskControl::Complete(id)) => {
+                self.head.notify_checkpoint_complete(id)?;
+                self.checkpointing.mark_notified(id);
+                Ok(())
+            }
+            // Only source tasks are triggered or finished by the coordinator.
+            InputEvent::Control(TaskControl::Trigger(_) | TaskControl::Finish) => Ok(()),
             InputEvent::EndOfInput { input } => self.head.end_input(input),
             InputEvent::ProcessingTime(now) => self.head.fire_processing_time(now),
             InputEvent::Finished => self.head.finish(),

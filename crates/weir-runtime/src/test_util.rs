@@ -1,9 +1,5 @@
 //! Helpers for unit tests that drive an operator by hand.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
-
-use weir_core::config::Configuration;
 use weir_core::element::{Batch, Watermark, WatermarkStatus};
 use weir_core::Result;
 
@@ -11,16 +7,7 @@ use crate::operator::{OperatorContext, Output};
 
 /// The context of subtask 0 of 1 with the default configuration.
 pub(crate) fn context() -> OperatorContext {
-    OperatorContext {
-        operator_name: "test".into(),
-        uid: "test".into(),
-        subtask_index: 0,
-        parallelism: 1,
-        max_parallelism: 128,
-        config: Arc::new(Configuration::new()),
-        cancelled: Arc::new(AtomicBool::new(false)),
-        metrics: Arc::default(),
-    }
+    OperatorContext::detached("test", "test")
 }
 
 /// Collects the main output's batches and the watermarks.

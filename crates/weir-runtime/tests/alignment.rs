@@ -48,7 +48,7 @@ impl InputHandler for Recorder {
                 self.fired += 1;
                 self.deadline = None;
             }
-            InputEvent::Watermark(_) | InputEvent::WatermarkStatus(_) => {}
+            InputEvent::Watermark(_) | InputEvent::WatermarkStatus(_) | InputEvent::Control(_) => {}
         }
         Ok(())
     }

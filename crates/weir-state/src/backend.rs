@@ -7,13 +7,18 @@
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
-use weir_core::keygroup::{key_group_for_key, KeyGroupRange, StableBuildHasher};
+use weir_core::keygroup::{KeyGroupRange, StableBuildHasher};
 use weir_core::{Result, WeirError};
 
+use crate::data::{StateKey, StateValue};
+use crate::grouped::KeyGroupedMap;
+use crate::snapshot::{KeyGroupBytes, RestoredState, StateSnapshot};
 use crate::ttl::{now_ms, StateTtlConfig, StateVisibility, TtlUpdateType};
+
+/// Prefix of the snapshot components that hold state tables (`state/<name>`).
+const TABLE_PREFIX: &str = "state/";
 
 /// Separates the state of one window from another's under the same key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -38,6 +43,7 @@ pub trait StateAccess<K> {
 }
 
 /// One stored value with the time it was last accessed (for TTL).
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct Entry<V> {
     pub value: V,
     pub touched_ms: i64,
@@ -49,24 +55,32 @@ type Namespaces<V> = BTreeMap<Namespace, Entry<V>>;
 
 /// A state table: per key group, key → namespaces → entry.
 pub(crate) struct Table<K, V> {
-    groups: Vec<HashMap<K, Namespaces<V>, StableBuildHasher>>,
+    map: KeyGroupedMap<K, Namespaces<V>>,
     ttl: Option<StateTtlConfig>,
 }
 
 /// What the backend needs of a table without knowing its value type.
 trait ErasedTable: Send {
     fn entries(&self) -> usize;
+    fn snapshot(&self, name: &str, snapshot: &mut StateSnapshot);
+    fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-impl<K: Send + 'static, V: Send + 'static> ErasedTable for Table<K, V> {
+impl<K: StateKey, V: StateValue> ErasedTable for Table<K, V> {
     fn entries(&self) -> usize {
-        self.groups
-            .iter()
+        self.map
+            .groups()
             .flat_map(|g| g.values())
             .map(BTreeMap::len)
             .sum()
+    }
+    fn snapshot(&self, name: &str, snapshot: &mut StateSnapshot) {
+        snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), self.map.snapshot());
+    }
+    fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()> {
+        self.map.restore(groups, name)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -83,11 +97,15 @@ pub struct KeyedStateBackend<K> {
     /// Name and kind (the handle type, as in `ValueState<i64>`) of each table.
     names: Vec<(String, String)>,
     tables: Vec<Box<dyn ErasedTable>>,
+    /// Restored tables not declared yet, by name: decoded when a handle first uses them.
+    restored: BTreeMap<String, KeyGroupBytes>,
+    /// Locates keys in key groups (holds no entries).
+    locator: KeyGroupedMap<K, ()>,
     current_key: Option<K>,
     current_group: usize,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
+impl<K: StateKey> KeyedStateBackend<K> {
     /// An empty backend for the key groups in `range` out of `max_parallelism`.
     pub fn new(range: KeyGroupRange, max_parallelism: usize) -> Self {
         KeyedStateBackend {
@@ -95,6 +113,8 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
             max_parallelism,
             names: Vec::new(),
             tables: Vec::new(),
+            restored: BTreeMap::new(),
+            locator: KeyGroupedMap::new(range, max_parallelism),
             current_key: None,
             current_group: 0,
         }
@@ -102,16 +122,32 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
 
     /// Makes `key` the key that state handles read and write.
     pub fn set_current_key(&mut self, key: K) -> Result<()> {
-        let kg = key_group_for_key(&key, self.max_parallelism);
-        if !self.range.contains(kg) {
-            return Err(WeirError::Other(format!(
-                "key group {kg} is not in this subtask's key groups {}..={}: a keyed operator received a record of another partition",
-                self.range.start, self.range.end_inclusive
-            )));
-        }
-        self.current_group = kg - self.range.start;
+        self.current_group = self.locator.group_index(&key)?;
         self.current_key = Some(key);
         Ok(())
+    }
+
+    /// Adds every table to `snapshot` (tables restored but not used since are passed on as
+    /// they were restored).
+    pub fn snapshot(&self, snapshot: &mut StateSnapshot) {
+        for ((name, _), table) in self.names.iter().zip(&self.tables) {
+            table.snapshot(name, snapshot);
+        }
+        for (name, groups) in &self.restored {
+            let groups = groups.clone();
+            snapshot.add_keyed(
+                format!("{TABLE_PREFIX}{name}"),
+                Box::new(move || Ok(groups)),
+            );
+        }
+    }
+
+    /// Takes the tables of `restored` (the key groups this backend owns); each is decoded
+    /// when its state is first declared.
+    pub fn restore(&mut self, restored: &RestoredState) {
+        for (name, groups) in restored.keyed_with_prefix(TABLE_PREFIX) {
+            self.restored.insert(name.to_string(), groups.clone());
+        }
     }
 
     /// The current key.
@@ -122,7 +158,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
     /// The id of the table `name` of state kind `kind` (the handle type) holding values of
     /// type `V`, created on first use. Using one name with two kinds is an error, even when
     /// they store the same type (`ValueState<Vec<i64>>` and `ListState<i64>`).
-    pub(crate) fn table_id<V: Send + 'static>(
+    pub(crate) fn table_id<V: StateValue>(
         &mut self,
         name: &str,
         kind: &str,
@@ -143,15 +179,21 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
             }
             return Ok(id);
         }
-        let groups = (0..self.range.len()).map(|_| HashMap::default()).collect();
-        self.tables.push(Box::new(Table::<K, V> { groups, ttl }));
+        let mut table = Table::<K, V> {
+            map: KeyGroupedMap::new(self.range, self.max_parallelism),
+            ttl,
+        };
+        if let Some(groups) = self.restored.remove(name) {
+            table.restore(&groups, name)?;
+        }
+        self.tables.push(Box::new(table));
         self.names.push((name.to_string(), kind.to_string()));
         Ok(self.tables.len() - 1)
     }
 
     /// The current key, the map of its key group in table `id`, and the table's TTL.
     #[allow(clippy::type_complexity)]
-    fn parts<V: Send + 'static>(
+    fn parts<V: StateValue>(
         &mut self,
         id: usize,
     ) -> Result<(
@@ -166,12 +208,12 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
             .as_any_mut()
             .downcast_mut::<Table<K, V>>()
             .expect("a table id always refers to a table of its type");
-        Ok((key, &mut table.groups[self.current_group], table.ttl))
+        Ok((key, table.map.group_mut(self.current_group), table.ttl))
     }
 
     /// The live entry of the current key in `ns`, if any (expired entries are dropped unless
     /// the TTL config lets them be seen).
-    pub(crate) fn get<V: Send + 'static>(
+    pub(crate) fn get<V: StateValue>(
         &mut self,
         id: usize,
         ns: Namespace,
@@ -208,12 +250,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
     }
 
     /// Sets the entry of the current key in `ns`.
-    pub(crate) fn put<V: Send + 'static>(
-        &mut self,
-        id: usize,
-        ns: Namespace,
-        value: V,
-    ) -> Result<()> {
+    pub(crate) fn put<V: StateValue>(&mut self, id: usize, ns: Namespace, value: V) -> Result<()> {
         let (key, map, ttl) = self.parts::<V>(id)?;
         let entry = Entry {
             value,
@@ -231,7 +268,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
     }
 
     /// Marks the entry of the current key in `ns` as written now (after an in-place update).
-    pub(crate) fn touch<V: Send + 'static>(&mut self, id: usize, ns: Namespace) -> Result<()> {
+    pub(crate) fn touch<V: StateValue>(&mut self, id: usize, ns: Namespace) -> Result<()> {
         let (key, map, ttl) = self.parts::<V>(id)?;
         if ttl.is_some() {
             if let Some(e) = map.get_mut(key).and_then(|n| n.get_mut(&ns)) {
@@ -242,11 +279,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedStateBackend<K> {
     }
 
     /// Removes the entry of the current key in `ns`, returning its value.
-    pub(crate) fn remove<V: Send + 'static>(
-        &mut self,
-        id: usize,
-        ns: Namespace,
-    ) -> Result<Option<V>> {
+    pub(crate) fn remove<V: StateValue>(&mut self, id: usize, ns: Namespace) -> Result<Option<V>> {
         let (key, map, _) = self.parts::<V>(id)?;
         let Some(namespaces) = map.get_mut(key) else {
             return Ok(None);

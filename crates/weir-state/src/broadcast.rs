@@ -8,17 +8,49 @@
 //! context, as the keyed state handles do.
 
 use std::any::Any;
+use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use weir_core::{Result, WeirError};
 
+use crate::data::{decode, encode, StateKey, StateValue};
+use crate::snapshot::{ListMode, ListSnapshot, RestoredState, StateSnapshot};
+
+/// Prefix of the list states that hold broadcast maps in snapshots (`broadcast/<name>`).
+const BROADCAST_PREFIX: &str = "broadcast/";
+
+/// A broadcast map of any key and value type.
+trait ErasedMap: Send {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn encode(&self) -> Result<Vec<u8>>;
+}
+
+impl<K: StateKey, V: StateValue> ErasedMap for HashMap<K, V> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn encode(&self) -> Result<Vec<u8>> {
+        encode(self)
+    }
+}
+
+/// One broadcast map: decoded on first use when it was restored.
+#[derive(Default)]
+struct Slot {
+    restored: Option<Vec<u8>>,
+    map: OnceCell<Box<dyn ErasedMap>>,
+}
+
 /// The broadcast state of one operator subtask: a map per registered descriptor name.
 pub struct BroadcastStateStore {
     registered: Vec<String>,
-    maps: HashMap<String, Box<dyn Any + Send>>,
+    maps: HashMap<String, Slot>,
 }
 
 impl BroadcastStateStore {
@@ -48,29 +80,74 @@ impl BroadcastStateStore {
         ))
     }
 
-    /// The map named `name`, if anything was ever put in it.
-    fn map<K: 'static, V: 'static>(&self, name: &str) -> Result<Option<&HashMap<K, V>>> {
-        self.check_registered(name)?;
-        match self.maps.get(name) {
-            None => Ok(None),
-            Some(map) => map
-                .downcast_ref::<HashMap<K, V>>()
-                .map(Some)
-                .ok_or_else(|| Self::type_error(name)),
+    /// The map of `slot`, decoding it first if it was restored and not used yet.
+    fn init<K: StateKey, V: StateValue>(slot: &Slot, name: &str) -> Result<()> {
+        if slot.map.get().is_none() {
+            let map: HashMap<K, V> = match &slot.restored {
+                Some(bytes) => decode(bytes, name)?,
+                None => HashMap::new(),
+            };
+            let _ = slot.map.set(Box::new(map));
         }
+        Ok(())
+    }
+
+    /// The map named `name`, if anything was ever put in it.
+    fn map<K: StateKey, V: StateValue>(&self, name: &str) -> Result<Option<&HashMap<K, V>>> {
+        self.check_registered(name)?;
+        let Some(slot) = self.maps.get(name) else {
+            return Ok(None);
+        };
+        Self::init::<K, V>(slot, name)?;
+        let map = slot.map.get().expect("initialised above");
+        map.as_any()
+            .downcast_ref::<HashMap<K, V>>()
+            .map(Some)
+            .ok_or_else(|| Self::type_error(name))
     }
 
     /// The map named `name`, created empty on first use.
-    fn map_mut<K: Send + 'static, V: Send + 'static>(
-        &mut self,
-        name: &str,
-    ) -> Result<&mut HashMap<K, V>> {
+    fn map_mut<K: StateKey, V: StateValue>(&mut self, name: &str) -> Result<&mut HashMap<K, V>> {
         self.check_registered(name)?;
-        self.maps
-            .entry(name.to_string())
-            .or_insert_with(|| Box::new(HashMap::<K, V>::new()))
+        let slot = self.maps.entry(name.to_string()).or_default();
+        Self::init::<K, V>(slot, name)?;
+        let map = slot.map.get_mut().expect("initialised above");
+        map.as_any_mut()
             .downcast_mut::<HashMap<K, V>>()
             .ok_or_else(|| Self::type_error(name))
+    }
+
+    /// Adds every broadcast map to a checkpoint, as list state that every subtask restores.
+    pub fn snapshot(&self, snapshot: &mut StateSnapshot) -> Result<()> {
+        for (name, slot) in &self.maps {
+            let bytes = match (slot.map.get(), &slot.restored) {
+                (Some(map), _) => map.encode()?,
+                (None, Some(bytes)) => bytes.clone(),
+                (None, None) => continue,
+            };
+            let list = ListSnapshot {
+                mode: ListMode::Broadcast,
+                elements: vec![bytes],
+            };
+            snapshot.add_encoded_list(&format!("{BROADCAST_PREFIX}{name}"), list);
+        }
+        Ok(())
+    }
+
+    /// Takes the restored broadcast maps; each is decoded when first used.
+    pub fn restore(&mut self, restored: &RestoredState) {
+        for name in &self.registered {
+            if let Some(bytes) = restored
+                .encoded_list(&format!("{BROADCAST_PREFIX}{name}"))
+                .first()
+            {
+                let slot = Slot {
+                    restored: Some(bytes.clone()),
+                    map: OnceCell::new(),
+                };
+                self.maps.insert(name.clone(), slot);
+            }
+        }
     }
 }
 
@@ -117,7 +194,7 @@ impl<K, V> BroadcastState<K, V> {
     }
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> BroadcastState<K, V> {
+impl<K: StateKey, V: StateValue> BroadcastState<K, V> {
     /// The value under `key`.
     pub fn get(&self, ctx: &(impl ReadOnlyBroadcastAccess + ?Sized), key: &K) -> Result<Option<V>> {
         let map = ctx.broadcast_store().map::<K, V>(&self.name)?;

@@ -11,11 +11,8 @@ use std::sync::Arc;
 use weir_core::Result;
 
 use crate::backend::StateAccess;
+use crate::data::{StateKey, StateValue};
 use crate::ttl::{now_ms, StateTtlConfig};
-
-/// What a state key needs.
-pub trait StateKey: Hash + Eq + Clone + Send + 'static {}
-impl<K: Hash + Eq + Clone + Send + 'static> StateKey for K {}
 
 /// The name, kind and TTL shared by all handles.
 #[derive(Clone)]
@@ -37,7 +34,7 @@ impl Descriptor {
     }
 
     /// Runs `f` on the backend with the id of this state's table of `S`.
-    fn with<K: StateKey, S: Send + 'static, R>(
+    fn with<K: StateKey, S: StateValue, R>(
         &self,
         ctx: &mut (impl StateAccess<K> + ?Sized),
         f: impl FnOnce(&mut crate::KeyedStateBackend<K>, usize, crate::Namespace) -> Result<R>,
@@ -47,7 +44,7 @@ impl Descriptor {
 
     /// [`with`](Self::with) for a table of elements with their own time stamps (list and map
     /// state with a TTL), whose entries as a whole do not expire.
-    fn with_stamped<K: StateKey, S: Send + 'static, R>(
+    fn with_stamped<K: StateKey, S: StateValue, R>(
         &self,
         ctx: &mut (impl StateAccess<K> + ?Sized),
         f: impl FnOnce(&mut crate::KeyedStateBackend<K>, usize, crate::Namespace) -> Result<R>,
@@ -55,7 +52,7 @@ impl Descriptor {
         self.with_table::<K, S, R>(ctx, None, f)
     }
 
-    fn with_table<K: StateKey, S: Send + 'static, R>(
+    fn with_table<K: StateKey, S: StateValue, R>(
         &self,
         ctx: &mut (impl StateAccess<K> + ?Sized),
         table_ttl: Option<StateTtlConfig>,
@@ -119,7 +116,7 @@ pub struct ValueState<V> {
 }
 handle_common!(ValueState<V>);
 
-impl<V: Clone + Send + 'static> ValueState<V> {
+impl<V: StateValue> ValueState<V> {
     /// The current key's value.
     pub fn value<K: StateKey>(
         &self,
@@ -189,7 +186,7 @@ impl<UK: Hash + Eq, UV> StampedCollection for HashMap<UK, Stamped<UV>> {
 
 /// The current key's stamped collection in `ns` after a read: its expired elements dropped,
 /// and the collection removed (`None`) if that leaves it empty.
-fn live<'b, K: StateKey, C: StampedCollection + Send + 'static>(
+fn live<'b, K: StateKey, C: StampedCollection + StateValue>(
     b: &'b mut crate::KeyedStateBackend<K>,
     id: usize,
     ns: crate::Namespace,
@@ -218,7 +215,7 @@ pub struct ListState<V> {
 }
 handle_common!(ListState<V>);
 
-impl<V: Clone + Send + 'static> ListState<V> {
+impl<V: StateValue> ListState<V> {
     /// The current key's values (empty if none).
     pub fn get<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<Vec<V>> {
         let Some(ttl) = self.d.ttl else {
@@ -304,7 +301,7 @@ pub struct MapState<UK, UV> {
 }
 handle_common!(MapState<UK, UV>);
 
-impl<UK: Hash + Eq + Clone + Send + 'static, UV: Clone + Send + 'static> MapState<UK, UV> {
+impl<UK: StateKey, UV: StateValue> MapState<UK, UV> {
     /// The value under `user_key`.
     pub fn get<K: StateKey>(
         &self,
@@ -467,7 +464,7 @@ impl<V> Clone for ReducingState<V> {
     }
 }
 
-impl<V: Clone + Send + 'static> ReducingState<V> {
+impl<V: StateValue> ReducingState<V> {
     /// A reducing state named `name` that combines values with `reduce`.
     pub fn new(name: &str, reduce: impl Fn(V, V) -> V + Send + Sync + 'static) -> Self {
         ReducingState {
@@ -540,7 +537,7 @@ impl<IN, ACC, OUT> Clone for AggregatingState<IN, ACC, OUT> {
     }
 }
 
-impl<IN: 'static, ACC: Clone + Send + 'static, OUT: 'static> AggregatingState<IN, ACC, OUT> {
+impl<IN: 'static, ACC: StateValue, OUT: 'static> AggregatingState<IN, ACC, OUT> {
     /// An aggregating state named `name`.
     pub fn new(name: &str, function: impl AggregateFunction<IN, ACC, OUT>) -> Self {
         AggregatingState {

@@ -13,13 +13,20 @@
 //! - [`KeyedMapState`]: a plain one-value-per-key map for simple operators.
 //! - [`BroadcastState`]: operator state that is not keyed, the same on every subtask, written
 //!   by the broadcast side of an operator, kept in a [`BroadcastStateStore`].
+//! - [`StateSnapshot`], [`OperatorSnapshot`], [`RestoredState`]: what an operator writes at a
+//!   checkpoint (keyed state by key group, operator list state), and what each subtask gets
+//!   back on restore, whatever the new parallelism. State types are encoded with serde
+//!   ([`StateKey`], [`StateValue`]).
 //! - [`storage`]: checkpoint and savepoint storage on a directory, laid out like Flink's
 //!   (`<dir>/<job-id>/chk-<n>/_metadata`), written atomically and validated on restore.
 
 mod backend;
 mod broadcast;
+mod data;
+mod grouped;
 mod handles;
 mod keyed_map;
+mod snapshot;
 pub mod storage;
 mod timers;
 mod ttl;
@@ -28,9 +35,15 @@ pub use backend::{KeyedStateBackend, Namespace, StateAccess};
 pub use broadcast::{
     BroadcastAccess, BroadcastState, BroadcastStateStore, ReadOnlyBroadcastAccess,
 };
+pub use data::{decode, encode, StateKey, StateValue};
+pub use grouped::KeyGroupedMap;
 pub use handles::{
     AggregateFunction, AggregatingState, ListState, MapState, ReducingState, ValueState,
 };
 pub use keyed_map::KeyedMapState;
+pub use snapshot::{
+    KeyGroupBytes, KeyedWriter, ListMode, ListSnapshot, OperatorSnapshot, RestoredState,
+    StateSnapshot,
+};
 pub use timers::{TimeDomain, TimerService};
 pub use ttl::{StateTtlConfig, StateVisibility, TtlUpdateType};

@@ -5,12 +5,19 @@
 use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 
-use weir_core::keygroup::StableBuildHasher;
+use serde::{Deserialize, Serialize};
+use weir_core::keygroup::{key_group_for_key, KeyGroupRange, StableBuildHasher};
+use weir_core::Result;
 
 use crate::backend::Namespace;
+use crate::data::{decode, encode, StateKey};
+use crate::snapshot::{RestoredState, StateSnapshot};
+
+/// The keyed snapshot component that holds timers.
+const TIMERS: &str = "timers";
 
 /// Which clock a timer follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TimeDomain {
     EventTime,
     ProcessingTime,
@@ -136,6 +143,56 @@ impl<K: Hash + Eq + Clone> TimerService<K> {
     /// Whether no timer is registered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// One timer as saved in a snapshot.
+type SavedTimer<K> = (TimeDomain, i64, K, Namespace);
+
+impl<K: StateKey> TimerService<K> {
+    /// Adds the timers of both clocks to a checkpoint, by the key group of their keys (the
+    /// watermark is not saved: it comes back from the sources).
+    pub fn snapshot(&self, max_parallelism: usize, snapshot: &mut StateSnapshot) {
+        let mut by_group: BTreeMap<u32, Vec<SavedTimer<K>>> = BTreeMap::new();
+        for (domain, queue) in [
+            (TimeDomain::EventTime, &self.event),
+            (TimeDomain::ProcessingTime, &self.processing),
+        ] {
+            for (time, timers) in &queue.by_time {
+                for (key, ns) in timers {
+                    let kg = key_group_for_key(key, max_parallelism) as u32;
+                    by_group
+                        .entry(kg)
+                        .or_default()
+                        .push((domain, *time, key.clone(), *ns));
+                }
+            }
+        }
+        snapshot.add_keyed(
+            TIMERS,
+            Box::new(move || {
+                by_group
+                    .iter()
+                    .map(|(kg, timers)| Ok((*kg, encode(timers)?)))
+                    .collect()
+            }),
+        );
+    }
+
+    /// Registers the restored timers of the key groups in `range`.
+    pub fn restore(&mut self, restored: &RestoredState, range: KeyGroupRange) -> Result<()> {
+        let Some(groups) = restored.keyed(TIMERS) else {
+            return Ok(());
+        };
+        for (kg, bytes) in groups {
+            if range.contains(*kg as usize) {
+                let timers: Vec<SavedTimer<K>> = decode(bytes, TIMERS)?;
+                for (domain, time, key, ns) in timers {
+                    self.register(domain, time, key, ns);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -191,6 +191,17 @@ catalogue! {
         "Default directory or URI for savepoints.",
     )
     .with_fallback_keys(&["state.savepoints.dir"]);
+    /// `execution.savepoint.path`
+    pub const SAVEPOINT_PATH: ConfigOption<String> = ConfigOption::without_default(
+        "execution.savepoint.path",
+        "Checkpoint or savepoint to start the job from (what `weir run -s` sets).",
+    );
+    /// `execution.savepoint.ignore-unclaimed-state`
+    pub const SAVEPOINT_IGNORE_UNCLAIMED_STATE: ConfigOption<bool> = ConfigOption::new(
+        "execution.savepoint.ignore-unclaimed-state",
+        "false",
+        "Whether to start from a savepoint that holds state of operators the job no longer has (what `weir run -n` sets).",
+    );
     /// `state.backend.type`
     pub const STATE_BACKEND_TYPE: ConfigOption<String> = ConfigOption::new(
         "state.backend.type",

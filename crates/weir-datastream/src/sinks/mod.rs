@@ -1,15 +1,18 @@
-//! Sinks: where streams end. [`Sink`] is the public trait; `print`, text files and
-//! collecting into memory are built on it.
+//! Sinks: where streams end. [`Sink`] is the public trait; `print`, text files, the
+//! exactly-once [`FileSink`] and collecting into memory are built on it.
 
 mod collect;
+pub mod file;
 mod print;
 mod text_file;
 
 pub use collect::CollectSink;
+pub use file::FileSink;
 pub use print::PrintSink;
 pub use text_file::TextFileSink;
 
 use weir_core::Result;
+use weir_state::StateSnapshot;
 
 use crate::functions::RuntimeContext;
 
@@ -29,6 +32,16 @@ pub trait SinkWriter<T>: Send {
     fn write(&mut self, records: Vec<T>) -> Result<()>;
     /// The input ended: flush everything.
     fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// A checkpoint's barrier arrived after the records written so far: flush them and add
+    /// what must survive a failure to `snapshot` (a two-phase-commit sink pre-commits here;
+    /// it restores from the context's restored state when it is created).
+    fn snapshot_state(&mut self, _snapshot: &mut StateSnapshot) -> Result<()> {
+        Ok(())
+    }
+    /// Checkpoint `checkpoint_id` completed: commit what it covers.
+    fn notify_checkpoint_complete(&mut self, _checkpoint_id: u64) -> Result<()> {
         Ok(())
     }
 }

@@ -3,12 +3,13 @@
 //! records per second, released in small batches (about 20 per second) on a fixed schedule
 //! so that the long-run rate is exact.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weir_core::Result;
 
-use super::{share_of, Source, SourceReader, SourceStatus};
+use super::{decode_splits, encode_splits, share_of, Source, SourceReader, SourceStatus};
 use crate::functions::RuntimeContext;
 use crate::Record;
 
@@ -38,25 +39,48 @@ impl<T: Record, F: Fn(u64) -> T + Send + Sync + 'static> Source<T> for Generator
             // Unbounded: subtasks take disjoint, practically endless ranges.
             None => share_of(u64::MAX, ctx.subtask_index, ctx.parallelism),
         };
+        Ok(self.reader(ctx, VecDeque::from([(next, end)])))
+    }
+
+    fn restore_reader(
+        &self,
+        ctx: &RuntimeContext,
+        splits: &[Vec<u8>],
+    ) -> Result<Box<dyn SourceReader<T>>> {
+        Ok(self.reader(ctx, decode_splits::<Range>(splits)?.into()))
+    }
+}
+
+impl<F> GeneratorSource<F> {
+    /// A reader of the index ranges `ranges`, at this subtask's share of the rate.
+    fn reader<T: Record>(
+        &self,
+        ctx: &RuntimeContext,
+        ranges: VecDeque<Range>,
+    ) -> Box<dyn SourceReader<T>>
+    where
+        F: Fn(u64) -> T + Send + Sync + 'static,
+    {
         let rate = self
             .records_per_second
             .map(|r| r / ctx.parallelism as f64)
             .filter(|r| *r > 0.0);
-        Ok(Box::new(GeneratorReader {
+        Box::new(GeneratorReader {
             generate: Arc::clone(&self.generate),
-            next,
-            end,
+            ranges,
             emitted: 0,
             rate,
             started: None,
-        }))
+        })
     }
 }
 
+/// The indexes `[next, end)` still to generate.
+type Range = (u64, u64);
+
 struct GeneratorReader<F> {
     generate: Arc<F>,
-    next: u64,
-    end: u64,
+    ranges: VecDeque<Range>,
     emitted: u64,
     /// Records per second of this subtask.
     rate: Option<f64>,
@@ -64,8 +88,15 @@ struct GeneratorReader<F> {
 }
 
 impl<T: Record, F: Fn(u64) -> T + Send + Sync> SourceReader<T> for GeneratorReader<F> {
+    fn snapshot_splits(&mut self) -> Result<Vec<Vec<u8>>> {
+        encode_splits(&self.ranges)
+    }
+
     fn poll_next(&mut self, out: &mut Vec<T>, max_records: usize) -> Result<SourceStatus> {
-        let mut allowed = (self.end - self.next).min(max_records as u64);
+        let Some(&(next, end)) = self.ranges.front() else {
+            return Ok(SourceStatus::Finished);
+        };
+        let mut allowed = (end - next).min(max_records as u64);
         if let Some(rate) = self.rate {
             let started = *self.started.get_or_insert_with(Instant::now);
             // Records are released in steps of `step` at fixed times: step k at k·step/rate s.
@@ -80,10 +111,14 @@ impl<T: Record, F: Fn(u64) -> T + Send + Sync> SourceReader<T> for GeneratorRead
             }
             allowed = allowed.min(due - self.emitted);
         }
-        out.extend((self.next..self.next + allowed).map(|i| (self.generate)(i)));
-        self.next += allowed;
+        out.extend((next..next + allowed).map(|i| (self.generate)(i)));
         self.emitted += allowed;
-        Ok(if self.next == self.end {
+        if next + allowed == end {
+            self.ranges.pop_front();
+        } else if let Some(front) = self.ranges.front_mut() {
+            front.0 = next + allowed;
+        }
+        Ok(if self.ranges.is_empty() {
             SourceStatus::Finished
         } else {
             SourceStatus::More

@@ -41,6 +41,21 @@ impl Source<String> for SocketTextSource {
             line: Vec::new(),
         }))
     }
+
+    /// A socket cannot be replayed: the restored reader reconnects and reads what comes next.
+    fn restore_reader(
+        &self,
+        ctx: &RuntimeContext,
+        _splits: &[Vec<u8>],
+    ) -> Result<Box<dyn SourceReader<String>>> {
+        tracing::warn!(
+            "source '{}' reads a socket, which cannot be replayed: lines sent to {}:{} before the restore and after the checkpoint are lost (at most once)",
+            ctx.operator_name,
+            self.host,
+            self.port
+        );
+        self.create_reader(ctx)
+    }
 }
 
 struct SocketReader {
@@ -57,6 +72,11 @@ impl SocketReader {
 }
 
 impl SourceReader<String> for SocketReader {
+    /// Nothing to save: a socket has no position to go back to.
+    fn snapshot_splits(&mut self) -> Result<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+
     fn open(&mut self) -> Result<()> {
         let cannot = |e: std::io::Error| {
             WeirError::io(format!("cannot connect to socket {}", self.address), e)

@@ -2,7 +2,8 @@
 //!
 //! The files are cut into splits of at least 4 MiB; split `i` goes to subtask `i mod p`. A
 //! split owns the lines that start inside it: it skips the partial line at its start and
-//! reads past its end to finish its last line.
+//! reads past its end to finish its last line. In checkpoints, the unread rest of each split
+//! is a split that starts at a line.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
@@ -10,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use weir_core::{Result, WeirError};
 
-use super::{Source, SourceReader, SourceStatus};
+use serde::{Deserialize, Serialize};
+
+use super::{decode_splits, encode_splits, Source, SourceReader, SourceStatus};
 use crate::functions::RuntimeContext;
 
 const MIN_SPLIT_BYTES: u64 = 4 << 20;
@@ -55,11 +58,16 @@ impl TextFileSource {
 }
 
 /// A byte range of one file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Split {
     path: PathBuf,
     start: u64,
     end: u64,
+    /// `start` is the first byte of a line (a split resumed from a checkpoint), so nothing
+    /// is skipped.
+    at_line_start: bool,
+    /// The 1-based number of the line at `start`, when known.
+    first_line: Option<u64>,
 }
 
 fn splits(files: &[(PathBuf, u64)], parallelism: usize) -> Vec<Split> {
@@ -74,6 +82,8 @@ fn splits(files: &[(PathBuf, u64)], parallelism: usize) -> Vec<Split> {
                 path: path.clone(),
                 start,
                 end,
+                at_line_start: start == 0,
+                first_line: (start == 0).then_some(1),
             });
             if end >= *len {
                 break;
@@ -94,6 +104,17 @@ impl Source<String> for TextFileSource {
             .collect();
         Ok(Box::new(TextFileReader {
             splits: mine,
+            current: None,
+        }))
+    }
+
+    fn restore_reader(
+        &self,
+        _ctx: &RuntimeContext,
+        splits: &[Vec<u8>],
+    ) -> Result<Box<dyn SourceReader<String>>> {
+        Ok(Box::new(TextFileReader {
+            splits: decode_splits(splits)?,
             current: None,
         }))
     }
@@ -123,18 +144,21 @@ impl OpenSplit {
         };
         let mut file = File::open(&split.path).map_err(cannot)?;
         let mut position = split.start;
-        if split.start > 0 {
+        let skip_partial_line = !split.at_line_start;
+        if skip_partial_line {
             // Skip the rest of the line that the previous split owns.
             file.seek(SeekFrom::Start(split.start - 1))
                 .map_err(cannot)?;
+        } else {
+            file.seek(SeekFrom::Start(split.start)).map_err(cannot)?;
         }
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        if split.start > 0 {
+        if skip_partial_line {
             let mut skipped = Vec::new();
             position += reader.read_until(b'\n', &mut skipped).map_err(cannot)? as u64 - 1;
         }
         Ok(OpenSplit {
-            line_number: (split.start == 0).then_some(1),
+            line_number: split.first_line,
             split,
             reader,
             position,
@@ -189,6 +213,16 @@ impl SourceReader<String> for TextFileReader {
             })?;
         }
         Ok(())
+    }
+
+    fn snapshot_splits(&mut self) -> Result<Vec<Vec<u8>>> {
+        let resumed = self.current.as_ref().map(|c| Split {
+            start: c.position,
+            at_line_start: true,
+            first_line: c.line_number,
+            ..c.split.clone()
+        });
+        encode_splits(resumed.iter().chain(&self.splits))
     }
 
     fn poll_next(&mut self, out: &mut Vec<String>, max_records: usize) -> Result<SourceStatus> {
@@ -256,6 +290,8 @@ mod tests {
                     path: path.clone(),
                     start,
                     end,
+                    at_line_start: start == 0,
+                    first_line: None,
                 });
                 start = end;
             }

@@ -68,7 +68,7 @@ impl<O> ProcessJoinContext<'_, O> {
     }
 
     /// Emits a record on the side output `tag`, with the pair's timestamp.
-    pub fn output<X: Clone + Send + 'static>(&mut self, tag: &OutputTag<X>, value: X) {
+    pub fn output<X: weir_state::StateValue>(&mut self, tag: &OutputTag<X>, value: X) {
         self.side.push(tag, value, Some(self.timestamp()));
     }
 
@@ -122,9 +122,9 @@ impl<A, B, O, F: Clone> Clone for IntervalJoin<A, B, O, F> {
 
 impl<A, B, O, F> IntervalJoin<A, B, O, F>
 where
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    A: weir_state::StateValue,
+    B: weir_state::StateValue,
+    O: weir_state::StateValue,
     F: ProcessJoinFunction<A, B, O>,
 {
     /// Joins `a` and `b` when `a.ts + lower <= b.ts <= a.ts + upper` (in milliseconds; a bound
@@ -213,8 +213,8 @@ fn buffer_and_match<K: KeyType, O, X, Y>(
     retention: i64,
 ) -> Result<Vec<(Y, i64)>>
 where
-    X: Clone + Send + 'static,
-    Y: Clone + Send + 'static,
+    X: weir_state::StateValue,
+    Y: weir_state::StateValue,
 {
     let mut bucket = ours.remove(ctx, &ts)?.unwrap_or_default();
     bucket.push(value);
@@ -233,9 +233,9 @@ where
 impl<K, A, B, O, F> KeyedCoProcessFunction<K, A, B, O> for IntervalJoin<A, B, O, F>
 where
     K: KeyType,
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    A: weir_state::StateValue,
+    B: weir_state::StateValue,
+    O: weir_state::StateValue,
     F: ProcessJoinFunction<A, B, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {

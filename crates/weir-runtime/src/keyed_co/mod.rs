@@ -52,9 +52,9 @@ pub struct KeyedCoProcessOperator<K, I1, I2, O, KF1, KF2, F> {
 impl<K, I1, I2, O, KF1, KF2, F> KeyedCoProcessOperator<K, I1, I2, O, KF1, KF2, F>
 where
     K: KeyType,
-    I1: Clone + Send + 'static,
-    I2: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    I1: weir_state::StateValue,
+    I2: weir_state::StateValue,
+    O: weir_state::StateValue,
     KF1: Fn(&I1) -> K + Send,
     KF2: Fn(&I2) -> K + Send,
     F: KeyedCoProcessFunction<K, I1, I2, O>,
@@ -74,16 +74,21 @@ where
 impl<K, I1, I2, O, KF1, KF2, F> StreamOperator for KeyedCoProcessOperator<K, I1, I2, O, KF1, KF2, F>
 where
     K: KeyType,
-    I1: Clone + Send + 'static,
-    I2: Clone + Send + 'static,
-    O: Clone + Send + 'static,
+    I1: weir_state::StateValue,
+    I2: weir_state::StateValue,
+    O: weir_state::StateValue,
     KF1: Fn(&I1) -> K + Send,
     KF2: Fn(&I2) -> K + Send,
     F: KeyedCoProcessFunction<K, I1, I2, O>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.core.open(ctx);
+        self.core.open(ctx)?;
         self.function.open(ctx)
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
+        self.core.snapshot(snapshot);
+        Ok(())
     }
 
     fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {

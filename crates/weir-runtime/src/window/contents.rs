@@ -20,7 +20,7 @@ use super::{TimestampedValue, Window};
 /// namespace their state was merged into).
 pub trait WindowContents<K, T, W: Window>: Send + 'static {
     /// The type of the results.
-    type Out: Clone + Send + 'static;
+    type Out: weir_state::StateValue;
     /// Called once per subtask before the first element.
     fn open(&mut self, ctx: &OperatorContext) -> Result<()>;
     /// Adds an element to the contents in `store`'s namespace.
@@ -164,11 +164,11 @@ impl<T: 'static, I: Incremental<T>, P, O> Accumulated<T, I, P, O> {
 impl<K, T, W, I, P, O> WindowContents<K, T, W> for Accumulated<T, I, P, O>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     I: Incremental<T>,
     P: ProcessWindowFunction<K, I::Out, O, W>,
-    O: Clone + Send + 'static,
+    O: weir_state::StateValue,
 {
     type Out = O;
 
@@ -244,11 +244,11 @@ impl<T, W, I, P, O> Evicting<T, W, I, P, O> {
 impl<K, T, W, I, P, O> WindowContents<K, T, W> for Evicting<T, W, I, P, O>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     I: Incremental<T>,
     P: ProcessWindowFunction<K, I::Out, O, W>,
-    O: Clone + Send + 'static,
+    O: weir_state::StateValue,
 {
     type Out = O;
 

@@ -172,7 +172,7 @@ impl<'a, K: KeyType, W: Window, O> WindowContext<'a, K, W, O> {
 /// function gets. Implemented by [`Reduce`], [`Aggregate`] and [`CollectAll`].
 pub trait Incremental<T>: Send + Sync + 'static {
     /// The accumulator.
-    type Acc: Clone + Send + 'static;
+    type Acc: weir_state::StateValue;
     /// What the window function gets.
     type Out;
     /// An empty accumulator.
@@ -191,7 +191,7 @@ pub struct Reduce<F>(pub F);
 
 impl<T, F> Incremental<T> for Reduce<F>
 where
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     F: Fn(T, T) -> T + Send + Sync + 'static,
 {
     type Acc = Option<T>;
@@ -235,7 +235,7 @@ impl<A, ACC, OUT> Aggregate<A, ACC, OUT> {
 impl<T, A, ACC, OUT> Incremental<T> for Aggregate<A, ACC, OUT>
 where
     A: AggregateFunction<T, ACC, OUT>,
-    ACC: Clone + Send + 'static,
+    ACC: weir_state::StateValue,
     OUT: 'static,
 {
     type Acc = ACC;
@@ -258,7 +258,7 @@ where
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CollectAll;
 
-impl<T: Clone + Send + 'static> Incremental<T> for CollectAll {
+impl<T: weir_state::StateValue> Incremental<T> for CollectAll {
     type Acc = Vec<T>;
     type Out = T;
     fn create(&self) -> Vec<T> {

@@ -58,7 +58,9 @@ pub use triggers::{
 };
 
 /// A window: a group of elements of one key, with the state namespace that keeps its state.
-pub trait Window: Copy + Eq + Hash + Debug + Send + Sync + 'static {
+pub trait Window:
+    Copy + Eq + Hash + Debug + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static
+{
     /// The largest timestamp that belongs to the window; results carry it.
     fn max_timestamp(&self) -> i64;
     /// The namespace of the window's state and timers.
@@ -155,7 +157,7 @@ impl Window for GlobalWindow {
 }
 
 /// An element with its timestamp, as evictors see it (Flink's `TimestampedValue`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimestampedValue<T> {
     /// The element.
     pub value: T,

@@ -8,7 +8,7 @@ use weir_core::metrics::{Counter, NUM_LATE_RECORDS_DROPPED};
 use weir_core::Result;
 use weir_state::{KeyedStateBackend, Namespace, TimeDomain, TimerService};
 
-use crate::keyed::KeyType;
+use crate::keyed::{open_keyed_state, snapshot_keyed_state, KeyType};
 use crate::operator::{now_ms, OperatorContext, Output, StreamOperator};
 use crate::side_output::{OutputTag, SideOutputBuffers};
 
@@ -18,7 +18,7 @@ use super::functions::KeyedStateStore;
 /// [`TriggeredWindows`](super::TriggeredWindows) or [`SlidingPanes`](super::SlidingPanes).
 pub trait WindowLogic<K, T>: Send {
     /// The type of the results.
-    type Out: Clone + Send + 'static;
+    type Out: weir_state::StateValue;
     /// Called once per subtask before the first element.
     fn open(&mut self, ctx: &OperatorContext) -> Result<()>;
     /// Processes one element of the current key (`timestamp` is `None` if it has none).
@@ -108,7 +108,7 @@ impl<T> Clone for Lateness<T> {
     }
 }
 
-impl<T: Clone + Send + 'static> Lateness<T> {
+impl<T: weir_state::StateValue> Lateness<T> {
     /// Windows keep their state until the watermark passes their end + `allowed_ms`; later
     /// elements go to the side output `late_data`, or are dropped.
     pub fn new(allowed_ms: i64, late_data: Option<OutputTag<T>>) -> Self {
@@ -163,7 +163,7 @@ pub struct WindowOperator<K, T, KF, L: WindowLogic<K, T>> {
 impl<K, T, KF, L> WindowOperator<K, T, KF, L>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     KF: Fn(&T) -> K + Send,
     L: WindowLogic<K, T>,
 {
@@ -225,17 +225,24 @@ where
 impl<K, T, KF, L> StreamOperator for WindowOperator<K, T, KF, L>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     KF: Fn(&T) -> K + Send,
     L: WindowLogic<K, T>,
 {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        self.state = Some(KeyedStateBackend::new(
-            ctx.key_group_range(),
-            ctx.max_parallelism,
-        ));
+        self.state = Some(open_keyed_state(ctx, &mut self.timers)?);
         self.runtime = Some(ctx.clone());
         self.logic.open(ctx)
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
+        snapshot_keyed_state(
+            self.runtime.as_ref(),
+            self.state.as_ref(),
+            &self.timers,
+            snapshot,
+        );
+        Ok(())
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
@@ -279,9 +286,7 @@ where
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
-    use std::sync::Arc;
 
-    use weir_core::config::Configuration;
     use weir_core::element::WatermarkStatus;
     use weir_state::ValueState;
 
@@ -328,17 +333,8 @@ mod tests {
             Lateness::new(0, None),
         );
         let mut op = WindowOperator::new(|e: &(u64, i64)| e.0, logic);
-        op.open(&OperatorContext {
-            operator_name: "Window".to_string(),
-            uid: "window".to_string(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-            config: Arc::new(Configuration::new()),
-            cancelled: Arc::new(Default::default()),
-            metrics: Arc::default(),
-        })
-        .unwrap();
+        op.open(&OperatorContext::detached("Window", "window"))
+            .unwrap();
         let panes = ValueState::<VecDeque<(i64, Option<(u64, i64)>)>>::new("window-panes");
         let mut out = Sum::default();
         for step in 0..20i64 {

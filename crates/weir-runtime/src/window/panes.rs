@@ -67,10 +67,10 @@ fn gcd(a: i64, b: i64) -> i64 {
 
 impl<T, W, I, P, O> SlidingPanes<T, W, I, P, O>
 where
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     I: Incremental<T>,
-    O: Clone + Send + 'static,
+    O: weir_state::StateValue,
 {
     /// Sliding windows of `layout`, folded by `incremental` and evaluated by `function`.
     pub fn new(layout: PaneLayout, incremental: I, function: P, lateness: Lateness<T>) -> Self {
@@ -197,11 +197,11 @@ where
 impl<K, T, W, I, P, O> WindowLogic<K, T> for SlidingPanes<T, W, I, P, O>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     I: Incremental<T>,
     P: ProcessWindowFunction<K, I::Out, O, W>,
-    O: Clone + Send + 'static,
+    O: weir_state::StateValue,
 {
     type Out = O;
 

@@ -51,7 +51,7 @@ impl<K, T, W, C: Clone> Clone for TriggeredWindows<K, T, W, C> {
 impl<K, T, W, C> TriggeredWindows<K, T, W, C>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     C: WindowContents<K, T, W>,
 {
@@ -205,7 +205,7 @@ fn not_in_flight<W: Window>(window: W) -> WeirError {
 impl<K, T, W, C> WindowLogic<K, T> for TriggeredWindows<K, T, W, C>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     C: WindowContents<K, T, W>,
 {

@@ -547,7 +547,7 @@ impl<T, F: Fn(&T, &T) -> f64> DeltaTrigger<T, F> {
 impl<K, T, W, F> Trigger<K, T, W> for DeltaTrigger<T, F>
 where
     K: KeyType,
-    T: Clone + Send + 'static,
+    T: weir_state::StateValue,
     W: Window,
     F: Fn(&T, &T) -> f64 + Send + Sync + 'static,
 {

@@ -319,30 +319,28 @@ impl PendingCheckpoint {
     /// Writes one state file (durably) and returns its handle. `name` is a plain file name,
     /// unique within the checkpoint, not starting with `_` or `.`.
     pub fn write_state(&mut self, name: &str, bytes: &[u8]) -> Result<StateHandle> {
-        if name.is_empty()
-            || name.starts_with('_')
-            || name.starts_with('.')
-            || name.contains(['/', '\\'])
-        {
-            return Err(WeirError::Other(format!(
-                "invalid state file name '{name}': must be a plain file name not starting with '_' or '.'"
-            )));
-        }
         if self.written.contains_key(name) {
             return Err(WeirError::Other(format!(
                 "state file '{name}' written twice in checkpoint {}",
                 self.checkpoint_id
             )));
         }
-        let path = self.dir.join(name);
-        write_durably(&path, bytes, true)?;
-        let handle = StateHandle {
-            path: name.to_string(),
-            size: bytes.len() as u64,
-            checksum: format_checksum(bytes),
-        };
-        self.written.insert(name.to_string(), handle.clone());
+        let handle = self.file_writer().write(name, bytes)?;
+        self.add_written(handle.clone());
         Ok(handle)
+    }
+
+    /// A writer of state files into this checkpoint's directory, for other threads; hand the
+    /// handles it returns to [`PendingCheckpoint::add_written`].
+    pub fn file_writer(&self) -> StateFileWriter {
+        StateFileWriter {
+            dir: self.dir.clone(),
+        }
+    }
+
+    /// Records a state file written by a [`StateFileWriter`] of this checkpoint.
+    pub fn add_written(&mut self, handle: StateHandle) {
+        self.written.insert(handle.path.clone(), handle);
     }
 
     /// Completes the checkpoint: checks that `metadata` belongs to it and references only
@@ -391,6 +389,35 @@ impl PendingCheckpoint {
     /// Abandons the checkpoint and removes its directory.
     pub fn abort(self) -> Result<()> {
         remove_dir(&self.dir)
+    }
+}
+
+/// Writes state files into one pending checkpoint's directory; cheap to clone and to send to
+/// the threads that write snapshots.
+#[derive(Debug, Clone)]
+pub struct StateFileWriter {
+    dir: PathBuf,
+}
+
+impl StateFileWriter {
+    /// Writes one state file (durably) and returns its handle. `name` is a plain file name,
+    /// unique within the checkpoint, not starting with `_` or `.`.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<StateHandle> {
+        if name.is_empty()
+            || name.starts_with('_')
+            || name.starts_with('.')
+            || name.contains(['/', '\\'])
+        {
+            return Err(WeirError::Other(format!(
+                "invalid state file name '{name}': must be a plain file name not starting with '_' or '.'"
+            )));
+        }
+        write_durably(&self.dir.join(name), bytes, true)?;
+        Ok(StateHandle {
+            path: name.to_string(),
+            size: bytes.len() as u64,
+            checksum: format_checksum(bytes),
+        })
     }
 }
 

@@ -1,0 +1,92 @@
+//! Checkpoints in the running job: the coordinator that triggers them, what tasks send and
+//! receive, the thread that writes snapshots, and restoring a job from a checkpoint or
+//! savepoint.
+//!
+//! One checkpoint goes like this (Flink's asynchronous barrier snapshots):
+//!
+//! 1. The [`CheckpointCoordinator`] (on the job master thread) starts checkpoint `n`: it
+//!    creates `chk-<n>/` in the checkpoint storage and sends [`TaskControl::Trigger`] to every
+//!    running source task.
+//! 2. A source task, between two polls, snapshots its reader and sends barrier `n` into its
+//!    chain and channels. Every operator snapshots its state when the barrier passes it;
+//!    tasks with several input channels first align the barriers (see [`crate::input`]).
+//! 3. Each task hands its operators' snapshots ([`TaskSnapshot`]) to the [`SnapshotWriter`]
+//!    thread and goes on processing. The writer encodes keyed state (the asynchronous part),
+//!    writes one file per operator subtask and acknowledges to the coordinator.
+//! 4. Once every task acknowledged (tasks that already finished count as acknowledged with
+//!    no state), the coordinator writes `_metadata` (which completes the checkpoint
+//!    atomically), applies retention and sends [`TaskControl::Complete`] to every task, so
+//!    that two-phase-commit sinks commit.
+//!
+//! A job started from a checkpoint or savepoint (`execution.savepoint.path`, `weir run -s`),
+//! and every restart after a failure, restores each subtask from a [`RestorePoint`].
+
+pub(crate) mod coordinator;
+mod restore;
+mod writer;
+
+pub use coordinator::{CheckpointCoordinator, CheckpointSettings, SavepointRequest};
+pub use restore::RestorePoint;
+pub use writer::SnapshotWriter;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use weir_core::element::CheckpointBarrier;
+use weir_core::keygroup::KeyGroupRange;
+use weir_state::StateSnapshot;
+
+/// What the coordinator tells a task.
+#[derive(Debug, Clone, Copy)]
+pub enum TaskControl {
+    /// Source tasks: snapshot and emit this barrier.
+    Trigger(CheckpointBarrier),
+    /// Checkpoint `n` is complete on every task.
+    Complete(u64),
+    /// Source tasks: stop reading and end the input (stop with a savepoint, draining).
+    Finish,
+}
+
+/// The snapshot of one operator subtask, still to be encoded and written.
+pub struct OperatorPart {
+    pub uid: String,
+    pub subtask: usize,
+    /// The key groups the subtask owns, for keyed operators.
+    pub key_groups: Option<KeyGroupRange>,
+    pub snapshot: StateSnapshot,
+}
+
+/// What a task hands to the writer at a checkpoint: the snapshots of its operators.
+pub struct TaskSnapshot {
+    pub checkpoint_id: u64,
+    pub task: usize,
+    pub parts: Vec<OperatorPart>,
+}
+
+/// A task's end of the checkpoint protocol.
+pub struct TaskCheckpointing {
+    /// The task's index in the attempt.
+    pub task: usize,
+    pub control: Receiver<TaskControl>,
+    pub snapshots: Sender<TaskSnapshot>,
+    /// The newest checkpoint whose completion the task has handled.
+    pub notified: Arc<AtomicU64>,
+}
+
+impl TaskCheckpointing {
+    /// Records that the task handled the completion of `checkpoint_id`.
+    pub fn mark_notified(&self, checkpoint_id: u64) {
+        self.notified.fetch_max(checkpoint_id, Ordering::SeqCst);
+    }
+
+    /// Hands a snapshot to the writer (ignored if the writer is gone: the job is ending).
+    pub fn submit(&self, checkpoint_id: u64, parts: Vec<OperatorPart>) {
+        let snapshot = TaskSnapshot {
+            checkpoint_id,
+            task: self.task,
+            parts,
+        };
+        let _ = self.snapshots.send(snapshot);
+    }
+}
