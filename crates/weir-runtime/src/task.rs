@@ -14,7 +14,7 @@ use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
 use crate::input::{InputEvent, InputGate, InputHandler};
-use crate::operator::{now_ms, OperatorContext, Output, SourcePoll, SourceReader};
+use crate::operator::{now_ms, OperatorContext, Output, SourceEventTime, SourcePoll, SourceReader};
 use crate::output::{ChainedOperator, Outputs};
 use crate::panic_capture;
 
@@ -80,6 +80,7 @@ fn run_source(
     let attribute = |e: WeirError| e.in_operator(&ctx.operator_name, ctx.subtask_index);
     panic_capture::catch(|| reader.open(&ctx)).map_err(attribute)?;
     outputs.open()?;
+    let mut event_time = Vec::new();
     loop {
         if cancelled.load(Ordering::Relaxed) {
             return Err(WeirError::Cancelled);
@@ -105,6 +106,13 @@ fn run_source(
             SourcePoll::Finished(batch) => {
                 outputs.collect(batch)?;
                 break;
+            }
+        }
+        reader.take_event_time(&mut event_time);
+        for update in event_time.drain(..) {
+            match update {
+                SourceEventTime::Watermark(w) => outputs.emit_watermark(w)?,
+                SourceEventTime::Status(s) => outputs.emit_watermark_status(s)?,
             }
         }
     }
