@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs Weir's whole test suite: formatting, then every crate's unit, integration and doc
-# tests (the end-to-end tests start `weir run` processes).
+# tests (the end-to-end tests start `weir run` processes; the Kafka tests start one Tansu
+# broker each with scripts/kafka-broker.sh, installed here first so that a missing broker
+# fails at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
+scripts/kafka-broker.sh install >/dev/null
 cargo test --workspace --locked

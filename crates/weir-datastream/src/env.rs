@@ -15,7 +15,7 @@ use weir_core::graph::{
 };
 use weir_core::keygroup::default_max_parallelism;
 use weir_core::{Result, WeirError};
-use weir_runtime::job::{ExecutableJob, NodeFactory};
+use weir_runtime::job::{ExecutableJob, NodeFactory, SourceFactory};
 use weir_runtime::minicluster::cancel_on_interrupt;
 use weir_runtime::partitioner::{self, PartitionerFactory};
 use weir_runtime::{JobExecutionResult, JobHandle, MiniCluster};
@@ -172,6 +172,27 @@ impl StreamExecutionEnvironment {
     /// A stream from any [`Source`].
     pub fn from_source<T: Record>(&self, source: impl Source<T>, name: &str) -> DataStream<T> {
         let limit = source.max_parallelism();
+        self.add_source(name, limit, sources::source_factory(source))
+    }
+
+    /// A stream from a parallel source that implements the runtime's erased
+    /// [`weir_runtime::SourceReader`] itself: connectors that give records timestamps,
+    /// generate their own watermarks or take part in checkpoints. The readers that `factory`
+    /// creates must produce batches of `T`.
+    pub fn from_reader_factory<T: Record>(
+        &self,
+        factory: SourceFactory,
+        name: &str,
+    ) -> DataStream<T> {
+        self.add_source(name, None, factory)
+    }
+
+    fn add_source<T: Record>(
+        &self,
+        name: &str,
+        limit: Option<usize>,
+        factory: SourceFactory,
+    ) -> DataStream<T> {
         let node = self.add(Transformation {
             name: format!("Source: {name}"),
             uid: None,
@@ -182,7 +203,7 @@ impl StreamExecutionEnvironment {
             kind: NodeKind::Source,
             num_inputs: 0,
             inputs: Vec::new(),
-            factory: NodeFactory::Source(sources::source_factory(source)),
+            factory: NodeFactory::Source(factory),
         });
         DataStream::from_node(self.clone(), node)
     }

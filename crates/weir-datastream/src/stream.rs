@@ -261,8 +261,14 @@ impl<T: Record> DataStream<T> {
 
     /// Sends the stream to a [`Sink`].
     pub fn sink_to(&self, sink: impl Sink<T>, name: &str) -> DataStreamSink {
-        let stream: DataStream<()> =
-            self.add_operator(&format!("Sink: {name}"), None, SinkOperator::factory(sink));
+        self.sink_to_operator(SinkOperator::factory(sink), name)
+    }
+
+    /// Sends the stream to a sink that implements the runtime's
+    /// [`StreamOperator`](weir_runtime::StreamOperator) itself (connectors that take part in
+    /// checkpoints); the operators that `factory` creates get batches of `T`.
+    pub fn sink_to_operator(&self, factory: OperatorFactory, name: &str) -> DataStreamSink {
+        let stream: DataStream<()> = self.add_operator(&format!("Sink: {name}"), None, factory);
         let node = stream.refs[0].node;
         self.env.update(node, |t| t.kind = NodeKind::Sink);
         DataStreamSink {

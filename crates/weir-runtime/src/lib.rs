@@ -43,4 +43,6 @@ pub mod window;
 
 pub use job::ExecutableJob;
 pub use minicluster::{JobExecutionResult, JobHandle, JobStatus, MiniCluster};
-pub use operator::{OperatorContext, Output, SourcePoll, SourceReader, StreamOperator};
+pub use operator::{
+    OperatorContext, Output, SourceEventTime, SourcePoll, SourceReader, StreamOperator,
+};

@@ -104,6 +104,15 @@ pub enum SourcePoll {
     Finished(Batch),
 }
 
+/// Event-time progress that a source reader decides itself (as Kafka's does, per partition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceEventTime {
+    /// Event time reached this watermark.
+    Watermark(Watermark),
+    /// The source became idle (it does not hold back watermarks) or active again.
+    Status(WatermarkStatus),
+}
+
 /// A source subtask, erased: the DataStream layer adapts typed readers to this.
 ///
 /// At a checkpoint the runtime calls [`snapshot_state`](SourceReader::snapshot_state)
@@ -127,6 +136,10 @@ pub trait SourceReader: Send {
     /// Reads up to `max_records` records without blocking for long (at most ~100 ms), so
     /// that the task can react to cancellation.
     fn poll_next(&mut self, max_records: usize) -> Result<SourcePoll>;
+    /// Moves into `out`, in order, the watermarks and idleness changes the reader generated
+    /// during the last poll; the task emits them after that poll's records. Readers that leave
+    /// event time to a downstream `WatermarkStrategy` keep the default: none.
+    fn take_event_time(&mut self, _out: &mut Vec<SourceEventTime>) {}
 }
 
 /// What an operator subtask knows about itself and its job.

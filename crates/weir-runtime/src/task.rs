@@ -15,7 +15,7 @@ use weir_core::{Result, WeirError};
 use crate::channel::CANCEL_CHECK_INTERVAL;
 use crate::checkpoint::{OperatorPart, TaskCheckpointing, TaskControl};
 use crate::input::{InputEvent, InputGate, InputHandler};
-use crate::operator::{now_ms, OperatorContext, Output, SourcePoll, SourceReader};
+use crate::operator::{now_ms, OperatorContext, Output, SourceEventTime, SourcePoll, SourceReader};
 use crate::output::{ChainedOperator, Outputs};
 use crate::panic_capture;
 
@@ -96,6 +96,7 @@ impl SourceTask {
         cancelled: &AtomicBool,
         batch_size: usize,
     ) -> Result<()> {
+        let mut event_time = Vec::new();
         let (reader, ctx) = (&mut self.reader, &self.ctx);
         panic_capture::catch(|| reader.open(ctx))
             .map_err(|e| e.in_operator(&ctx.operator_name, ctx.subtask_index))?;
@@ -132,9 +133,22 @@ impl SourceTask {
                     break;
                 }
             }
+            self.emit_event_time(&mut event_time)?;
         }
         self.outputs.emit_watermark(Watermark::MAX)?;
         self.outputs.end()
+    }
+
+    /// Emits the watermarks and idleness changes the reader generated in its last poll.
+    fn emit_event_time(&mut self, updates: &mut Vec<SourceEventTime>) -> Result<()> {
+        self.reader.take_event_time(updates);
+        for update in updates.drain(..) {
+            match update {
+                SourceEventTime::Watermark(w) => self.outputs.emit_watermark(w)?,
+                SourceEventTime::Status(s) => self.outputs.emit_watermark_status(s)?,
+            }
+        }
+        Ok(())
     }
 
     /// Handles the coordinator's messages: snapshots and barriers, completions.

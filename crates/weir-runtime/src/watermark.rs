@@ -31,7 +31,8 @@ impl WatermarkOutput {
         self.emitted = Some(self.emitted.map_or(watermark, |w| w.max(watermark)));
     }
 
-    fn take(&mut self) -> Option<Watermark> {
+    /// Takes the highest watermark emitted since the last call.
+    pub fn take(&mut self) -> Option<Watermark> {
         self.emitted.take()
     }
 }
@@ -135,6 +136,21 @@ impl<T: 'static> WatermarkStrategy<T> {
     pub fn with_idleness(mut self, timeout: Duration) -> Self {
         self.idleness = Some(timeout);
         self
+    }
+
+    /// A new generator (for sources that keep one per split).
+    pub fn create_watermark_generator(&self) -> Box<dyn WatermarkGenerator<T>> {
+        (self.generator)()
+    }
+
+    /// The timestamp assigner, if one was set.
+    pub fn timestamp_assigner(&self) -> Option<&TimestampAssigner<T>> {
+        self.assigner.as_ref()
+    }
+
+    /// The idle timeout, if one was set.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idleness
     }
 }
 
