@@ -13,6 +13,11 @@ use std::time::Duration;
 
 use common::{collected, env, TempDir};
 use weir_datastream::prelude::*;
+use weir_datastream::sinks::file::RollingPolicy;
+use weir_datastream::sinks::FileSink;
+
+/// The records the totals job collects.
+type Collected = std::sync::Arc<std::sync::Mutex<Vec<(u64, u64)>>>;
 
 const EVENTS: u64 = 60_000;
 const KEYS: u64 = 20;
@@ -59,10 +64,7 @@ fn totals_job(
     savepoint: Option<&Path>,
     rate: Option<f64>,
     extra: bool,
-) -> (
-    StreamExecutionEnvironment,
-    std::sync::Arc<std::sync::Mutex<Vec<(u64, u64)>>>,
-) {
+) -> (StreamExecutionEnvironment, Collected) {
     let env = env(parallelism);
     env.configure("pipeline.auto-watermark-interval", "5 ms");
     if let Some(path) = savepoint {
@@ -177,4 +179,80 @@ fn a_damaged_savepoint_is_refused_with_the_reason() {
     let (restored, _) = totals_job(1, Some(Path::new(&savepoint)), None, false);
     let err = restored.execute("totals").unwrap_err().to_string();
     assert!(err.contains("checksum") || err.contains("corrupt"), "{err}");
+}
+
+/// Holds elements back and emits them a thousand at a time (Flink's buffering sink pattern);
+/// the held elements are operator list state.
+#[derive(Clone, Default)]
+struct Buffering {
+    held: Vec<u64>,
+}
+
+impl ProcessFunction<u64, u64> for Buffering {
+    fn open(&mut self, ctx: &RuntimeContext) -> Result<()> {
+        if let Some(restored) = ctx.restored_state() {
+            self.held = restored.list("held")?;
+        }
+        Ok(())
+    }
+
+    fn process_element(&mut self, value: u64, ctx: &mut ProcessContext<'_, u64>) -> Result<()> {
+        self.held.push(value);
+        if self.held.len() >= 1_000 {
+            self.held.drain(..).for_each(|v| ctx.collect(v));
+        }
+        Ok(())
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        snapshot.add_list("held", ListMode::Split, &self.held)
+    }
+
+    fn finish(&mut self, ctx: &mut ProcessContext<'_, u64>) -> Result<()> {
+        self.held.drain(..).for_each(|v| ctx.collect(v));
+        Ok(())
+    }
+}
+
+/// The buffering job writing through the exactly-once file sink into `out`.
+fn buffering_job(
+    parallelism: usize,
+    out: &Path,
+    savepoint: Option<&str>,
+    rate: Option<f64>,
+) -> StreamExecutionEnvironment {
+    let env = env(parallelism);
+    if let Some(path) = savepoint {
+        env.configure("execution.savepoint.path", path);
+    }
+    let sink = FileSink::for_row_format(out)
+        .with_bucket_assigner(|_: &u64, _| String::new())
+        .with_rolling_policy(RollingPolicy::on_checkpoint());
+    env.from_generator(|i| i, Some(EVENTS), rate)
+        .uid("events")
+        .process(Buffering::default())
+        .uid("buffer")
+        .sink_to(sink, "Files")
+        .uid("files");
+    env
+}
+
+#[test]
+fn operator_list_state_and_sink_files_are_redistributed_from_2_to_3_subtasks() {
+    let (dir, out) = (TempDir::new("buffering"), TempDir::new("buffering-out"));
+    let first = buffering_job(2, &out.0, None, Some(40_000.0));
+    let savepoint = stop_midway(&first, &dir.0, Duration::from_millis(400));
+    buffering_job(3, &out.0, Some(&savepoint), None)
+        .execute("buffering, rest")
+        .unwrap();
+    let mut got: Vec<u64> = Vec::new();
+    for entry in std::fs::read_dir(&out.0).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            let text = std::fs::read_to_string(&path).unwrap();
+            got.extend(text.lines().map(|l| l.parse::<u64>().unwrap()));
+        }
+    }
+    got.sort_unstable();
+    assert_eq!(got, (0..EVENTS).collect::<Vec<_>>());
 }
