@@ -149,7 +149,7 @@ fn fail_once<T: Record>(
     let seen = Arc::new(AtomicU64::new(0));
     move |record: T| {
         let n = seen.fetch_add(1, Ordering::SeqCst);
-        if n % per_ms == 0 {
+        if n.is_multiple_of(per_ms) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         if n == at && !failed.swap(true, Ordering::SeqCst) {
