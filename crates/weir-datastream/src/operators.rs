@@ -208,7 +208,7 @@ where
     }
 
     fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
-        if let Some(state) = &self.state {
+        if let Some(state) = &mut self.state {
             state.snapshot(snapshot);
         }
         Ok(())

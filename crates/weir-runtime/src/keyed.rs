@@ -187,7 +187,7 @@ pub(crate) fn open_keyed_state<K: KeyType>(
 /// Adds keyed state and timers to a checkpoint.
 pub(crate) fn snapshot_keyed_state<K: KeyType>(
     ctx: Option<&OperatorContext>,
-    state: Option<&KeyedStateBackend<K>>,
+    state: Option<&mut KeyedStateBackend<K>>,
     timers: &TimerService<K>,
     snapshot: &mut StateSnapshot,
 ) {
@@ -207,10 +207,10 @@ impl<K: KeyType> KeyedCore<K> {
     }
 
     /// Adds the keyed state and timers to a checkpoint.
-    pub(crate) fn snapshot(&self, snapshot: &mut StateSnapshot) {
+    pub(crate) fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
         snapshot_keyed_state(
             self.runtime.as_ref(),
-            self.state.as_ref(),
+            self.state.as_mut(),
             &self.timers,
             snapshot,
         );

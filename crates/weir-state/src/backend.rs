@@ -62,7 +62,7 @@ pub(crate) struct Table<K, V> {
 /// What the backend needs of a table without knowing its value type.
 trait ErasedTable: Send {
     fn entries(&self) -> usize;
-    fn snapshot(&self, name: &str, snapshot: &mut StateSnapshot);
+    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot);
     fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
@@ -76,7 +76,7 @@ impl<K: StateKey, V: StateValue> ErasedTable for Table<K, V> {
             .map(BTreeMap::len)
             .sum()
     }
-    fn snapshot(&self, name: &str, snapshot: &mut StateSnapshot) {
+    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot) {
         snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), self.map.snapshot());
     }
     fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()> {
@@ -129,8 +129,8 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// Adds every table to `snapshot` (tables restored but not used since are passed on as
     /// they were restored).
-    pub fn snapshot(&self, snapshot: &mut StateSnapshot) {
-        for ((name, _), table) in self.names.iter().zip(&self.tables) {
+    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
+        for ((name, _), table) in self.names.iter().zip(&mut self.tables) {
             table.snapshot(name, snapshot);
         }
         for (name, groups) in &self.restored {

@@ -2,11 +2,13 @@
 //! snapshots. It is the storage of the heap backend's state tables and of
 //! [`KeyedMapState`](crate::KeyedMapState).
 //!
-//! Each key group's map sits behind an `Arc`. A snapshot clones the `Arc`s (one per key
-//! group, no entries copied) and encodes them later on another thread; a write to a key group
-//! that a pending snapshot still shares copies that one key group first. So the task stops
-//! only for the `Arc` clones, and copies at most the key groups it writes while the snapshot
-//! is being written: Flink's copy-on-write state map, at the granularity of key groups.
+//! A snapshot moves each key group's map behind an `Arc` (no entries copied), keeps a clone of
+//! the `Arc` and encodes it later on another thread. The first write to such a key group takes
+//! the map back: for free if the snapshot is done with it, else by copying that one key group.
+//! So the task stops only to wrap the maps, and copies at most the key groups it writes while
+//! the snapshot is being written: Flink's copy-on-write state map, at the granularity of key
+//! groups. Between snapshots the maps are owned plainly, so that accesses cost no atomic
+//! operations.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -22,11 +24,26 @@ use crate::snapshot::{KeyGroupBytes, KeyedWriter};
 
 type Group<K, X> = HashMap<K, X, StableBuildHasher>;
 
+/// One key group's map: owned, or shared with a snapshot.
+enum Slot<K, X> {
+    Owned(Group<K, X>),
+    Shared(Arc<Group<K, X>>),
+}
+
+impl<K, X> Slot<K, X> {
+    fn get(&self) -> &Group<K, X> {
+        match self {
+            Slot::Owned(g) => g,
+            Slot::Shared(g) => g,
+        }
+    }
+}
+
 /// Key → value, per key group of a subtask's range; see the module documentation.
 pub struct KeyGroupedMap<K, X> {
     range: KeyGroupRange,
     max_parallelism: usize,
-    groups: Vec<Arc<Group<K, X>>>,
+    groups: Vec<Slot<K, X>>,
 }
 
 impl<K: Hash + Eq + Clone, X: Clone> KeyGroupedMap<K, X> {
@@ -35,7 +52,9 @@ impl<K: Hash + Eq + Clone, X: Clone> KeyGroupedMap<K, X> {
         KeyGroupedMap {
             range,
             max_parallelism,
-            groups: (0..range.len()).map(|_| Arc::default()).collect(),
+            groups: (0..range.len())
+                .map(|_| Slot::Owned(Group::default()))
+                .collect(),
         }
     }
 
@@ -57,24 +76,33 @@ impl<K: Hash + Eq + Clone, X: Clone> KeyGroupedMap<K, X> {
         Ok(kg - self.range.start)
     }
 
-    /// The map of the key group at `index`, for writing (copied first if a snapshot shares it).
+    /// The map of the key group at `index`, for writing (taken back from a snapshot first,
+    /// copied if the snapshot still needs it).
     pub fn group_mut(&mut self, index: usize) -> &mut Group<K, X> {
-        Arc::make_mut(&mut self.groups[index])
+        let slot = &mut self.groups[index];
+        if let Slot::Shared(shared) = slot {
+            let shared = std::mem::take(shared);
+            *slot = Slot::Owned(Arc::try_unwrap(shared).unwrap_or_else(|g| (*g).clone()));
+        }
+        match slot {
+            Slot::Owned(g) => g,
+            Slot::Shared(_) => unreachable!("made owned above"),
+        }
     }
 
     /// The map of the key group at `index`, for reading.
     pub fn group(&self, index: usize) -> &Group<K, X> {
-        &self.groups[index]
+        self.groups[index].get()
     }
 
     /// Every key group's map, in key group order.
     pub fn groups(&self) -> impl Iterator<Item = &Group<K, X>> {
-        self.groups.iter().map(|g| &**g)
+        self.groups.iter().map(Slot::get)
     }
 
     /// Number of keys.
     pub fn len(&self) -> usize {
-        self.groups.iter().map(|g| g.len()).sum()
+        self.groups().map(HashMap::len).sum()
     }
 
     /// Whether there are no keys.
@@ -90,12 +118,20 @@ where
 {
     /// A writer that encodes the current contents, non-empty key groups only; the map may go
     /// on changing meanwhile.
-    pub fn snapshot(&self) -> KeyedWriter {
+    pub fn snapshot(&mut self) -> KeyedWriter {
         let start = self.range.start as u32;
-        let groups: Vec<(u32, Arc<Group<K, X>>)> = (self.groups.iter().enumerate())
-            .filter(|(_, g)| !g.is_empty())
-            .map(|(i, g)| (start + i as u32, Arc::clone(g)))
-            .collect();
+        let mut groups: Vec<(u32, Arc<Group<K, X>>)> = Vec::new();
+        for (i, slot) in self.groups.iter_mut().enumerate() {
+            if slot.get().is_empty() {
+                continue;
+            }
+            if let Slot::Owned(owned) = slot {
+                *slot = Slot::Shared(Arc::new(std::mem::take(owned)));
+            }
+            if let Slot::Shared(shared) = slot {
+                groups.push((start + i as u32, Arc::clone(shared)));
+            }
+        }
         Box::new(move || {
             groups
                 .iter()
@@ -153,7 +189,7 @@ mod tests {
 
     #[test]
     fn restoring_takes_only_the_owned_key_groups() {
-        let all = filled(KeyGroupRange::for_subtask(128, 1, 0));
+        let mut all = filled(KeyGroupRange::for_subtask(128, 1, 0));
         let bytes = all.snapshot()().unwrap();
         let mut total = 0;
         for subtask in 0..3 {

@@ -70,7 +70,7 @@ impl<K: StateKey, V: StateValue> KeyedMapState<K, V> {
     }
 
     /// Adds the state to a checkpoint.
-    pub fn snapshot(&self, snapshot: &mut StateSnapshot) {
+    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
         snapshot.add_keyed(self.name.clone(), self.map.snapshot());
     }
 

@@ -238,7 +238,7 @@ where
     fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
         snapshot_keyed_state(
             self.runtime.as_ref(),
-            self.state.as_ref(),
+            self.state.as_mut(),
             &self.timers,
             snapshot,
         );
