@@ -132,10 +132,12 @@ where
                 groups.push((start + i as u32, Arc::clone(shared)));
             }
         }
+        // Each key group is released as soon as it is encoded, so that the task takes it back
+        // without copying it.
         Box::new(move || {
             groups
-                .iter()
-                .map(|(kg, g)| Ok((*kg, encode(&**g)?)))
+                .into_iter()
+                .map(|(kg, g)| Ok((kg, encode(&*g)?)))
                 .collect()
         })
     }
