@@ -80,23 +80,16 @@ fn find_program(name: &str) -> Result<PathBuf, String> {
 }
 
 fn launch(program: &PathBuf, args: &[String], properties: &[String]) -> i32 {
-    // Ctrl-C reaches the job too (same process group): it cancels, and weir waits for it.
-    let _ = ctrlc::set_handler(|| {});
-    let status = Command::new(program)
+    // The job program replaces this process, so that signals sent to `weir run` reach the job
+    // itself: Ctrl-C cancels it, and a SIGKILL kills it instead of leaving it orphaned.
+    use std::os::unix::process::CommandExt;
+    let error = Command::new(program)
         .args(args)
         .env(DYNAMIC_PROPERTIES_ENV, properties.join("\n"))
-        .status();
-    match status {
-        Ok(s) => s.code().unwrap_or_else(|| {
-            use std::os::unix::process::ExitStatusExt;
-            128 + s.signal().unwrap_or(0)
-        }),
-        Err(e) => {
-            eprintln!(
-                "Error: cannot start the job program '{}': {e}",
-                program.display()
-            );
-            1
-        }
-    }
+        .exec();
+    eprintln!(
+        "Error: cannot start the job program '{}': {error}",
+        program.display()
+    );
+    1
 }
