@@ -75,6 +75,7 @@ lines+=("$(best_of baseline --records "$RECORDS")")
 lines+=("$(best_of pipeline --records "$RECORDS" --parallelism 1)")
 lines+=("$(best_of pipeline --records "$RECORDS" --parallelism 2)")
 lines+=("$(best_of pipeline --records "$RECORDS" --parallelism 1 --keys 100000)")
+lines+=("$(best_of pipeline --records "$RECORDS" --parallelism 1 --keys 100000 -D execution.checkpointing.interval=1s)")
 lines+=("$(best_of baseline-wordcount --input "$TEXT")")
 lines+=("$(best_of wordcount --input "$TEXT" --parallelism 1)")
 lines+=("$(best_of wordcount --input "$TEXT" --parallelism 2)")
@@ -84,6 +85,16 @@ for keys in 1000 100; do
     lines+=("$(best_of window --events "$EVENTS" --kind tumbling --keys $keys)")
     lines+=("$(best_of window --events "$EVENTS" --kind sliding --keys $keys)")
 done
+
+# Checkpoints of 100 MB and 1 GB of keyed values, and recovery with 100 MB (one run each).
+checkpoint_lines=()
+for args in "--state-mb 100" "--state-mb 1024 --checkpoints 2"; do
+    wait_quiet
+    # shellcheck disable=SC2086 # the arguments are split on purpose
+    checkpoint_lines+=("$("$BIN" checkpoint $args | tee -a "$LOG")")
+done
+wait_quiet
+checkpoint_lines+=("$("$BIN" recovery --state-mb 100 | tee -a "$LOG")")
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (with uncommitted changes)" || true)
@@ -109,13 +120,22 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
         name=${l%% *}
         mode=$(field "$l" mode)
         case $name in
-            pipeline) mode="$(field "$l" keys) keys" ;;
+            pipeline)
+                mode="$(field "$l" keys) keys"
+                interval=$(field "$l" execution.checkpointing.interval)
+                if [[ -n $interval ]]; then mode+=", checkpoint every $interval"; fi ;;
             baseline) mode="$(field "$l" keys) keys, one loop, no runtime" ;;
             baseline-wordcount) mode="streaming, one loop, no runtime" ;;
             window) mode="$(field "$l" kind), $(field "$l" keys) keys, $(field "$l" results) results" ;;
         esac
         echo "| $name | $(field "$l" p) | ${mode} | $(field "$l" records) | $(field "$l" secs) | $(field "$l" rec/s) | $(field "$l" rec/s/core) | $(field "$l" cpu_secs) | $(field "$l" peak_rss) | $(field "$l" other_load) |"
     done
+    echo
+    echo "Checkpoints (heap backend, parallelism 1, one rolling-reduce value of 100 bytes per key, checkpoints every 1 s to the local disk): sizes and durations of checkpoints taken once the state is full; recovery = time from an injected failure to the first record at the sink after the restart from the latest checkpoint."
+    echo
+    echo '```'
+    printf '%s\n' "${checkpoint_lines[@]}"
+    echo '```'
     echo
     echo "Raw lines:"
     echo

@@ -8,9 +8,12 @@
 //! weir-bench gen-text  --mb MB --out PATH [--seed S]
 //! weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...
 //! weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...
+//! weir-bench checkpoint --state-mb MB [--value-bytes B] [--checkpoints N] [-D key=value]...
+//! weir-bench recovery  [--state-mb MB] [--fail-after N] [-D key=value]...
 //! ```
 //! Each run prints one line: `NAME k=v ... records=.. secs=.. rec/s=.. rec/s/core=.. peak_rss=..`.
 
+mod checkpoints;
 mod procstat;
 mod textgen;
 
@@ -30,7 +33,9 @@ const USAGE: &str = "usage:
   weir-bench baseline-wordcount --input PATH
   weir-bench gen-text  --mb MB --out PATH [--seed S]
   weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...
-  weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...";
+  weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...
+  weir-bench checkpoint --state-mb MB [--value-bytes B] [--checkpoints N] [-D key=value]...
+  weir-bench recovery  [--state-mb MB] [--fail-after N] [-D key=value]...";
 
 /// Parsed command line: `--name value` options, `--flag`s, and `-D key=value` properties.
 struct Args {
@@ -111,6 +116,8 @@ fn main() -> ExitCode {
         "gen-text" => gen_text(&args),
         "wordcount" => wordcount(&args),
         "window" => window(&args),
+        "checkpoint" => checkpoints::checkpoint(&args),
+        "recovery" => checkpoints::recovery(&args),
         other => Err(format!("unknown command '{other}'")),
     });
     match result {

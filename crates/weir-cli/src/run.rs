@@ -1,10 +1,13 @@
-//! `weir run [-p N] [-D key=value]... PROGRAM [ARGS]...`
+//! `weir run [-p N] [-s PATH [-n]] [-D key=value]... PROGRAM [ARGS]...`
 //!
 //! A Rust DataStream job is a program that links Weir. `weir run` checks the options, then
-//! starts the program with the `-D` properties (and `-p` as `parallelism.default`, which
-//! ranks above `config.yaml` and below what the program sets itself) in the environment
-//! variable the DataStream API reads. PROGRAM is a path, or the name of a program next to the
-//! `weir` binary (the bundled examples: `weir run wordcount`).
+//! becomes the program (exec: same process, so signals reach the job) with the `-D`
+//! properties in the environment variable the DataStream API reads: `-p` as
+//! `parallelism.default` (which ranks above `config.yaml` and below what the program sets
+//! itself), `-s` as `execution.savepoint.path` (start from that savepoint or retained
+//! checkpoint) and `-n` as `execution.savepoint.ignore-unclaimed-state`, as in Flink. PROGRAM
+//! is a path, or the name of a program next to the `weir` binary (the bundled examples:
+//! `weir run wordcount`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -22,6 +25,18 @@ pub struct RunArgs {
     /// Default parallelism of the job's operators.
     #[arg(short = 'p', long = "parallelism")]
     parallelism: Option<usize>,
+
+    /// Start from this savepoint or retained checkpoint (a `chk-<n>` or savepoint directory).
+    #[arg(short = 's', long = "fromSavepoint", value_name = "PATH")]
+    from_savepoint: Option<String>,
+
+    /// With -s: skip state of operators that are no longer in the job.
+    #[arg(
+        short = 'n',
+        long = "allowNonRestoredState",
+        requires = "from_savepoint"
+    )]
+    allow_non_restored_state: bool,
 
     /// A configuration property, as in config.yaml (repeatable).
     #[arg(short = 'D', value_name = "KEY=VALUE")]
@@ -55,6 +70,15 @@ fn prepare(args: &RunArgs) -> Result<(PathBuf, Vec<String>), String> {
         }
         properties.push(format!("{}={p}", options::PARALLELISM_DEFAULT.key));
     }
+    if let Some(path) = &args.from_savepoint {
+        properties.push(format!("{}={path}", options::SAVEPOINT_PATH.key));
+    }
+    if args.allow_non_restored_state {
+        properties.push(format!(
+            "{}=true",
+            options::SAVEPOINT_IGNORE_UNCLAIMED_STATE.key
+        ));
+    }
     let mut config = Configuration::new();
     for property in &properties {
         config
@@ -79,9 +103,8 @@ fn find_program(name: &str) -> Result<PathBuf, String> {
     beside_weir.ok_or_else(|| format!("cannot find the job program '{name}': no such file, and no program of that name next to weir"))
 }
 
+/// Replaces this process with the job program; returns only if it cannot start.
 fn launch(program: &PathBuf, args: &[String], properties: &[String]) -> i32 {
-    // The job program replaces this process, so that signals sent to `weir run` reach the job
-    // itself: Ctrl-C cancels it, and a SIGKILL kills it instead of leaving it orphaned.
     use std::os::unix::process::CommandExt;
     let error = Command::new(program)
         .args(args)

@@ -2,6 +2,7 @@
 
 use weir_core::element::Records;
 use weir_core::Result;
+use weir_state::StateSnapshot;
 
 use crate::Record;
 use weir_runtime::side_output::{OutputTag, SideOutputBuffers};
@@ -13,6 +14,13 @@ pub use weir_runtime::OperatorContext as RuntimeContext;
 /// output and on side outputs (Flink's `ProcessFunction`).
 ///
 /// Closures `FnMut(T, &mut ProcessContext<U>) -> Result<()>` are process functions too.
+///
+/// Operator state (Flink's `CheckpointedFunction`): add it to checkpoints in
+/// [`snapshot_state`](ProcessFunction::snapshot_state) as list state
+/// (`snapshot.add_list(name, ListMode::Split or ListMode::Union, elements)`), and take it back
+/// in `open` from `ctx.restored_state()` (`restored.list::<T>(name)`): with `Split` each
+/// subtask gets a share of all elements when the parallelism changes, with `Union` every
+/// subtask gets all of them.
 pub trait ProcessFunction<T, U>: Clone + Send + Sync + 'static {
     /// Called once per subtask before the first element.
     fn open(&mut self, _ctx: &RuntimeContext) -> Result<()> {
@@ -20,6 +28,14 @@ pub trait ProcessFunction<T, U>: Clone + Send + Sync + 'static {
     }
     /// Processes one element.
     fn process_element(&mut self, value: T, ctx: &mut ProcessContext<'_, U>) -> Result<()>;
+    /// Adds the function's operator state to the checkpoint being taken.
+    fn snapshot_state(&mut self, _snapshot: &mut StateSnapshot) -> Result<()> {
+        Ok(())
+    }
+    /// The input ended: emit what the function still holds.
+    fn finish(&mut self, _ctx: &mut ProcessContext<'_, U>) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl<T, U, F> ProcessFunction<T, U> for F

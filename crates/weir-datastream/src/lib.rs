@@ -42,8 +42,9 @@ pub use weir_runtime::keyed::{KeyedContext, KeyedProcessFunction};
 pub use weir_runtime::side_output::OutputTag;
 pub use weir_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkStrategy};
 pub use weir_state::{
-    AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateTtlConfig,
-    StateVisibility, TimeDomain, TtlUpdateType, ValueState,
+    AggregateFunction, AggregatingState, ListMode, ListState, MapState, ReducingState,
+    RestoredState, StateSnapshot, StateTtlConfig, StateVisibility, TimeDomain, TtlUpdateType,
+    ValueState,
 };
 
 use std::hash::Hash;
@@ -77,9 +78,10 @@ pub mod prelude {
     pub use crate::windowed::*;
     pub use crate::{
         AggregateFunction, AggregatingState, ConnectedStreams, DataStream, Key, KeyedContext,
-        KeyedProcessFunction, KeyedStream, ListState, MapState, OutputTag, Record, ReducingState,
-        StateTtlConfig, StateVisibility, StreamExecutionEnvironment, TimeDomain, TtlUpdateType,
-        ValueState, Watermark, WatermarkGenerator, WatermarkOutput, WatermarkStrategy,
+        KeyedProcessFunction, KeyedStream, ListMode, ListState, MapState, OutputTag, Record,
+        ReducingState, RestoredState, StateSnapshot, StateTtlConfig, StateVisibility,
+        StreamExecutionEnvironment, TimeDomain, TtlUpdateType, ValueState, Watermark,
+        WatermarkGenerator, WatermarkOutput, WatermarkStrategy,
     };
     pub use weir_core::config::Configuration;
     pub use weir_core::{Result, WeirError};

@@ -141,6 +141,24 @@ impl<T: Record, U: Record, P: ProcessFunction<T, U>> StreamOperator for Process<
         out.collect(Batch::from_records(produced))?;
         self.side.flush(out)
     }
+
+    fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        self.function.snapshot_state(snapshot)
+    }
+
+    fn finish(&mut self, out: &mut dyn Output) -> Result<()> {
+        let runtime = self.ctx.as_ref().expect("open() runs before finish()");
+        let mut produced = Records::with_capacity(0, false);
+        let mut ctx = ProcessContext {
+            out: &mut produced,
+            side: &mut self.side,
+            runtime,
+            timestamp: None,
+        };
+        self.function.finish(&mut ctx)?;
+        out.collect(Batch::from_records(produced))?;
+        self.side.flush(out)
+    }
 }
 
 /// Flink's `StreamGroupedReduceOperator`: per key, the first record is emitted as it is and

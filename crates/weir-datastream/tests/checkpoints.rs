@@ -138,3 +138,214 @@ fn at_least_once_loses_nothing_after_an_injected_failure() {
         );
     }
 }
+
+/// A map that fails once, at its `at`-th record, then passes records through; it slows the
+/// stream down to about `per_ms` records per millisecond so that checkpoints happen.
+fn fail_once<T: Record>(
+    at: u64,
+    per_ms: u64,
+) -> impl FnMut(T) -> Result<T> + Clone + Send + Sync + 'static {
+    let failed = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicU64::new(0));
+    move |record: T| {
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        if n.is_multiple_of(per_ms) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if n == at && !failed.swap(true, Ordering::SeqCst) {
+            return Err(WeirError::user("injected failure"));
+        }
+        Ok(record)
+    }
+}
+
+/// A file sink into `dir` whose files roll at every checkpoint, in the base path.
+fn line_sink<T: weir_datastream::format::RecordFormat + Send + Sync + 'static>(
+    dir: &Path,
+) -> FileSink<T> {
+    FileSink::for_row_format(dir)
+        .with_bucket_assigner(|_: &T, _| String::new())
+        .with_rolling_policy(RollingPolicy::on_checkpoint())
+}
+
+fn checkpointed_env(parallelism: usize, checkpoints: &Path) -> StreamExecutionEnvironment {
+    let env = env(parallelism);
+    env.configure("execution.checkpointing.interval", "30 ms")
+        .configure(
+            "execution.checkpointing.dir",
+            &checkpoints.display().to_string(),
+        )
+        .configure("restart-strategy.type", "fixed-delay")
+        .configure("restart-strategy.fixed-delay.delay", "10 ms");
+    env
+}
+
+#[test]
+fn text_file_and_collection_sources_resume_where_the_checkpoint_was() {
+    let (input, out, chk) = (
+        TempDir::new("tf-in"),
+        TempDir::new("tf-out"),
+        TempDir::new("tf-chk"),
+    );
+    let lines: Vec<String> = (0..30_000)
+        .map(|i| format!("line {i} {}", "x".repeat(i % 17)))
+        .collect();
+    std::fs::write(input.path("a.txt"), lines[..15_000].join("\n") + "\n").unwrap();
+    std::fs::write(input.path("b.txt"), lines[15_000..].join("\n")).unwrap();
+    let env = checkpointed_env(2, &chk.0);
+    env.read_text_file(&input.0)
+        .uid("files")
+        .try_map(fail_once(17_000, 20))
+        .uid("flaky")
+        .sink_to(line_sink(&out.0), "Lines")
+        .uid("sink");
+    assert_eq!(env.execute("text files").unwrap().num_restarts, 1);
+    let mut expected = lines.clone();
+    expected.sort();
+    assert_eq!(finished_lines(&out.0), expected);
+
+    let (out, chk) = (TempDir::new("col-out"), TempDir::new("col-chk"));
+    let env = checkpointed_env(1, &chk.0);
+    env.from_collection((0..20_000u64).collect())
+        .uid("collection")
+        .try_map(fail_once(12_000, 20))
+        .uid("flaky")
+        .sink_to(line_sink(&out.0), "Numbers")
+        .uid("sink");
+    assert_eq!(env.execute("collection").unwrap().num_restarts, 1);
+    let mut expected: Vec<String> = (0..20_000u64).map(|i| i.to_string()).collect();
+    expected.sort();
+    assert_eq!(finished_lines(&out.0), expected);
+}
+
+/// A source whose checkpoints always fail.
+struct Unsnapshottable;
+
+struct Endless;
+
+impl SourceReader<u64> for Endless {
+    fn poll_next(&mut self, out: &mut Vec<u64>, _max: usize) -> Result<SourceStatus> {
+        out.push(1);
+        Ok(SourceStatus::Pending(std::time::Duration::from_millis(1)))
+    }
+}
+
+impl Source<u64> for Unsnapshottable {
+    fn create_reader(&self, _ctx: &RuntimeContext) -> Result<Box<dyn SourceReader<u64>>> {
+        Ok(Box::new(Endless))
+    }
+}
+
+#[test]
+fn failing_checkpoints_fail_the_job_beyond_the_tolerated_number() {
+    let chk = TempDir::new("tolerable");
+    let env = env(1);
+    env.configure("execution.checkpointing.interval", "10 ms")
+        .configure("execution.checkpointing.dir", &chk.0.display().to_string())
+        .configure("execution.checkpointing.tolerable-failed-checkpoints", "2")
+        .configure("restart-strategy.type", "none");
+    env.from_source(Unsnapshottable, "Unsnapshottable")
+        .sink_to(|_: Vec<u64>| -> Result<()> { Ok(()) }, "Discard");
+    let err = env.execute("failing checkpoints").unwrap_err().to_string();
+    assert!(
+        err.contains("tolerable failure threshold (3 consecutive"),
+        "{err}"
+    );
+    assert!(err.contains("does not support checkpoints"), "{err}");
+}
+
+/// Runs an endless generator with checkpoints every 20 ms under `retention`, cancels it once
+/// two checkpoints completed, and says whether the job's checkpoint directory survived.
+fn checkpoints_survive_cancel(retention: &str) -> bool {
+    let chk = TempDir::new(&format!("retention-{retention}"));
+    let env = env(1);
+    env.configure("execution.checkpointing.interval", "20 ms")
+        .configure("execution.checkpointing.dir", &chk.0.display().to_string())
+        .configure(
+            "execution.checkpointing.externalized-checkpoint-retention",
+            retention,
+        );
+    env.from_generator(|i| i, None, Some(10_000.0))
+        .sink_to(|_: Vec<u64>| -> Result<()> { Ok(()) }, "Discard");
+    let handle = env.execute_async("retention").unwrap();
+    while handle
+        .job_metrics()
+        .get("numberOfCompletedCheckpoints")
+        .copied()
+        .unwrap_or(0)
+        < 2
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let job_dir = chk.0.join(&handle.job_id);
+    assert!(job_dir.join("chk-2").join("_metadata").is_file() || job_dir.join("chk-3").is_dir());
+    handle.cancel();
+    let _ = handle.wait();
+    job_dir.exists()
+}
+
+#[test]
+fn checkpoints_are_retained_on_cancel_only_when_configured() {
+    assert!(checkpoints_survive_cancel("RETAIN_ON_CANCELLATION"));
+    assert!(!checkpoints_survive_cancel("DELETE_ON_CANCELLATION"));
+    assert!(!checkpoints_survive_cancel("NO_EXTERNALIZED_CHECKPOINTS"));
+}
+
+#[test]
+fn stop_with_savepoint_and_drain_fires_every_window() {
+    let (out, sp) = (TempDir::new("drain-out"), TempDir::new("drain-sp"));
+    let env = env(1);
+    env.configure("pipeline.auto-watermark-interval", "5 ms");
+    env.from_generator(|i| (i % KEYS, i / WINDOW, i), None, Some(20_000.0))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps()
+                .with_timestamp_assigner(|e: &(u64, u64, u64), _| Ok(e.2 as i64)),
+        )
+        .key_by(|e: &(u64, u64, u64)| e.0)
+        .window(TumblingEventTimeWindows::of(
+            std::time::Duration::from_millis(WINDOW),
+        ))
+        .reduce(|a, b| (a.0, a.1, a.2 + b.2))
+        .sink_to(line_sink(&out.0), "Sums");
+    let handle = env.execute_async("drained").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let savepoint = handle
+        .stop_with_savepoint(Some(&sp.0.display().to_string()), true)
+        .unwrap();
+    handle.wait().unwrap();
+    assert!(Path::new(&savepoint).join("_metadata").is_file());
+    // Draining fired every window, the last one partial: every key's sums add up to the sum
+    // of 0..n for the n events read, and windows are complete but for the last.
+    let lines = finished_lines(&out.0);
+    let sums: Vec<(u64, u64, u64)> = lines
+        .iter()
+        .map(|l| {
+            let v: Vec<u64> = l
+                .trim_matches(['(', ')'])
+                .split(',')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            (v[0], v[1], v[2])
+        })
+        .collect();
+    let last_window = sums.iter().map(|s| s.1).max().expect("windows fired");
+    assert!(last_window >= 1, "the job ran for several windows");
+    let full: Vec<(u64, u64, u64)> = sums.iter().copied().filter(|s| s.1 < last_window).collect();
+    let expected_full: Vec<(u64, u64, u64)> = reference()
+        .iter()
+        .map(|l| {
+            let v: Vec<u64> = l
+                .trim_matches(['(', ')'])
+                .split(',')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            (v[0], v[1], v[2])
+        })
+        .filter(|s| s.1 < last_window)
+        .collect();
+    let mut full_sorted = full.clone();
+    full_sorted.sort();
+    let mut expected_sorted = expected_full.clone();
+    expected_sorted.sort();
+    assert_eq!(full_sorted, expected_sorted);
+}

@@ -1,5 +1,6 @@
-//! Restart strategies: a failed job runs again from the beginning (there are no checkpoints
-//! yet) as `restart-strategy.*` allows; the job metric `numRestarts` counts the restarts.
+//! Restart strategies: without checkpoints a failed job runs again from the beginning (with
+//! them, from the latest checkpoint: see checkpoints.rs) as `restart-strategy.*` allows; the
+//! job metric `numRestarts` counts the restarts.
 //! The delays' growth of exponential-delay is tested on the policy (weir-runtime's
 //! `restart` module), not against the wall clock.
 

@@ -10,7 +10,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::Result;
 
 use crate::channel::send;
-use crate::checkpoint::OperatorPart;
+use crate::checkpoint::{ChainSnapshot, OperatorPart};
 use crate::operator::{OperatorContext, Output, StreamOperator};
 use crate::panic_capture;
 use crate::partitioner::Partitioner;
@@ -109,7 +109,7 @@ impl Target {
         }
     }
 
-    fn barrier(&mut self, b: CheckpointBarrier, parts: &mut Vec<OperatorPart>) -> Result<()> {
+    fn barrier(&mut self, b: CheckpointBarrier, parts: &mut ChainSnapshot) -> Result<()> {
         match self {
             Target::Chained(op) => op.checkpoint(b, parts),
             Target::Network(n) => n.broadcast(|| StreamElement::Barrier(b)),
@@ -180,7 +180,7 @@ impl Outputs {
     pub fn forward_barrier(
         &mut self,
         b: CheckpointBarrier,
-        parts: &mut Vec<OperatorPart>,
+        parts: &mut ChainSnapshot,
     ) -> Result<()> {
         self.all_targets().try_for_each(|t| t.barrier(b, parts))
     }
@@ -313,23 +313,19 @@ impl ChainedOperator {
         Self::attribute(&self.ctx, || op.end_input(input, out))
     }
 
-    /// A checkpoint barrier arrived on all inputs: snapshot this operator into `parts`, then
-    /// pass the barrier on.
-    pub fn checkpoint(
-        &mut self,
-        b: CheckpointBarrier,
-        parts: &mut Vec<OperatorPart>,
-    ) -> Result<()> {
+    /// A checkpoint barrier arrived on all inputs: snapshot this operator into `chain` (or
+    /// record why it cannot), then pass the barrier on.
+    pub fn checkpoint(&mut self, b: CheckpointBarrier, chain: &mut ChainSnapshot) -> Result<()> {
         let mut snapshot = weir_state::StateSnapshot::new(b.checkpoint_id);
         let (op, ctx) = (&mut self.operator, &self.ctx);
-        Self::attribute(ctx, || op.snapshot_state(&mut snapshot))?;
-        parts.push(OperatorPart {
+        let taken = Self::attribute(ctx, || op.snapshot_state(&mut snapshot));
+        chain.add(taken.map(|()| OperatorPart {
             uid: ctx.uid.clone(),
             subtask: ctx.subtask_index,
             key_groups: Some(ctx.key_group_range()),
             snapshot,
-        });
-        self.outputs.forward_barrier(b, parts)
+        }));
+        self.outputs.forward_barrier(b, chain)
     }
 
     /// Checkpoint `checkpoint_id` completed: tell this operator, then those chained after it.

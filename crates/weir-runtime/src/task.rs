@@ -13,7 +13,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
-use crate::checkpoint::{OperatorPart, TaskCheckpointing, TaskControl};
+use crate::checkpoint::{ChainSnapshot, OperatorPart, TaskCheckpointing, TaskControl};
 use crate::input::{InputEvent, InputGate, InputHandler};
 use crate::operator::{now_ms, OperatorContext, Output, SourceEventTime, SourcePoll, SourceReader};
 use crate::output::{ChainedOperator, Outputs};
@@ -158,16 +158,17 @@ impl SourceTask {
                 TaskControl::Trigger(barrier) => {
                     let mut snapshot = weir_state::StateSnapshot::new(barrier.checkpoint_id);
                     let reader = &mut self.reader;
-                    panic_capture::catch(|| reader.snapshot_state(&mut snapshot))
-                        .map_err(self.attribute())?;
-                    let mut parts = vec![OperatorPart {
+                    let taken = panic_capture::catch(|| reader.snapshot_state(&mut snapshot))
+                        .map_err(self.attribute());
+                    let mut chain = ChainSnapshot::default();
+                    chain.add(taken.map(|()| OperatorPart {
                         uid: self.ctx.uid.clone(),
                         subtask: self.ctx.subtask_index,
                         key_groups: None,
                         snapshot,
-                    }];
-                    self.outputs.forward_barrier(barrier, &mut parts)?;
-                    self.checkpointing.submit(barrier.checkpoint_id, parts);
+                    }));
+                    self.outputs.forward_barrier(barrier, &mut chain)?;
+                    self.checkpointing.submit(barrier.checkpoint_id, chain);
                 }
                 TaskControl::Complete(id) => {
                     let reader = &mut self.reader;
@@ -220,9 +221,9 @@ impl InputHandler for OperatorTask<'_> {
             InputEvent::Watermark(w) => self.head.process_watermark(w),
             InputEvent::WatermarkStatus(s) => self.head.process_watermark_status(s),
             InputEvent::Barrier(b) => {
-                let mut parts = Vec::new();
-                self.head.checkpoint(b, &mut parts)?;
-                self.checkpointing.submit(b.checkpoint_id, parts);
+                let mut chain = ChainSnapshot::default();
+                self.head.checkpoint(b, &mut chain)?;
+                self.checkpointing.submit(b.checkpoint_id, chain);
                 Ok(())
             }
             InputEvent::Control(TaskControl::Complete(id)) => {

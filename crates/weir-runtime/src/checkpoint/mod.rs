@@ -35,6 +35,7 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use weir_core::element::CheckpointBarrier;
 use weir_core::keygroup::KeyGroupRange;
+use weir_core::{Result, WeirError};
 use weir_state::StateSnapshot;
 
 /// What the coordinator tells a task.
@@ -57,11 +58,33 @@ pub struct OperatorPart {
     pub snapshot: StateSnapshot,
 }
 
-/// What a task hands to the writer at a checkpoint: the snapshots of its operators.
+/// The snapshots a task collects while a barrier passes through its chain.
+#[derive(Default)]
+pub struct ChainSnapshot {
+    pub parts: Vec<OperatorPart>,
+    /// Why an operator could not snapshot its state: the task declines the checkpoint (the
+    /// barrier still goes on, so that downstream alignments complete).
+    pub declined: Option<WeirError>,
+}
+
+impl ChainSnapshot {
+    /// Adds the snapshot of one operator, or records why it failed.
+    pub fn add(&mut self, part: Result<OperatorPart>) {
+        match part {
+            Ok(part) => self.parts.push(part),
+            Err(e) => {
+                self.declined.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// What a task hands to the writer at a checkpoint: the snapshots of its operators, or why
+/// it declines the checkpoint.
 pub struct TaskSnapshot {
     pub checkpoint_id: u64,
     pub task: usize,
-    pub parts: Vec<OperatorPart>,
+    pub parts: Result<Vec<OperatorPart>>,
 }
 
 /// A task's end of the checkpoint protocol.
@@ -81,7 +104,11 @@ impl TaskCheckpointing {
     }
 
     /// Hands a snapshot to the writer (ignored if the writer is gone: the job is ending).
-    pub fn submit(&self, checkpoint_id: u64, parts: Vec<OperatorPart>) {
+    pub fn submit(&self, checkpoint_id: u64, chain: ChainSnapshot) {
+        let parts = match chain.declined {
+            Some(e) => Err(e),
+            None => Ok(chain.parts),
+        };
         let snapshot = TaskSnapshot {
             checkpoint_id,
             task: self.task,

@@ -51,7 +51,7 @@ impl SnapshotWriter {
                     let ack = TaskAck {
                         checkpoint_id: snapshot.checkpoint_id,
                         task: snapshot.task,
-                        result: write_parts(&target, snapshot.parts),
+                        result: snapshot.parts.and_then(|parts| write_parts(&target, parts)),
                     };
                     if acks.send(ack).is_err() {
                         break;
