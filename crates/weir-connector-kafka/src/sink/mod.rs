@@ -3,9 +3,14 @@
 //! - `topic` (required) and `properties.*` (at least `properties.bootstrap.servers`);
 //! - `sink.delivery-guarantee`: `none` (fire and forget), `at-least-once` (the default:
 //!   every record is acknowledged before a checkpoint or the end of input completes) or
-//!   `exactly-once` (records go into a Kafka transaction that is pre-committed at the
-//!   checkpoint barrier and committed when the checkpoint completes; needs
-//!   `sink.transactional-id-prefix`);
+//!   `exactly-once` (pre-commit at the checkpoint barrier: the records since the previous
+//!   barrier are stored in the checkpoint; commit when it completes: they are written in one
+//!   Kafka transaction of the id `<sink.transactional-id-prefix>-<subtask>-<checkpoint>`,
+//!   with a marker record in `sink.transaction-marker-topic` (default
+//!   `weir-transaction-markers`, created with one partition if missing), by which a restored
+//!   job tells which transactions of a crashed process were committed; why the records wait
+//!   for the checkpoint instead of going into an open transaction at once is explained in
+//!   the `transactions` module: librdkafka cannot resume another process's transaction);
 //! - `sink.partitioner`: `default` (Kafka's: by key hash, unkeyed records spread),
 //!   `fixed` (each subtask writes to one partition, `subtask % partitions`) or `round-robin`.
 //!
@@ -13,6 +18,8 @@
 
 mod partitioner;
 mod producer;
+mod recovery;
+mod state;
 mod transactions;
 mod writer;
 
@@ -28,6 +35,9 @@ use weir_runtime::StreamOperator;
 
 use crate::format::KafkaSerializer;
 use crate::options::{parse_name, ConnectorOptions};
+
+/// The default of `sink.transaction-marker-topic`.
+pub const DEFAULT_MARKER_TOPIC: &str = "weir-transaction-markers";
 
 /// `sink.delivery-guarantee`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +71,7 @@ pub(crate) struct SinkSettings<T> {
     pub topic: String,
     pub guarantee: DeliveryGuarantee,
     pub transactional_id_prefix: Option<String>,
+    pub marker_topic: String,
     pub partitioner: SinkPartitioner,
     pub serializer: Box<dyn KafkaSerializer<T>>,
 }
@@ -175,6 +186,10 @@ impl<T: Record> KafkaSinkBuilder<T> {
             topic: options.required("topic")?.to_string(),
             guarantee,
             transactional_id_prefix: prefix,
+            marker_topic: options
+                .get("sink.transaction-marker-topic")
+                .unwrap_or(DEFAULT_MARKER_TOPIC)
+                .to_string(),
             partitioner: options.choice("sink.partitioner", SinkPartitioner::Default)?,
             serializer: self.serializer.ok_or_else(|| {
                 WeirError::Config("the Kafka sink needs a serializer".to_string())

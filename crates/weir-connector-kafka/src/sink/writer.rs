@@ -1,19 +1,24 @@
 //! The sink operator of one subtask: serializes records, picks partitions and hands them to
-//! a plain producer or to the open transaction, and flushes or commits at the end of input.
-//! [`KafkaWriter::pre_commit`] and [`KafkaWriter::commit`] are the checkpoint's two phases.
+//! a plain producer or to the open transaction, and flushes or commits at checkpoints and at
+//! the end of input: [`KafkaWriter::pre_commit`] (in `snapshot_state`) and
+//! [`KafkaWriter::commit`] (in `notify_checkpoint_complete`) are the checkpoint's two phases.
+//! An exactly-once writer restored from a checkpoint first finishes the transactions it
+//! holds ([`super::recovery`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::BaseRecord;
 use weir_core::element::Batch;
 use weir_core::{Result, WeirError};
 use weir_runtime::{OperatorContext, Output, StreamOperator};
+use weir_state::{ListMode, StateSnapshot};
 
 use super::partitioner::{PartitionChooser, SinkPartitioner};
 use super::producer::TrackedProducer;
-use super::transactions::Transactions;
+use super::recovery::{ensure_marker_topic, recover};
+use super::state::{PendingCommit, SinkRecord, COMMITS_STATE};
+use super::transactions::{TransactionTarget, Transactions};
 use super::{DeliveryGuarantee, SinkSettings};
 use crate::Record;
 
@@ -42,15 +47,42 @@ impl<T: Record> KafkaWriter<T> {
         }
     }
 
-    fn producer(&self) -> &TrackedProducer {
+    /// Sends `record` to the plain producer or into the open transaction.
+    fn send(&mut self, record: SinkRecord) -> Result<()> {
+        let topic = &self.settings.topic;
         match self
             .target
-            .as_ref()
+            .as_mut()
             .expect("the Kafka writer is opened before use")
         {
-            Target::Plain(p) => p,
-            Target::Transactional(t) => t.producer(),
+            Target::Plain(p) => p.send(record.to_base(topic)),
+            Target::Transactional(t) => {
+                t.send(record);
+                Ok(())
+            }
         }
+    }
+
+    /// Starts the transactions of subtask `ctx.subtask_index`; subtask 0 first finishes
+    /// those of the checkpoint the job was restored from.
+    fn start_transactions(&self, ctx: &OperatorContext, prefix: &str) -> Result<Transactions> {
+        let settings = &self.settings;
+        let target = TransactionTarget {
+            config: settings.options.client_config(),
+            bootstrap: settings.bootstrap().to_string(),
+            topic: settings.topic.clone(),
+            marker_topic: settings.marker_topic.clone(),
+        };
+        ensure_marker_topic(&target)?;
+        if let Some(restored) = ctx.restored_state().filter(|_| ctx.subtask_index == 0) {
+            recover(&target, &restored.list::<PendingCommit>(COMMITS_STATE)?)?;
+        }
+        // Tags this attempt's markers (see `PendingCommit::marker`).
+        let attempt = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let id_base = format!("{prefix}-{}", ctx.subtask_index);
+        Ok(Transactions::new(target, id_base, format!("{attempt:x}")))
     }
 
     /// The number of partitions of the sink's topic (for `fixed` and `round-robin`).
@@ -83,19 +115,23 @@ impl<T: Record> KafkaWriter<T> {
     }
 
     /// Phase one of a checkpoint, at its barrier: every record written so far is acknowledged
-    /// (at-least-once) or in a flushed transaction kept open for [`commit`](Self::commit).
-    pub(crate) fn pre_commit(&mut self, checkpoint_id: u64) -> Result<()> {
+    /// (at-least-once), or kept in the checkpoint for [`commit`](Self::commit) (exactly-once).
+    fn pre_commit(&mut self, checkpoint_id: u64) -> Result<()> {
         match self.target.as_mut() {
             Some(Target::Plain(p)) if self.settings.guarantee != DeliveryGuarantee::None => {
                 p.flush()
             }
-            Some(Target::Transactional(t)) => t.pre_commit(checkpoint_id),
+            Some(Target::Transactional(t)) => {
+                t.pre_commit(checkpoint_id);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
 
-    /// Phase two, when checkpoint `checkpoint_id` completed: commits its transactions.
-    pub(crate) fn commit(&mut self, checkpoint_id: u64) -> Result<()> {
+    /// Phase two, when checkpoint `checkpoint_id` completed: writes and commits the records of
+    /// the checkpoints up to it (exactly-once).
+    fn commit(&mut self, checkpoint_id: u64) -> Result<()> {
         match self.target.as_mut() {
             Some(Target::Transactional(t)) => t.commit_up_to(checkpoint_id),
             _ => Ok(()),
@@ -109,8 +145,7 @@ impl<T: Record> StreamOperator for KafkaWriter<T> {
         let config = settings.options.client_config();
         self.target = Some(match &settings.transactional_id_prefix {
             Some(prefix) if settings.guarantee == DeliveryGuarantee::ExactlyOnce => {
-                let prefix = format!("{prefix}-{}", ctx.subtask_index);
-                Target::Transactional(Transactions::start(config, settings.bootstrap(), prefix)?)
+                Target::Transactional(self.start_transactions(ctx, prefix)?)
             }
             _ => Target::Plain(TrackedProducer::create(&config, settings.bootstrap())?),
         });
@@ -137,23 +172,27 @@ impl<T: Record> StreamOperator for KafkaWriter<T> {
                         location: format!("the Kafka sink of topic '{}'", settings.topic),
                         message,
                     })?;
-            let partition = self.chooser.as_mut().and_then(PartitionChooser::next);
-            let mut out = BaseRecord::<[u8], [u8]>::to(&settings.topic);
-            if let Some(key) = &bytes.key {
-                out = out.key(key);
-            }
-            if let Some(value) = &bytes.value {
-                out = out.payload(value);
-            }
-            if let Some(p) = partition {
-                out = out.partition(p);
-            }
-            if let Some(ts) = timestamp {
-                out = out.timestamp(ts);
-            }
-            self.producer().send(out)?;
+            let record = SinkRecord {
+                key: bytes.key,
+                value: bytes.value,
+                partition: self.chooser.as_mut().and_then(PartitionChooser::next),
+                timestamp,
+            };
+            self.send(record)?;
         }
         Ok(())
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        self.pre_commit(snapshot.checkpoint_id())?;
+        if let Some(Target::Transactional(t)) = &self.target {
+            snapshot.add_list(COMMITS_STATE, ListMode::Union, t.pending())?;
+        }
+        Ok(())
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<()> {
+        self.commit(checkpoint_id)
     }
 
     fn finish(&mut self, _out: &mut dyn Output) -> Result<()> {

@@ -19,6 +19,7 @@
 //! # Ok::<(), WeirError>(())
 //! ```
 
+mod checkpoint;
 mod reader;
 mod split;
 mod startup;

@@ -1,12 +1,13 @@
-//! The reader of one source subtask: finds its partitions, resolves where each starts, polls
-//! the consumer, deserializes, stamps and watermarks the records, and keeps each partition's
-//! next offset (the split state).
+//! The reader of one source subtask: finds its partitions, resolves where each starts (from
+//! the restored checkpoint or the startup mode), polls the consumer, deserializes, stamps and
+//! watermarks the records, and keeps each partition's next offset (the split state), which
+//! checkpoints store and commit to the consumer group (see [`super::checkpoint`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -16,8 +17,10 @@ use weir_core::metrics::Counter;
 use weir_core::{Result, WeirError};
 use weir_runtime::operator::now_ms;
 use weir_runtime::{OperatorContext, SourceEventTime, SourcePoll, SourceReader};
+use weir_state::{ListMode, StateSnapshot};
 
-use super::split::TopicPartition;
+use super::checkpoint::{restored_splits, OffsetCommits, SPLITS_STATE};
+use super::split::{PartitionSplit, TopicPartition};
 use super::startup::{starting_offsets, BoundedMode, StartupMode};
 use super::watermarks::PartitionWatermarks;
 use super::SourceSettings;
@@ -44,6 +47,11 @@ pub(crate) struct KafkaSourceReader<T> {
     parallelism: usize,
     consumer: Option<Arc<BaseConsumer>>,
     splits: BTreeMap<TopicPartition, SplitState>,
+    /// Partitions a bounded read finished.
+    finished: BTreeSet<TopicPartition>,
+    /// The splits of this subtask in the checkpoint the job was restored from, if it was.
+    restored: Option<BTreeMap<TopicPartition, PartitionSplit>>,
+    commits: OffsetCommits,
     watermarks: Option<PartitionWatermarks<T>>,
     next_discovery: Option<Instant>,
     parse_errors: Counter,
@@ -57,6 +65,9 @@ impl<T: Record> KafkaSourceReader<T> {
             parallelism: ctx.parallelism,
             consumer: None,
             splits: BTreeMap::new(),
+            finished: BTreeSet::new(),
+            restored: None,
+            commits: OffsetCommits::default(),
             watermarks: None,
             next_discovery: None,
             parse_errors: Counter::default(),
@@ -70,8 +81,9 @@ impl<T: Record> KafkaSourceReader<T> {
     }
 
     /// Looks for partitions of this subtask that it does not read yet, and starts reading
-    /// them: at the configured start the first time, from the earliest offset later (they
-    /// are new partitions, as in Flink).
+    /// them: where the restored checkpoint says, else at the configured start the first time,
+    /// and from the earliest offset for partitions that appeared later (new partitions, as in
+    /// Flink).
     fn discover(&mut self, initial: bool) -> Result<()> {
         let settings = Arc::clone(&self.settings);
         let timeout = settings.request_timeout;
@@ -95,7 +107,10 @@ impl<T: Record> KafkaSourceReader<T> {
             }
             for partition in topic.partitions() {
                 let tp = TopicPartition::new(topic.name(), partition.id());
-                if tp.owner(self.parallelism) == self.subtask && !self.splits.contains_key(&tp) {
+                if tp.owner(self.parallelism) == self.subtask
+                    && !self.splits.contains_key(&tp)
+                    && !self.finished.contains(&tp)
+                {
                     new.push(tp);
                 }
             }
@@ -106,18 +121,58 @@ impl<T: Record> KafkaSourceReader<T> {
         if new.is_empty() {
             return Ok(());
         }
-        let mode = if initial {
-            settings.startup.clone()
-        } else {
+        if !initial {
             tracing::info!("Kafka source subtask {} discovered {:?}", self.subtask, new);
-            StartupMode::EarliestOffset
-        };
-        let starts = starting_offsets(&mode, &settings.options, self.consumer(), &new, timeout)?;
-        let skip_before = match mode {
+        }
+        let (mut at_offset, mut at_startup, mut at_earliest) = (Vec::new(), Vec::new(), Vec::new());
+        for tp in new {
+            match self.restored.as_ref().map(|r| r.get(&tp)) {
+                Some(Some(split)) => match split.next_offset {
+                    Some(offset) => at_offset.push((tp, Offset::Offset(offset))),
+                    None => at_startup.push(tp),
+                },
+                // Not in the checkpoint: the partition is new since.
+                Some(None) => at_earliest.push(tp),
+                None if initial => at_startup.push(tp),
+                None => at_earliest.push(tp),
+            }
+        }
+        self.assign(at_offset, None)?;
+        let consumer = Arc::clone(self.consumer());
+        let options = &settings.options;
+        let earliest = StartupMode::EarliestOffset;
+        let starts = starting_offsets(&earliest, options, &consumer, &at_earliest, timeout)?;
+        self.assign(starts, None)?;
+        let starts = starting_offsets(&settings.startup, options, &consumer, &at_startup, timeout)?;
+        let skip_before = match settings.startup {
             StartupMode::Timestamp(millis) => Some(millis),
             _ => None,
         };
         self.assign(starts, skip_before)
+    }
+
+    /// The position of every split of this subtask, for a checkpoint.
+    fn positions(&self) -> Vec<PartitionSplit> {
+        let reading = self.splits.iter().map(|(tp, split)| PartitionSplit {
+            partition: tp.clone(),
+            next_offset: split.next_offset,
+            finished: false,
+        });
+        let finished = self.finished.iter().map(|tp| PartitionSplit {
+            partition: tp.clone(),
+            next_offset: None,
+            finished: true,
+        });
+        // Restored splits whose partitions the metadata has not shown again yet.
+        let waiting = self
+            .restored
+            .iter()
+            .flat_map(|r| r.values())
+            .filter(|split| {
+                !self.splits.contains_key(&split.partition)
+                    && !self.finished.contains(&split.partition)
+            });
+        reading.chain(finished).chain(waiting.cloned()).collect()
     }
 
     fn assign(
@@ -125,6 +180,9 @@ impl<T: Record> KafkaSourceReader<T> {
         starts: Vec<(TopicPartition, Offset)>,
         skip_before: Option<i64>,
     ) -> Result<()> {
+        if starts.is_empty() {
+            return Ok(());
+        }
         let now = now_ms();
         let mut list = TopicPartitionList::new();
         for (tp, offset) in starts {
@@ -196,6 +254,7 @@ impl<T: Record> KafkaSourceReader<T> {
     /// there, told by partition EOF: Tansu, the test broker, reports wrong end offsets).
     fn finish_split(&mut self, tp: &TopicPartition) -> Result<()> {
         self.splits.remove(tp);
+        self.finished.insert(tp.clone());
         if let Some(w) = &mut self.watermarks {
             w.remove_partition(tp);
         }
@@ -233,6 +292,14 @@ impl<T: Record> SourceReader for KafkaSourceReader<T> {
             .map_err(|e| WeirError::Config(format!("cannot create the Kafka consumer: {e}")))?;
         self.consumer = Some(Arc::new(consumer));
         self.parse_errors = ctx.metrics().counter("numRecordsInErrors");
+        if let Some(restored) = ctx.restored_state() {
+            let splits = restored_splits(restored, self.subtask, self.parallelism)?;
+            self.finished = (splits.values())
+                .filter(|split| split.finished)
+                .map(|split| split.partition.clone())
+                .collect();
+            self.restored = Some(splits);
+        }
         if let Some(strategy) = &self.settings.watermarks {
             let interval = ctx.config.get(&options::PIPELINE_AUTO_WATERMARK_INTERVAL)?;
             self.watermarks = Some(PartitionWatermarks::new(
@@ -279,6 +346,42 @@ impl<T: Record> SourceReader for KafkaSourceReader<T> {
                 SourcePoll::Ready(batch)
             },
         )
+    }
+
+    fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        let positions = self.positions();
+        snapshot.add_list(SPLITS_STATE, ListMode::Union, &positions)?;
+        let offsets = positions
+            .into_iter()
+            .filter_map(|split| Some((split.partition, split.next_offset?)))
+            .collect();
+        self.commits.remember(snapshot.checkpoint_id(), offsets);
+        Ok(())
+    }
+
+    /// Commits the offsets of the completed checkpoint to the consumer group, asynchronously
+    /// (as Flink does; a failed commit is logged by the client and does not fail the job:
+    /// the source restores from checkpoints, not from the group).
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<()> {
+        let Some(offsets) = self.commits.complete(checkpoint_id) else {
+            return Ok(());
+        };
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut list = TopicPartitionList::new();
+        for (tp, offset) in &offsets {
+            list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
+                .map_err(|e| WeirError::io(format!("Kafka {tp}"), e))?;
+        }
+        if let Err(e) = self.consumer().commit(&list, CommitMode::Async) {
+            tracing::warn!(
+                "Kafka source subtask {}: committing the offsets of checkpoint {checkpoint_id} \
+                 to the consumer group failed: {e}",
+                self.subtask
+            );
+        }
+        Ok(())
     }
 
     fn take_event_time(&mut self, out: &mut Vec<SourceEventTime>) {

@@ -44,11 +44,15 @@ fn java_string_hash(text: &str) -> i32 {
         .fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(unit as i32))
 }
 
-/// A partition with the offset of the next record to read: the state of one split.
+/// The state of one split, as checkpoints store it: where reading the partition goes on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionSplit {
     pub partition: TopicPartition,
-    pub next_offset: i64,
+    /// The offset of the next record to read; `None` while the reader has not read from the
+    /// partition and its start (`scan.startup.mode`) is not resolved to an offset yet.
+    pub next_offset: Option<i64>,
+    /// A bounded read reached the partition's end: a restored reader does not read it again.
+    pub finished: bool,
 }
 
 #[cfg(test)]
