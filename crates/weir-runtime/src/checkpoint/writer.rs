@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 use weir_core::{Result, WeirError};
 use weir_state::storage::{OperatorSubtaskState, StateFileWriter};
-use weir_state::{encode, OperatorSnapshot};
+use weir_state::OperatorSnapshot;
 
 use super::{OperatorPart, TaskSnapshot};
 
@@ -84,7 +84,10 @@ fn write_parts(
         let mut handles = Vec::new();
         if !snapshot.is_empty() {
             let name = format!("{}-{}", file_safe(&part.uid), part.subtask);
-            handles.push(target.write(&name, &encode(&snapshot)?)?);
+            let handle = target.write_with(&name, |out| {
+                bincode::serialize_into(out, &snapshot).map_err(std::io::Error::other)
+            })?;
+            handles.push(handle);
         }
         let key_group_range = part.key_groups.filter(|_| !snapshot.keyed.is_empty());
         let state = OperatorSubtaskState {

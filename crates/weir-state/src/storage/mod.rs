@@ -403,6 +403,16 @@ impl StateFileWriter {
     /// Writes one state file (durably) and returns its handle. `name` is a plain file name,
     /// unique within the checkpoint, not starting with `_` or `.`.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<StateHandle> {
+        self.write_with(name, |out| out.write_all(bytes))
+    }
+
+    /// Writes one state file (durably) with what `write` streams into it, and returns its
+    /// handle; the same rules for `name` as [`StateFileWriter::write`].
+    pub fn write_with(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<StateHandle> {
         if name.is_empty()
             || name.starts_with('_')
             || name.starts_with('.')
@@ -412,11 +422,26 @@ impl StateFileWriter {
                 "invalid state file name '{name}': must be a plain file name not starting with '_' or '.'"
             )));
         }
-        write_durably(&self.dir.join(name), bytes, true)?;
+        let path = self.dir.join(name);
+        let ctx = || format!("writing {}", path.display());
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| WeirError::io(ctx(), e))?;
+        let mut out =
+            checksum::ChecksumWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+        write(&mut out).map_err(|e| WeirError::io(ctx(), e))?;
+        out.flush().map_err(|e| WeirError::io(ctx(), e))?;
+        let (buffered, size, checksum) = out.finish();
+        let file = buffered
+            .into_inner()
+            .map_err(|e| WeirError::io(ctx(), e.into_error()))?;
+        file.sync_all().map_err(|e| WeirError::io(ctx(), e))?;
         Ok(StateHandle {
             path: name.to_string(),
-            size: bytes.len() as u64,
-            checksum: format_checksum(bytes),
+            size,
+            checksum,
         })
     }
 }
