@@ -48,6 +48,7 @@ pub enum ListMode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListSnapshot {
     pub mode: ListMode,
+    #[serde(with = "blobs::list")]
     pub elements: Vec<Vec<u8>>,
 }
 
@@ -55,6 +56,7 @@ pub struct ListSnapshot {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorSnapshot {
     /// Keyed state by component name, then key group.
+    #[serde(with = "blobs::components")]
     pub keyed: BTreeMap<String, KeyGroupBytes>,
     /// Operator list state by name.
     pub lists: BTreeMap<String, ListSnapshot>,
@@ -212,6 +214,64 @@ impl RestoredState {
     }
 }
 
+/// Serde helpers that encode byte blobs as byte strings, so that bincode copies each blob in
+/// one piece instead of element by element.
+mod blobs {
+    use serde_bytes::{ByteBuf, Bytes};
+
+    pub mod list {
+        use super::*;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+            let view: Vec<&Bytes> = list.iter().map(|b| Bytes::new(b)).collect();
+            view.serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+            let raw: Vec<ByteBuf> = Deserialize::deserialize(d)?;
+            Ok(raw.into_iter().map(ByteBuf::into_vec).collect())
+        }
+    }
+
+    pub mod components {
+        use std::collections::BTreeMap;
+
+        use super::*;
+        use crate::snapshot::KeyGroupBytes;
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            components: &BTreeMap<String, KeyGroupBytes>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            let view: BTreeMap<&String, BTreeMap<&u32, &Bytes>> = (components.iter())
+                .map(|(name, groups)| {
+                    let groups = groups.iter().map(|(kg, b)| (kg, Bytes::new(b))).collect();
+                    (name, groups)
+                })
+                .collect();
+            view.serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, KeyGroupBytes>, D::Error> {
+            let raw: BTreeMap<String, BTreeMap<u32, ByteBuf>> = Deserialize::deserialize(d)?;
+            Ok(raw
+                .into_iter()
+                .map(|(name, groups)| {
+                    let groups = groups
+                        .into_iter()
+                        .map(|(kg, b)| (kg, b.into_vec()))
+                        .collect();
+                    (name, groups)
+                })
+                .collect())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +307,16 @@ mod tests {
             .collect();
         assert_eq!(owned, expected);
         assert_eq!(owned.concat(), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn snapshots_survive_encoding() {
+        let snapshot = snapshot(&[3, 9], &[7, 8], ListMode::Union);
+        let bytes = encode(&snapshot).unwrap();
+        assert_eq!(
+            decode::<OperatorSnapshot>(&bytes, "test").unwrap(),
+            snapshot
+        );
     }
 
     #[test]
