@@ -34,6 +34,14 @@ fn reference() -> Vec<String> {
     lines
 }
 
+/// Parses a `(key,window,sum)` line.
+fn parse_sum(line: &str) -> (u64, u64, u64) {
+    let v: Vec<u64> = (line.trim_matches(['(', ')']).split(','))
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (v[0], v[1], v[2])
+}
+
 /// The lines of the finished part files under `dir` (hidden in-progress and pending files
 /// excluded), sorted.
 fn finished_lines(dir: &Path) -> Vec<String> {
@@ -122,17 +130,11 @@ fn at_least_once_loses_nothing_after_an_injected_failure() {
     let (restarts, _) = run_failing_job(&out.0, &chk.0, "AT_LEAST_ONCE", 25_000);
     assert_eq!(restarts, 1);
     let got = finished_lines(&out.0);
-    let parse = |line: &str| -> (u64, u64, u64) {
-        let v: Vec<u64> = (line.trim_matches(['(', ')']).split(','))
-            .map(|x| x.parse().unwrap())
-            .collect();
-        (v[0], v[1], v[2])
-    };
     for expected in reference() {
-        let (k, w, sum) = parse(&expected);
+        let (k, w, sum) = parse_sum(&expected);
         assert!(
             got.iter()
-                .map(|l| parse(l))
+                .map(|l| parse_sum(l))
                 .any(|(k2, w2, s2)| k2 == k && w2 == w && s2 >= sum),
             "window {w} of key {k} missing or short: expected a sum of at least {sum}"
         );
@@ -317,35 +319,16 @@ fn stop_with_savepoint_and_drain_fires_every_window() {
     // Draining fired every window, the last one partial: every key's sums add up to the sum
     // of 0..n for the n events read, and windows are complete but for the last.
     let lines = finished_lines(&out.0);
-    let sums: Vec<(u64, u64, u64)> = lines
-        .iter()
-        .map(|l| {
-            let v: Vec<u64> = l
-                .trim_matches(['(', ')'])
-                .split(',')
-                .map(|x| x.parse().unwrap())
-                .collect();
-            (v[0], v[1], v[2])
-        })
-        .collect();
+    let sums: Vec<(u64, u64, u64)> = lines.iter().map(|l| parse_sum(l)).collect();
     let last_window = sums.iter().map(|s| s.1).max().expect("windows fired");
     assert!(last_window >= 1, "the job ran for several windows");
-    let full: Vec<(u64, u64, u64)> = sums.iter().copied().filter(|s| s.1 < last_window).collect();
-    let expected_full: Vec<(u64, u64, u64)> = reference()
-        .iter()
-        .map(|l| {
-            let v: Vec<u64> = l
-                .trim_matches(['(', ')'])
-                .split(',')
-                .map(|x| x.parse().unwrap())
-                .collect();
-            (v[0], v[1], v[2])
-        })
+    let mut full_sorted: Vec<(u64, u64, u64)> =
+        sums.into_iter().filter(|s| s.1 < last_window).collect();
+    full_sorted.sort();
+    let mut expected_sorted: Vec<(u64, u64, u64)> = (reference().iter())
+        .map(|l| parse_sum(l))
         .filter(|s| s.1 < last_window)
         .collect();
-    let mut full_sorted = full.clone();
-    full_sorted.sort();
-    let mut expected_sorted = expected_full.clone();
     expected_sorted.sort();
     assert_eq!(full_sorted, expected_sorted);
 }

@@ -10,7 +10,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::Result;
 
 use crate::channel::send;
-use crate::checkpoint::{ChainSnapshot, OperatorPart};
+use crate::checkpoint::ChainSnapshot;
 use crate::operator::{OperatorContext, Output, StreamOperator};
 use crate::panic_capture;
 use crate::partitioner::Partitioner;
@@ -316,15 +316,13 @@ impl ChainedOperator {
     /// A checkpoint barrier arrived on all inputs: snapshot this operator into `chain` (or
     /// record why it cannot), then pass the barrier on.
     pub fn checkpoint(&mut self, b: CheckpointBarrier, chain: &mut ChainSnapshot) -> Result<()> {
-        let mut snapshot = weir_state::StateSnapshot::new(b.checkpoint_id);
         let (op, ctx) = (&mut self.operator, &self.ctx);
-        let taken = Self::attribute(ctx, || op.snapshot_state(&mut snapshot));
-        chain.add(taken.map(|()| OperatorPart {
-            uid: ctx.uid.clone(),
-            subtask: ctx.subtask_index,
-            key_groups: Some(ctx.key_group_range()),
-            snapshot,
-        }));
+        chain.take(
+            b.checkpoint_id,
+            ctx,
+            Some(ctx.key_group_range()),
+            |snapshot| Self::attribute(ctx, || op.snapshot_state(snapshot)),
+        );
         self.outputs.forward_barrier(b, chain)
     }
 

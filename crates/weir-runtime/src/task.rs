@@ -13,7 +13,7 @@ use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
 use crate::channel::CANCEL_CHECK_INTERVAL;
-use crate::checkpoint::{ChainSnapshot, OperatorPart, TaskCheckpointing, TaskControl};
+use crate::checkpoint::{ChainSnapshot, TaskCheckpointing, TaskControl};
 use crate::input::{InputEvent, InputGate, InputHandler};
 use crate::operator::{now_ms, OperatorContext, Output, SourceEventTime, SourcePoll, SourceReader};
 use crate::output::{ChainedOperator, Outputs};
@@ -78,6 +78,11 @@ struct SourceTask {
     checkpointing: TaskCheckpointing,
 }
 
+/// Attributes an error to the operator subtask of `ctx`.
+fn attributed(ctx: &OperatorContext) -> impl Fn(WeirError) -> WeirError + '_ {
+    |e| e.in_operator(&ctx.operator_name, ctx.subtask_index)
+}
+
 /// Whether a source task goes on reading after its control messages.
 enum Continue {
     Reading,
@@ -86,10 +91,6 @@ enum Continue {
 }
 
 impl SourceTask {
-    fn attribute(&self) -> impl Fn(WeirError) -> WeirError + '_ {
-        |e: WeirError| e.in_operator(&self.ctx.operator_name, self.ctx.subtask_index)
-    }
-
     fn run(
         mut self,
         metrics: &TaskMetrics,
@@ -98,8 +99,7 @@ impl SourceTask {
     ) -> Result<()> {
         let mut event_time = Vec::new();
         let (reader, ctx) = (&mut self.reader, &self.ctx);
-        panic_capture::catch(|| reader.open(ctx))
-            .map_err(|e| e.in_operator(&ctx.operator_name, ctx.subtask_index))?;
+        panic_capture::catch(|| reader.open(ctx)).map_err(attributed(ctx))?;
         self.outputs.open()?;
         loop {
             if let Continue::Finish = self.handle_control()? {
@@ -109,8 +109,8 @@ impl SourceTask {
                 return Err(WeirError::Cancelled);
             }
             let reader = &mut self.reader;
-            let poll =
-                panic_capture::catch(|| reader.poll_next(batch_size)).map_err(self.attribute())?;
+            let poll = panic_capture::catch(|| reader.poll_next(batch_size))
+                .map_err(attributed(&self.ctx))?;
             let deadline = self.outputs.next_deadline();
             if deadline.is_some_and(|d| d <= now_ms()) {
                 self.outputs.fire_processing_time(now_ms())?;
@@ -156,24 +156,19 @@ impl SourceTask {
         while let Ok(message) = self.checkpointing.control.try_recv() {
             match message {
                 TaskControl::Trigger(barrier) => {
-                    let mut snapshot = weir_state::StateSnapshot::new(barrier.checkpoint_id);
-                    let reader = &mut self.reader;
-                    let taken = panic_capture::catch(|| reader.snapshot_state(&mut snapshot))
-                        .map_err(self.attribute());
+                    let (reader, ctx) = (&mut self.reader, &self.ctx);
                     let mut chain = ChainSnapshot::default();
-                    chain.add(taken.map(|()| OperatorPart {
-                        uid: self.ctx.uid.clone(),
-                        subtask: self.ctx.subtask_index,
-                        key_groups: None,
-                        snapshot,
-                    }));
+                    chain.take(barrier.checkpoint_id, ctx, None, |snapshot| {
+                        panic_capture::catch(|| reader.snapshot_state(snapshot))
+                            .map_err(attributed(ctx))
+                    });
                     self.outputs.forward_barrier(barrier, &mut chain)?;
                     self.checkpointing.submit(barrier.checkpoint_id, chain);
                 }
                 TaskControl::Complete(id) => {
                     let reader = &mut self.reader;
                     panic_capture::catch(|| reader.notify_checkpoint_complete(id))
-                        .map_err(self.attribute())?;
+                        .map_err(attributed(&self.ctx))?;
                     self.outputs.notify_checkpoint_complete(id)?;
                     self.checkpointing.mark_notified(id);
                 }

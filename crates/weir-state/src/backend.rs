@@ -13,7 +13,7 @@ use weir_core::keygroup::{KeyGroupRange, StableBuildHasher};
 use weir_core::{Result, WeirError};
 
 use crate::data::{StateKey, StateValue};
-use crate::grouped::KeyGroupedMap;
+use crate::grouped::{group_index, KeyGroupedMap};
 use crate::snapshot::{KeyGroupBytes, RestoredState, StateSnapshot};
 use crate::ttl::{now_ms, StateTtlConfig, StateVisibility, TtlUpdateType};
 
@@ -99,8 +99,6 @@ pub struct KeyedStateBackend<K> {
     tables: Vec<Box<dyn ErasedTable>>,
     /// Restored tables not declared yet, by name: decoded when a handle first uses them.
     restored: BTreeMap<String, KeyGroupBytes>,
-    /// Locates keys in key groups (holds no entries).
-    locator: KeyGroupedMap<K, ()>,
     current_key: Option<K>,
     current_group: usize,
 }
@@ -114,7 +112,6 @@ impl<K: StateKey> KeyedStateBackend<K> {
             names: Vec::new(),
             tables: Vec::new(),
             restored: BTreeMap::new(),
-            locator: KeyGroupedMap::new(range, max_parallelism),
             current_key: None,
             current_group: 0,
         }
@@ -122,7 +119,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// Makes `key` the key that state handles read and write.
     pub fn set_current_key(&mut self, key: K) -> Result<()> {
-        self.current_group = self.locator.group_index(&key)?;
+        self.current_group = group_index(&key, self.range, self.max_parallelism)?;
         self.current_key = Some(key);
         Ok(())
     }

@@ -39,6 +39,23 @@ impl<K, X> Slot<K, X> {
     }
 }
 
+/// The index within `range` of `key`'s key group out of `max_parallelism`; an error if the
+/// range does not hold it (the record belongs to another subtask).
+pub(crate) fn group_index<K: Hash>(
+    key: &K,
+    range: KeyGroupRange,
+    max_parallelism: usize,
+) -> Result<usize> {
+    let kg = key_group_for_key(key, max_parallelism);
+    if !range.contains(kg) {
+        return Err(WeirError::Other(format!(
+            "key group {kg} is not in this subtask's key groups {}..={}: a keyed operator received a record of another partition",
+            range.start, range.end_inclusive
+        )));
+    }
+    Ok(kg - range.start)
+}
+
 /// Key → value, per key group of a subtask's range; see the module documentation.
 pub struct KeyGroupedMap<K, X> {
     range: KeyGroupRange,
@@ -58,22 +75,10 @@ impl<K: Hash + Eq + Clone, X: Clone> KeyGroupedMap<K, X> {
         }
     }
 
-    /// The key groups this map holds.
-    pub fn range(&self) -> KeyGroupRange {
-        self.range
-    }
-
     /// The index (within the range) of `key`'s key group; an error if the subtask does not
     /// own it.
     pub fn group_index(&self, key: &K) -> Result<usize> {
-        let kg = key_group_for_key(key, self.max_parallelism);
-        if !self.range.contains(kg) {
-            return Err(WeirError::Other(format!(
-                "key group {kg} is not in this subtask's key groups {}..={}: a keyed operator received a record of another partition",
-                self.range.start, self.range.end_inclusive
-            )));
-        }
-        Ok(kg - self.range.start)
+        group_index(key, self.range, self.max_parallelism)
     }
 
     /// The map of the key group at `index`, for writing (taken back from a snapshot first,

@@ -38,6 +38,8 @@ use weir_core::keygroup::KeyGroupRange;
 use weir_core::{Result, WeirError};
 use weir_state::StateSnapshot;
 
+use crate::operator::OperatorContext;
+
 /// What the coordinator tells a task.
 #[derive(Debug, Clone, Copy)]
 pub enum TaskControl {
@@ -68,10 +70,23 @@ pub struct ChainSnapshot {
 }
 
 impl ChainSnapshot {
-    /// Adds the snapshot of one operator, or records why it failed.
-    pub fn add(&mut self, part: Result<OperatorPart>) {
-        match part {
-            Ok(part) => self.parts.push(part),
+    /// Snapshots the operator subtask of `ctx` for checkpoint `checkpoint_id` with `take` and
+    /// adds its part (keyed state covering `key_groups`), or records why it failed.
+    pub fn take(
+        &mut self,
+        checkpoint_id: u64,
+        ctx: &OperatorContext,
+        key_groups: Option<KeyGroupRange>,
+        take: impl FnOnce(&mut StateSnapshot) -> Result<()>,
+    ) {
+        let mut snapshot = StateSnapshot::new(checkpoint_id);
+        match take(&mut snapshot) {
+            Ok(()) => self.parts.push(OperatorPart {
+                uid: ctx.uid.clone(),
+                subtask: ctx.subtask_index,
+                key_groups,
+                snapshot,
+            }),
             Err(e) => {
                 self.declined.get_or_insert(e);
             }

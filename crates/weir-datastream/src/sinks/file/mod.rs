@@ -116,7 +116,6 @@ impl<T: RecordFormat + Send + Sync + 'static> Sink<T> for FileSink<T> {
             buckets: HashMap::new(),
             closed: Vec::new(),
             by_checkpoint: BTreeMap::new(),
-            line: String::new(),
         };
         if let Some(restored) = ctx.restored_state() {
             for state in restored.list::<WriterState>(STATE)? {
@@ -141,7 +140,6 @@ struct FileSinkWriter<T> {
     closed: Vec<PendingFile>,
     /// Files closed before checkpoint `n`, committed when it completes.
     by_checkpoint: BTreeMap<u64, Vec<PendingFile>>,
-    line: String,
 }
 
 impl<T> FileSinkWriter<T> {
@@ -210,17 +208,15 @@ impl<T: RecordFormat + Send + 'static> SinkWriter<T> for FileSinkWriter<T> {
     fn write(&mut self, records: Vec<T>) -> Result<()> {
         let now = now_ms();
         let policy = self.sink.policy;
+        let mut line = String::new();
         for record in records {
             let bucket = (self.sink.bucket_of)(&record, now);
-            self.line.clear();
-            record.format_record(&mut self.line);
-            self.line.push('\n');
-            let line = std::mem::take(&mut self.line);
+            line.clear();
+            record.format_record(&mut line);
+            line.push('\n');
             let part = self.part(&bucket, now)?;
             part.write(line.as_bytes(), now)?;
-            let roll = policy.should_roll(part.size, part.created_ms, part.written_ms, now);
-            self.line = line;
-            if roll {
+            if part.rolls(&policy, now) {
                 if let Some(part) = self.buckets.remove(&bucket) {
                     self.closed.push(part.close()?);
                 }
@@ -231,10 +227,7 @@ impl<T: RecordFormat + Send + 'static> SinkWriter<T> for FileSinkWriter<T> {
 
     fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
         let (policy, now) = (self.sink.policy, now_ms());
-        self.roll_where(|part| {
-            policy.roll_on_checkpoint
-                || policy.should_roll(part.size, part.created_ms, part.written_ms, now)
-        })?;
+        self.roll_where(|part| policy.roll_on_checkpoint || part.rolls(&policy, now))?;
         let closed = std::mem::take(&mut self.closed);
         self.by_checkpoint.insert(snapshot.checkpoint_id(), closed);
         let mut in_progress = Vec::with_capacity(self.buckets.len());

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use weir_core::{Result, WeirError};
 
+use super::RollingPolicy;
+
 /// A closed part file waiting for its checkpoint to complete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PendingFile {
@@ -53,9 +55,9 @@ impl PendingFile {
 pub(crate) struct InProgressPart {
     pub file: PendingFile,
     out: BufWriter<File>,
-    pub size: u64,
-    pub created_ms: i64,
-    pub written_ms: i64,
+    size: u64,
+    created_ms: i64,
+    written_ms: i64,
 }
 
 impl InProgressPart {
@@ -84,6 +86,11 @@ impl InProgressPart {
         self.size += bytes.len() as u64;
         self.written_ms = now_ms;
         Ok(())
+    }
+
+    /// Whether the part rolls at `now_ms` by `policy`.
+    pub fn rolls(&self, policy: &RollingPolicy, now_ms: i64) -> bool {
+        policy.should_roll(self.size, self.created_ms, self.written_ms, now_ms)
     }
 
     /// Flushes and syncs what was written; returns the durable length.
