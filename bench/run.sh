@@ -5,7 +5,8 @@
 #   REPEAT=1 RECORDS=100000000 bench/run.sh
 #
 # Environment: RECORDS (pipeline records per run, default 300M), TEXT_MB (default 100),
-# EVENTS (window events per run, default 10M),
+# EVENTS (window events per run, default 10M), STATE_MB (state of the rocksdb `state-size` run,
+# default 3072),
 # REPEAT (runs per benchmark, the best is kept; default 3), QUIET_WAIT (seconds to wait at
 # most for other processes to leave the CPUs before each run; default 120).
 set -euo pipefail
@@ -15,6 +16,7 @@ ROOT=$(pwd)
 RECORDS=${RECORDS:-300000000}
 TEXT_MB=${TEXT_MB:-100}
 EVENTS=${EVENTS:-10000000}
+STATE_MB=${STATE_MB:-3072}
 REPEAT=${REPEAT:-3}
 QUIET_WAIT=${QUIET_WAIT:-120}
 TEXT=${TMPDIR:-/tmp}/weir-bench-${TEXT_MB}mb.txt
@@ -22,7 +24,8 @@ BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/weir-bench
 RESULTS=$ROOT/bench/RESULTS.md
 LOG=${TMPDIR:-/tmp}/weir-bench-runs.log
 
-cargo build --release -p weir-bench >&2
+scripts/rocksdb-build-deps.sh
+cargo build --release -p weir-bench --features rocksdb >&2
 
 if [[ ! -s $TEXT ]]; then
     "$BIN" gen-text --mb "$TEXT_MB" --out "$TEXT" >&2
@@ -96,6 +99,17 @@ done
 wait_quiet
 checkpoint_lines+=("$("$BIN" recovery --state-mb 100 | tee -a "$LOG")")
 
+# Keyed ValueState on both backends: throughput on 256 MB of state updated 4 times per key, and
+# peak RSS against STATE_MB of state on rocksdb (one run each).
+state_lines=()
+for args in "--state-mb 256 --updates 4 -D state.backend.type=hashmap" \
+    "--state-mb 256 --updates 4 -D state.backend.type=rocksdb" \
+    "--state-mb $STATE_MB -D state.backend.type=rocksdb"; do
+    wait_quiet
+    # shellcheck disable=SC2086 # the arguments are split on purpose
+    state_lines+=("$("$BIN" state-size $args | tee -a "$LOG")")
+done
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (with uncommitted changes)" || true)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -135,6 +149,12 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
     echo
     echo '```'
     printf '%s\n' "${checkpoint_lines[@]}"
+    echo '```'
+    echo
+    echo "State backends (\`state-size\`, parallelism 1, one \`ValueState<Vec<u8>>\` of 500 bytes per key; rss_per_state = peak RSS / state bytes):"
+    echo
+    echo '```'
+    printf '%s\n' "${state_lines[@]}"
     echo '```'
     echo
     echo "Raw lines:"

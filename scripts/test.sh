@@ -2,9 +2,12 @@
 # Runs Weir's whole test suite: formatting, then every crate's unit, integration and doc
 # tests (the end-to-end tests start `weir run` processes; the Kafka tests start one Tansu
 # broker each with scripts/kafka-broker.sh, installed here first so that a missing broker
-# fails at once).
+# fails at once). The suite is built with the RocksDB state backend (cargo feature `rocksdb`,
+# whose build needs libclang: scripts/rocksdb-build-deps.sh), so that the state and
+# checkpoint tests run on both backends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 scripts/kafka-broker.sh install >/dev/null
-cargo test --workspace --locked
+scripts/rocksdb-build-deps.sh
+cargo test --workspace --locked --features weir-state/rocksdb,weir-datastream/rocksdb,weir-bench/rocksdb

@@ -10,11 +10,13 @@
 //! weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...
 //! weir-bench checkpoint --state-mb MB [--value-bytes B] [--checkpoints N] [-D key=value]...
 //! weir-bench recovery  [--state-mb MB] [--fail-after N] [-D key=value]...
+//! weir-bench state-size --state-mb MB [--value-bytes B] [--updates U] [-D key=value]...
 //! ```
 //! Each run prints one line: `NAME k=v ... records=.. secs=.. rec/s=.. rec/s/core=.. peak_rss=..`.
 
 mod checkpoints;
 mod procstat;
+mod state_size;
 mod textgen;
 
 use std::collections::HashMap;
@@ -35,7 +37,8 @@ const USAGE: &str = "usage:
   weir-bench wordcount --input PATH [--parallelism P] [--final] [-D key=value]...
   weir-bench window    --events N --kind tumbling|sliding [--keys K] [-D key=value]...
   weir-bench checkpoint --state-mb MB [--value-bytes B] [--checkpoints N] [-D key=value]...
-  weir-bench recovery  [--state-mb MB] [--fail-after N] [-D key=value]...";
+  weir-bench recovery  [--state-mb MB] [--fail-after N] [-D key=value]...
+  weir-bench state-size --state-mb MB [--value-bytes B] [--updates U] [-D key=value]...";
 
 /// Parsed command line: `--name value` options, `--flag`s, and `-D key=value` properties.
 struct Args {
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         "window" => window(&args),
         "checkpoint" => checkpoints::checkpoint(&args),
         "recovery" => checkpoints::recovery(&args),
+        "state-size" => state_size::state_size(&args),
         other => Err(format!("unknown command '{other}'")),
     });
     match result {

@@ -1,7 +1,8 @@
 //! `weir`: the one binary for every role. Today it has `run`, which starts a job program on
-//! the embedded mini-cluster.
+//! the embedded mini-cluster, and `sql`, Flink's SQL client.
 
 mod run;
+mod sql;
 
 use clap::{Parser, Subcommand};
 
@@ -17,12 +18,15 @@ struct Cli {
 enum Command {
     /// Runs a job program on the embedded mini-cluster.
     Run(run::RunArgs),
+    /// Runs SQL statements: a script (-f) or interactively.
+    Sql(sql::SqlArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Sql(args) => sql::sql(args),
     };
     std::process::exit(code);
 }

@@ -1,7 +1,8 @@
 //! Checkpoints end to end: a keyed window job writing through the exactly-once file sink
 //! fails once mid-stream; the job restarts from its latest completed checkpoint (the sources
 //! rewind, the window state comes back) and the finished files equal a reference computed
-//! here from the generator's formula: no record lost, none counted twice.
+//! here from the generator's formula: no record lost, none counted twice. The tests with
+//! keyed state run on every state backend.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use common::{env, TempDir};
+use common::{env, env_on, TempDir};
 use weir_datastream::prelude::*;
 use weir_datastream::sinks::file::RollingPolicy;
 use weir_datastream::sinks::FileSink;
@@ -58,11 +59,17 @@ fn finished_lines(dir: &Path) -> Vec<String> {
     lines
 }
 
-/// Runs the window job at parallelism 2 with checkpoints every 50 ms in `mode`; the map
-/// fails once after `fail_after` records. Returns the job's restarts and completed
-/// checkpoints.
-fn run_failing_job(out: &Path, checkpoints: &Path, mode: &str, fail_after: u64) -> (u64, i64) {
-    let env = env(2);
+/// Runs the window job at parallelism 2 on state backend `backend` with checkpoints every
+/// 50 ms in `mode`; the map fails once after `fail_after` records. Returns the job's restarts
+/// and completed checkpoints.
+fn run_failing_job(
+    backend: &str,
+    out: &Path,
+    checkpoints: &Path,
+    mode: &str,
+    fail_after: u64,
+) -> (u64, i64) {
+    let env = env_on(backend, 2);
     env.configure("execution.checkpointing.interval", "50 ms")
         .configure("execution.checkpointing.mode", mode)
         .configure(
@@ -115,19 +122,17 @@ fn run_failing_job(out: &Path, checkpoints: &Path, mode: &str, fail_after: u64) 
     (result.num_restarts, completed)
 }
 
-#[test]
-fn exactly_once_after_an_injected_failure() {
+fn exactly_once_after_an_injected_failure(backend: &str) {
     let (out, chk) = (TempDir::new("eo-out"), TempDir::new("eo-chk"));
-    let (restarts, completed) = run_failing_job(&out.0, &chk.0, "EXACTLY_ONCE", 25_000);
+    let (restarts, completed) = run_failing_job(backend, &out.0, &chk.0, "EXACTLY_ONCE", 25_000);
     assert_eq!(restarts, 1);
     assert!(completed >= 2, "only {completed} checkpoints completed");
     assert_eq!(finished_lines(&out.0), reference());
 }
 
-#[test]
-fn at_least_once_loses_nothing_after_an_injected_failure() {
+fn at_least_once_loses_nothing_after_an_injected_failure(backend: &str) {
     let (out, chk) = (TempDir::new("alo-out"), TempDir::new("alo-chk"));
-    let (restarts, _) = run_failing_job(&out.0, &chk.0, "AT_LEAST_ONCE", 25_000);
+    let (restarts, _) = run_failing_job(backend, &out.0, &chk.0, "AT_LEAST_ONCE", 25_000);
     assert_eq!(restarts, 1);
     let got = finished_lines(&out.0);
     for expected in reference() {
@@ -293,10 +298,9 @@ fn checkpoints_are_retained_on_cancel_only_when_configured() {
     assert!(!checkpoints_survive_cancel("NO_EXTERNALIZED_CHECKPOINTS"));
 }
 
-#[test]
-fn stop_with_savepoint_and_drain_fires_every_window() {
+fn stop_with_savepoint_and_drain_fires_every_window(backend: &str) {
     let (out, sp) = (TempDir::new("drain-out"), TempDir::new("drain-sp"));
-    let env = env(1);
+    let env = env_on(backend, 1);
     env.configure("pipeline.auto-watermark-interval", "5 ms");
     env.from_generator(|i| (i % KEYS, i / WINDOW, i), None, Some(20_000.0))
         .assign_timestamps_and_watermarks(
@@ -332,3 +336,9 @@ fn stop_with_savepoint_and_drain_fires_every_window() {
     expected_sorted.sort();
     assert_eq!(full_sorted, expected_sorted);
 }
+
+weir_state::for_each_backend!(
+    exactly_once_after_an_injected_failure,
+    at_least_once_loses_nothing_after_an_injected_failure,
+    stop_with_savepoint_and_drain_fires_every_window,
+);

@@ -300,9 +300,9 @@ fn state_of_a_thousand_keys_stays_a_thousand_entries_over_a_million_records() {
             if value == RECORDS - 1 {
                 let backend = ctx.backend();
                 let sizes = (
-                    backend.entry_count("count"),
-                    backend.entry_count("max"),
-                    backend.total_entries(),
+                    backend.entry_count("count")?,
+                    backend.entry_count("max")?,
+                    backend.total_entries()?,
                 );
                 ctx.collect((value % 1_000, count, sizes.0, sizes.1, sizes.2));
             }
@@ -392,7 +392,7 @@ impl KeyedProcessFunction<(), TtlOp, ElementTtlSeen> for ElementTtlProbe {
             (0, 0),
         );
         let backend = ctx.backend();
-        seen.6 = (backend.entry_count("list"), backend.entry_count("map"));
+        seen.6 = (backend.entry_count("list")?, backend.entry_count("map")?);
         ctx.collect(seen);
         Ok(())
     }

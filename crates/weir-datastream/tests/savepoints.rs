@@ -3,7 +3,8 @@
 //! subtasks that own their key groups: each key's total, emitted by a timer registered in
 //! the first run and fired at the end of the last, equals the reference. Also: state of an
 //! operator the job no longer has is refused unless allowed, and a damaged savepoint is
-//! refused with a clear error.
+//! refused with a clear error. The keyed tests run on every state backend, and a savepoint
+//! of one backend restores on the other.
 
 mod common;
 
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{collected, env, TempDir};
+use common::{collected, env, env_on, TempDir};
 use weir_datastream::prelude::*;
 use weir_datastream::sinks::file::RollingPolicy;
 use weir_datastream::sinks::FileSink;
@@ -56,16 +57,17 @@ impl KeyedProcessFunction<u64, u64, (u64, u64)> for Totals {
     }
 }
 
-/// The totals job at `parallelism`, started from `savepoint` if given; `extra` adds a
-/// stateful operator with uid "extra" before the sink. Returns the environment and the
-/// sink's records.
+/// The totals job at `parallelism` on state backend `backend`, started from `savepoint` if
+/// given; `extra` adds a stateful operator with uid "extra" before the sink. Returns the
+/// environment and the sink's records.
 fn totals_job(
+    backend: &str,
     parallelism: usize,
     savepoint: Option<&Path>,
     rate: Option<f64>,
     extra: bool,
 ) -> (StreamExecutionEnvironment, Collected) {
-    let env = env(parallelism);
+    let env = env_on(backend, parallelism);
     env.configure("pipeline.auto-watermark-interval", "5 ms");
     if let Some(path) = savepoint {
         env.configure("execution.savepoint.path", &path.display().to_string());
@@ -114,25 +116,32 @@ fn stop_midway(env: &StreamExecutionEnvironment, dir: &Path, after: Duration) ->
     path
 }
 
-#[test]
-fn state_and_timers_follow_their_key_groups_from_1_to_3_to_2_subtasks() {
-    let dir = TempDir::new("rescale");
+/// Runs the totals job at parallelism 1, 3 and 2 on `backends` in turn, each run stopped with
+/// a savepoint that the next starts from; the totals equal the reference.
+fn rescale_1_3_2(backends: [&str; 3]) {
+    let dir = TempDir::new(&format!("rescale-{}", backends.join("-")));
     // 60 000 events at 40 000/s: each run stops a third of the way through what is left.
-    let (first, early) = totals_job(1, None, Some(40_000.0), false);
+    let (first, early) = totals_job(backends[0], 1, None, Some(40_000.0), false);
     let savepoint1 = stop_midway(&first, &dir.0, Duration::from_millis(400));
     assert!(
         early.lock().unwrap().is_empty(),
         "timers fired before the end"
     );
 
-    let (second, middle) = totals_job(3, Some(Path::new(&savepoint1)), Some(40_000.0), false);
+    let (second, middle) = totals_job(
+        backends[1],
+        3,
+        Some(Path::new(&savepoint1)),
+        Some(40_000.0),
+        false,
+    );
     let savepoint2 = stop_midway(&second, &dir.0, Duration::from_millis(400));
     assert!(
         middle.lock().unwrap().is_empty(),
         "timers fired before the end"
     );
 
-    let (third, last) = totals_job(2, Some(Path::new(&savepoint2)), None, false);
+    let (third, last) = totals_job(backends[2], 2, Some(Path::new(&savepoint2)), None, false);
     third.execute("totals, last part").unwrap();
     let got: BTreeMap<u64, u64> = last.lock().unwrap().iter().copied().collect();
     assert_eq!(
@@ -143,29 +152,39 @@ fn state_and_timers_follow_their_key_groups_from_1_to_3_to_2_subtasks() {
     assert_eq!(got, reference());
 }
 
+fn state_and_timers_follow_their_key_groups_from_1_to_3_to_2_subtasks(backend: &str) {
+    rescale_1_3_2([backend; 3]);
+}
+
+/// A heap savepoint restores on RocksDB with another parallelism, and a RocksDB savepoint on
+/// the heap.
+#[cfg(feature = "rocksdb")]
 #[test]
-fn state_of_a_removed_operator_is_refused_unless_allowed() {
-    let dir = TempDir::new("unclaimed");
-    let (with_extra, _) = totals_job(1, None, Some(40_000.0), true);
+fn savepoints_move_between_backends_while_rescaling() {
+    rescale_1_3_2(["hashmap", "rocksdb", "hashmap"]);
+}
+
+fn state_of_a_removed_operator_is_refused_unless_allowed(backend: &str) {
+    let dir = TempDir::new(&format!("unclaimed-{backend}"));
+    let (with_extra, _) = totals_job(backend, 1, None, Some(40_000.0), true);
     let savepoint = stop_midway(&with_extra, &dir.0, Duration::from_millis(300));
-    let (without, _) = totals_job(1, Some(Path::new(&savepoint)), None, false);
+    let (without, _) = totals_job(backend, 1, Some(Path::new(&savepoint)), None, false);
     let err = without.execute("totals").unwrap_err().to_string();
     assert!(
         err.contains("extra") && err.contains("--allowNonRestoredState"),
         "{err}"
     );
 
-    let (allowed, totals) = totals_job(1, Some(Path::new(&savepoint)), None, false);
+    let (allowed, totals) = totals_job(backend, 1, Some(Path::new(&savepoint)), None, false);
     allowed.configure("execution.savepoint.ignore-unclaimed-state", "true");
     allowed.execute("totals").unwrap();
     let got: BTreeMap<u64, u64> = totals.lock().unwrap().iter().copied().collect();
     assert_eq!(got, reference());
 }
 
-#[test]
-fn a_damaged_savepoint_is_refused_with_the_reason() {
-    let dir = TempDir::new("damaged");
-    let (job, _) = totals_job(1, None, Some(40_000.0), false);
+fn a_damaged_savepoint_is_refused_with_the_reason(backend: &str) {
+    let dir = TempDir::new(&format!("damaged-{backend}"));
+    let (job, _) = totals_job(backend, 1, None, Some(40_000.0), false);
     let savepoint = stop_midway(&job, &dir.0, Duration::from_millis(300));
     let state_file = std::fs::read_dir(&savepoint)
         .unwrap()
@@ -176,10 +195,16 @@ fn a_damaged_savepoint_is_refused_with_the_reason() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xFF;
     std::fs::write(&state_file, bytes).unwrap();
-    let (restored, _) = totals_job(1, Some(Path::new(&savepoint)), None, false);
+    let (restored, _) = totals_job(backend, 1, Some(Path::new(&savepoint)), None, false);
     let err = restored.execute("totals").unwrap_err().to_string();
     assert!(err.contains("checksum") || err.contains("corrupt"), "{err}");
 }
+
+weir_state::for_each_backend!(
+    state_and_timers_follow_their_key_groups_from_1_to_3_to_2_subtasks,
+    state_of_a_removed_operator_is_refused_unless_allowed,
+    a_damaged_savepoint_is_refused_with_the_reason,
+);
 
 /// Holds elements back and emits them a thousand at a time (Flink's buffering sink pattern);
 /// the held elements are operator list state.

@@ -896,19 +896,19 @@ fn a_tumbling_count_over_ten_million_events_keeps_state_per_key_and_open_window(
         operator
             .process_watermark(Watermark(newest - bound as i64 - 1), &mut out)
             .unwrap();
-        max_entries = max_entries.max(operator.state_entries());
+        max_entries = max_entries.max(operator.state_entries().unwrap());
         // At most two windows are open per key: the current one and the one before it,
         // still waiting for out-of-order elements.
         assert!(
-            operator.state_entries() <= (KEYS * 2) as usize,
+            operator.state_entries().unwrap() <= (KEYS * 2) as usize,
             "{} state entries",
-            operator.state_entries()
+            operator.state_entries().unwrap()
         );
     }
     operator
         .process_watermark(Watermark::MAX, &mut out)
         .unwrap();
-    assert_eq!(operator.state_entries(), 0);
+    assert_eq!(operator.state_entries().unwrap(), 0);
     assert_eq!(operator.timers(), 0);
     assert_eq!(out.total, EVENTS as i64);
     assert!(max_entries >= KEYS as usize, "all keys had a window open");
@@ -949,7 +949,7 @@ fn sliding_windows_keep_one_accumulator_per_pane() {
             .process_batch(0, Batch::from_records(records), &mut emitted)
             .unwrap();
         // One entry per key, holding the panes of the windows still open.
-        assert_eq!(operator.state_entries(), 10);
+        assert_eq!(operator.state_entries().unwrap(), 10);
         operator
             .process_watermark(Watermark(step * 100 + 99), &mut emitted)
             .unwrap();
@@ -957,7 +957,7 @@ fn sliding_windows_keep_one_accumulator_per_pane() {
     operator
         .process_watermark(Watermark::MAX, &mut emitted)
         .unwrap();
-    assert_eq!(operator.state_entries(), 0);
+    assert_eq!(operator.state_entries().unwrap(), 0);
     // Every element is counted in 10 windows.
     assert_eq!(emitted.total, 10 * 5_000 * 10);
 }

@@ -324,7 +324,7 @@ where
     }
 
     fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
-        self.core.snapshot(snapshot);
+        self.core.snapshot(snapshot)?;
         self.store.snapshot(snapshot)
     }
 

@@ -12,7 +12,8 @@ use std::marker::PhantomData;
 use weir_core::element::{Batch, Records, Watermark};
 use weir_core::Result;
 use weir_state::{
-    KeyedStateBackend, Namespace, StateAccess, StateSnapshot, TimeDomain, TimerService,
+    KeyedStateBackend, Namespace, StateAccess, StateBackendConfig, StateSnapshot, TimeDomain,
+    TimerService,
 };
 
 use crate::operator::{now_ms, OperatorContext, Output, StreamOperator};
@@ -176,7 +177,8 @@ pub(crate) fn open_keyed_state<K: KeyType>(
     ctx: &OperatorContext,
     timers: &mut TimerService<K>,
 ) -> Result<KeyedStateBackend<K>> {
-    let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
+    let backend = StateBackendConfig::from_configuration(&ctx.config)?;
+    let mut state = KeyedStateBackend::open(&backend, ctx.key_group_range(), ctx.max_parallelism)?;
     if let Some(restored) = ctx.restored_state() {
         state.restore(restored);
         timers.restore(restored, ctx.key_group_range())?;
@@ -190,11 +192,12 @@ pub(crate) fn snapshot_keyed_state<K: KeyType>(
     state: Option<&mut KeyedStateBackend<K>>,
     timers: &TimerService<K>,
     snapshot: &mut StateSnapshot,
-) {
+) -> Result<()> {
     if let (Some(ctx), Some(state)) = (ctx, state) {
-        state.snapshot(snapshot);
+        state.snapshot(snapshot)?;
         timers.snapshot(ctx.max_parallelism, snapshot);
     }
+    Ok(())
 }
 
 impl<K: KeyType> KeyedCore<K> {
@@ -207,13 +210,13 @@ impl<K: KeyType> KeyedCore<K> {
     }
 
     /// Adds the keyed state and timers to a checkpoint.
-    pub(crate) fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
+    pub(crate) fn snapshot(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
         snapshot_keyed_state(
             self.runtime.as_ref(),
             self.state.as_mut(),
             &self.timers,
             snapshot,
-        );
+        )
     }
 
     /// The keyed state, once opened.
@@ -348,8 +351,7 @@ where
     }
 
     fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
-        self.core.snapshot(snapshot);
-        Ok(())
+        self.core.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {

@@ -1,4 +1,4 @@
-//! The heap keyed state backend.
+//! The keyed state backend.
 //!
 //! State lives in named tables; a table holds, per key group, a map from key to the entries of
 //! that key's namespaces (a namespace separates the state of one window from another's; plain
@@ -6,15 +6,17 @@
 //! user code; state handles then read and write the current key's entries.
 
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use weir_core::keygroup::{KeyGroupRange, StableBuildHasher};
+use weir_core::keygroup::KeyGroupRange;
 use weir_core::{Result, WeirError};
 
 use crate::data::{StateKey, StateValue};
-use crate::grouped::{group_index, KeyGroupedMap};
+use crate::grouped::group_index;
 use crate::snapshot::{KeyGroupBytes, RestoredState, StateSnapshot};
+use crate::store::heap::HeapTable;
+use crate::store::{Entry, SnapshotSource, StateBackendConfig, TableStore};
 use crate::ttl::{now_ms, StateTtlConfig, StateVisibility, TtlUpdateType};
 
 /// Prefix of the snapshot components that hold state tables (`state/<name>`).
@@ -42,45 +44,34 @@ pub trait StateAccess<K> {
     }
 }
 
-/// One stored value with the time it was last accessed (for TTL).
-#[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct Entry<V> {
-    pub value: V,
-    pub touched_ms: i64,
-}
-
-/// The entries of one key, by namespace. Plain keyed state has one namespace per key; window
-/// state can have hundreds while the watermark lags (panes of sliding windows), hence a map.
-type Namespaces<V> = BTreeMap<Namespace, Entry<V>>;
-
-/// A state table: per key group, key → namespaces → entry.
-pub(crate) struct Table<K, V> {
-    map: KeyGroupedMap<K, Namespaces<V>>,
+/// A state table: its entries in a store, and its TTL.
+pub(crate) struct Table<S> {
+    store: S,
     ttl: Option<StateTtlConfig>,
 }
 
-/// What the backend needs of a table without knowing its value type.
+/// What the backend needs of a table without knowing its store, key and value types.
 trait ErasedTable: Send {
-    fn entries(&self) -> usize;
-    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot);
+    fn entries(&self) -> Result<usize>;
+    fn flush(&mut self) -> Result<()>;
+    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot, source: &SnapshotSource);
     fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-impl<K: StateKey, V: StateValue> ErasedTable for Table<K, V> {
-    fn entries(&self) -> usize {
-        self.map
-            .groups()
-            .flat_map(|g| g.values())
-            .map(BTreeMap::len)
-            .sum()
+impl<S: TableStore> ErasedTable for Table<S> {
+    fn entries(&self) -> Result<usize> {
+        self.store.entries()
     }
-    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot) {
-        snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), self.map.snapshot());
+    fn flush(&mut self) -> Result<()> {
+        self.store.flush()
+    }
+    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot, source: &SnapshotSource) {
+        snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), self.store.snapshot(source));
     }
     fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()> {
-        self.map.restore(groups, name)
+        self.store.restore(groups, name)
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -90,10 +81,33 @@ impl<K: StateKey, V: StateValue> ErasedTable for Table<K, V> {
     }
 }
 
-/// The keyed state of one operator subtask (heap backend).
+/// Where the backend keeps its tables.
+enum Store {
+    Heap,
+    #[cfg(feature = "rocksdb")]
+    RocksDb(std::sync::Arc<crate::store::rocks::Db>),
+}
+
+/// Runs the generic method `$method::<S, $v>` of the backend with `S` the table store of the
+/// backend's kind, so that the state logic is written once and the heap path stays static.
+macro_rules! on_store {
+    ($self:ident . $method:ident :: <$v:ty> ($($arg:expr),*)) => {
+        match $self.store {
+            Store::Heap => $self.$method::<HeapTable<K, $v>, $v>($($arg),*),
+            #[cfg(feature = "rocksdb")]
+            Store::RocksDb(_) => {
+                $self.$method::<crate::store::rocks::RocksTable<K, $v>, $v>($($arg),*)
+            }
+        }
+    };
+}
+
+/// The keyed state of one operator subtask, on the heap or in RocksDB
+/// ([`StateBackendConfig`]).
 pub struct KeyedStateBackend<K> {
     range: KeyGroupRange,
     max_parallelism: usize,
+    store: Store,
     /// Name and kind (the handle type, as in `ValueState<i64>`) of each table.
     names: Vec<(String, String)>,
     tables: Vec<Box<dyn ErasedTable>>,
@@ -104,11 +118,40 @@ pub struct KeyedStateBackend<K> {
 }
 
 impl<K: StateKey> KeyedStateBackend<K> {
-    /// An empty backend for the key groups in `range` out of `max_parallelism`.
+    /// An empty heap backend for the key groups in `range` out of `max_parallelism`.
     pub fn new(range: KeyGroupRange, max_parallelism: usize) -> Self {
+        Self::with_store(Store::Heap, range, max_parallelism)
+    }
+
+    /// An empty backend of the kind `config` chooses, for the key groups in `range` out of
+    /// `max_parallelism`.
+    pub fn open(
+        config: &StateBackendConfig,
+        range: KeyGroupRange,
+        max_parallelism: usize,
+    ) -> Result<Self> {
+        let store = match config {
+            StateBackendConfig::HashMap => Store::Heap,
+            #[cfg(feature = "rocksdb")]
+            StateBackendConfig::RocksDb { local_dir } => {
+                Store::RocksDb(crate::store::rocks::Db::open(local_dir.as_deref())?)
+            }
+            #[cfg(not(feature = "rocksdb"))]
+            StateBackendConfig::RocksDb { .. } => {
+                return Err(WeirError::Config(
+                    "this build of Weir has no RocksDB state backend (cargo feature 'rocksdb')"
+                        .into(),
+                ))
+            }
+        };
+        Ok(Self::with_store(store, range, max_parallelism))
+    }
+
+    fn with_store(store: Store, range: KeyGroupRange, max_parallelism: usize) -> Self {
         KeyedStateBackend {
             range,
             max_parallelism,
+            store,
             names: Vec::new(),
             tables: Vec::new(),
             restored: BTreeMap::new(),
@@ -125,10 +168,18 @@ impl<K: StateKey> KeyedStateBackend<K> {
     }
 
     /// Adds every table to `snapshot` (tables restored but not used since are passed on as
-    /// they were restored).
-    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
+    /// they were restored). The tables are encoded later, while the state goes on changing.
+    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        for table in &mut self.tables {
+            table.flush()?;
+        }
+        let source = match &self.store {
+            Store::Heap => SnapshotSource::Heap,
+            #[cfg(feature = "rocksdb")]
+            Store::RocksDb(db) => SnapshotSource::RocksDb(db.checkpoint()?),
+        };
         for ((name, _), table) in self.names.iter().zip(&mut self.tables) {
-            table.snapshot(name, snapshot);
+            table.snapshot(name, snapshot, &source);
         }
         for (name, groups) in &self.restored {
             let groups = groups.clone();
@@ -137,6 +188,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 Box::new(move || Ok(groups)),
             );
         }
+        Ok(())
     }
 
     /// Takes the tables of `restored` (the key groups this backend owns); each is decoded
@@ -163,7 +215,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
     ) -> Result<usize> {
         if let Some(id) = self.names.iter().position(|(n, _)| n == name) {
             let declared = &self.names[id].1;
-            if declared == kind && !self.tables[id].as_any().is::<Table<K, V>>() {
+            if declared == kind && !on_store!(self.holds::<V>(id)) {
                 // List and map state store time stamps per element when they have a TTL.
                 return Err(WeirError::Other(format!(
                     "state '{name}' ({kind}) is declared twice, once with a time-to-live and once without"
@@ -176,36 +228,45 @@ impl<K: StateKey> KeyedStateBackend<K> {
             }
             return Ok(id);
         }
-        let mut table = Table::<K, V> {
-            map: KeyGroupedMap::new(self.range, self.max_parallelism),
-            ttl,
+        let id = self.tables.len();
+        let mut table: Box<dyn ErasedTable> = match &self.store {
+            Store::Heap => Box::new(Table {
+                store: HeapTable::<K, V>::new(self.range, self.max_parallelism),
+                ttl,
+            }),
+            #[cfg(feature = "rocksdb")]
+            Store::RocksDb(db) => Box::new(Table {
+                store: crate::store::rocks::RocksTable::<K, V>::new(
+                    std::sync::Arc::clone(db),
+                    id,
+                    self.range,
+                )?,
+                ttl,
+            }),
         };
         if let Some(groups) = self.restored.remove(name) {
             table.restore(&groups, name)?;
         }
-        self.tables.push(Box::new(table));
+        self.tables.push(table);
         self.names.push((name.to_string(), kind.to_string()));
-        Ok(self.tables.len() - 1)
+        Ok(id)
     }
 
-    /// The current key, the map of its key group in table `id`, and the table's TTL.
-    #[allow(clippy::type_complexity)]
-    fn parts<V: StateValue>(
-        &mut self,
-        id: usize,
-    ) -> Result<(
-        &K,
-        &mut HashMap<K, Namespaces<V>, StableBuildHasher>,
-        Option<StateTtlConfig>,
-    )> {
+    /// Whether table `id` holds values of type `V` in a store `S`.
+    fn holds<S: TableStore<Key = K, Value = V>, V>(&self, id: usize) -> bool {
+        self.tables[id].as_any().is::<Table<S>>()
+    }
+
+    /// The current key, its key group's index, and table `id`.
+    fn parts<S: TableStore<Key = K>>(&mut self, id: usize) -> Result<(&K, usize, &mut Table<S>)> {
         let key = self.current_key.as_ref().ok_or_else(|| {
             WeirError::Other("keyed state was accessed outside a keyed context (no current key); keyed state needs key_by".into())
         })?;
         let table = self.tables[id]
             .as_any_mut()
-            .downcast_mut::<Table<K, V>>()
+            .downcast_mut::<Table<S>>()
             .expect("a table id always refers to a table of its type");
-        Ok((key, table.map.group_mut(self.current_group), table.ttl))
+        Ok((key, self.current_group, table))
     }
 
     /// The live entry of the current key in `ns`, if any (expired entries are dropped unless
@@ -215,31 +276,30 @@ impl<K: StateKey> KeyedStateBackend<K> {
         id: usize,
         ns: Namespace,
     ) -> Result<Option<&mut V>> {
-        let (key, map, ttl) = self.parts::<V>(id)?;
-        let Some(ttl) = ttl else {
-            let entry = map.get_mut(key).and_then(|n| n.get_mut(&ns));
+        on_store!(self.get_in::<V>(id, ns))
+    }
+
+    fn get_in<S: TableStore<Key = K, Value = V>, V>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+    ) -> Result<Option<&mut V>> {
+        let (key, group, table) = self.parts::<S>(id)?;
+        let Some(ttl) = table.ttl else {
+            let entry = table.store.get_mut(group, key, ns)?;
             return Ok(entry.map(|e| &mut e.value));
         };
         let now = now_ms();
-        let found = map
-            .get(key)
-            .and_then(|n| n.get(&ns).map(|e| ttl.is_expired(e.touched_ms, now)));
+        let found =
+            (table.store.get_mut(group, key, ns)?).map(|e| ttl.is_expired(e.touched_ms, now));
         let Some(expired) = found else {
             return Ok(None);
         };
         if expired && ttl.visibility == StateVisibility::NeverReturnExpired {
-            if let Some(namespaces) = map.get_mut(key) {
-                namespaces.remove(&ns);
-                if namespaces.is_empty() {
-                    map.remove(key);
-                }
-            }
+            table.store.remove(group, key, ns)?;
             return Ok(None);
         }
-        let entry = map
-            .get_mut(key)
-            .and_then(|n| n.get_mut(&ns))
-            .expect("found above");
+        let entry = (table.store.get_mut(group, key, ns)?).expect("found above");
         if !expired && ttl.update_type == TtlUpdateType::OnReadAndWrite {
             entry.touched_ms = now;
         }
@@ -248,27 +308,36 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// Sets the entry of the current key in `ns`.
     pub(crate) fn put<V: StateValue>(&mut self, id: usize, ns: Namespace, value: V) -> Result<()> {
-        let (key, map, ttl) = self.parts::<V>(id)?;
+        on_store!(self.put_in::<V>(id, ns, value))
+    }
+
+    fn put_in<S: TableStore<Key = K, Value = V>, V>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+        value: V,
+    ) -> Result<()> {
+        let (key, group, table) = self.parts::<S>(id)?;
         let entry = Entry {
             value,
-            touched_ms: ttl.map(|_| now_ms()).unwrap_or(0),
+            touched_ms: table.ttl.map(|_| now_ms()).unwrap_or(0),
         };
-        match map.get_mut(key) {
-            Some(namespaces) => {
-                namespaces.insert(ns, entry);
-            }
-            None => {
-                map.insert(key.clone(), BTreeMap::from([(ns, entry)]));
-            }
-        }
-        Ok(())
+        table.store.insert(group, key, ns, entry)
     }
 
     /// Marks the entry of the current key in `ns` as written now (after an in-place update).
     pub(crate) fn touch<V: StateValue>(&mut self, id: usize, ns: Namespace) -> Result<()> {
-        let (key, map, ttl) = self.parts::<V>(id)?;
-        if ttl.is_some() {
-            if let Some(e) = map.get_mut(key).and_then(|n| n.get_mut(&ns)) {
+        on_store!(self.touch_in::<V>(id, ns))
+    }
+
+    fn touch_in<S: TableStore<Key = K, Value = V>, V>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+    ) -> Result<()> {
+        let (key, group, table) = self.parts::<S>(id)?;
+        if table.ttl.is_some() {
+            if let Some(e) = table.store.get_mut(group, key, ns)? {
                 e.touched_ms = now_ms();
             }
         }
@@ -277,27 +346,28 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// Removes the entry of the current key in `ns`, returning its value.
     pub(crate) fn remove<V: StateValue>(&mut self, id: usize, ns: Namespace) -> Result<Option<V>> {
-        let (key, map, _) = self.parts::<V>(id)?;
-        let Some(namespaces) = map.get_mut(key) else {
-            return Ok(None);
-        };
-        let removed = namespaces.remove(&ns).map(|e| e.value);
-        if namespaces.is_empty() {
-            map.remove(key);
-        }
-        Ok(removed)
+        on_store!(self.remove_in::<V>(id, ns))
+    }
+
+    fn remove_in<S: TableStore<Key = K, Value = V>, V>(
+        &mut self,
+        id: usize,
+        ns: Namespace,
+    ) -> Result<Option<V>> {
+        let (key, group, table) = self.parts::<S>(id)?;
+        Ok(table.store.remove(group, key, ns)?.map(|e| e.value))
     }
 
     /// Number of (key, namespace) entries in the table `name` (0 if it does not exist).
-    pub fn entry_count(&self, name: &str) -> usize {
-        self.names
-            .iter()
-            .position(|(n, _)| n == name)
-            .map_or(0, |id| self.tables[id].entries())
+    pub fn entry_count(&self, name: &str) -> Result<usize> {
+        match self.names.iter().position(|(n, _)| n == name) {
+            Some(id) => self.tables[id].entries(),
+            None => Ok(0),
+        }
     }
 
     /// Number of (key, namespace) entries over all tables.
-    pub fn total_entries(&self) -> usize {
+    pub fn total_entries(&self) -> Result<usize> {
         self.tables.iter().map(|t| t.entries()).sum()
     }
 }

@@ -610,50 +610,6 @@ impl<IN: 'static, ACC: StateValue, OUT: 'static> AggregatingState<IN, ACC, OUT> 
 mod tests {
     use super::*;
 
-    struct Ctx(crate::KeyedStateBackend<u32>);
-    impl StateAccess<u32> for Ctx {
-        fn backend(&mut self) -> &mut crate::KeyedStateBackend<u32> {
-            &mut self.0
-        }
-    }
-    fn ctx() -> Ctx {
-        let range = weir_core::keygroup::KeyGroupRange {
-            start: 0,
-            end_inclusive: 127,
-        };
-        let mut backend = crate::KeyedStateBackend::new(range, 128);
-        backend.set_current_key(7).unwrap();
-        Ctx(backend)
-    }
-
-    #[test]
-    fn removing_an_expired_map_entry_returns_nothing_and_drops_the_map() {
-        let mut ctx = ctx();
-        let map = MapState::<i64, i64>::new("m")
-            .with_ttl(StateTtlConfig::new(std::time::Duration::from_millis(1)));
-        map.put(&mut ctx, 1, 10).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        assert_eq!(map.remove(&mut ctx, &1).unwrap(), None);
-        assert_eq!(ctx.0.entry_count("m"), 0);
-    }
-
-    #[test]
-    fn a_list_with_and_without_ttl_under_one_name_is_an_error() {
-        let mut ctx = ctx();
-        ListState::<i64>::new("l").add(&mut ctx, 1).unwrap();
-        let err = ListState::<i64>::new("l")
-            .with_ttl(StateTtlConfig::new(std::time::Duration::from_secs(1)))
-            .add(&mut ctx, 2)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains(
-                "state 'l' (ListState<i64>) is declared twice, once with a time-to-live and once without"
-            ),
-            "{err}"
-        );
-    }
-
     #[test]
     fn kinds_are_short_type_names() {
         assert_eq!(

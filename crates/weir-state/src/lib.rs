@@ -4,8 +4,10 @@
 //! all its keyed state is kept per key group, so that a snapshot can be written, and later
 //! redistributed to another parallelism, key group by key group.
 //!
-//! - [`KeyedStateBackend`]: the heap backend; named state tables keyed by (key, namespace),
-//!   with the current key set by the operator before user code runs.
+//! - [`KeyedStateBackend`]: named state tables keyed by (key, namespace), with the current key
+//!   set by the operator before user code runs; kept on the heap or, with the cargo feature
+//!   `rocksdb`, in RocksDB on local disk, as [`StateBackendConfig`] says
+//!   (`state.backend.type`). Both write snapshots in one portable format.
 //! - [`ValueState`], [`ListState`], [`MapState`], [`ReducingState`], [`AggregatingState`]:
 //!   typed handles, each also the state's descriptor (its name, TTL), as in Flink.
 //! - [`StateTtlConfig`]: time-to-live of state entries.
@@ -17,6 +19,7 @@
 //!   checkpoint (keyed state by key group, operator list state), and what each subtask gets
 //!   back on restore, whatever the new parallelism. State types are encoded with serde
 //!   ([`StateKey`], [`StateValue`]).
+//! - [`for_each_backend!`]: generates a test per backend from one test function.
 //! - [`storage`]: checkpoint and savepoint storage on a directory, laid out like Flink's
 //!   (`<dir>/<job-id>/chk-<n>/_metadata`), written atomically and validated on restore.
 
@@ -28,6 +31,8 @@ mod handles;
 mod keyed_map;
 mod snapshot;
 pub mod storage;
+mod store;
+mod testing;
 mod timers;
 mod ttl;
 
@@ -45,5 +50,6 @@ pub use snapshot::{
     KeyGroupBytes, KeyedWriter, ListMode, ListSnapshot, OperatorSnapshot, RestoredState,
     StateSnapshot,
 };
+pub use store::StateBackendConfig;
 pub use timers::{TimeDomain, TimerService};
 pub use ttl::{StateTtlConfig, StateVisibility, TtlUpdateType};

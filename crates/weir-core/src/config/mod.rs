@@ -41,7 +41,7 @@ mod value;
 pub use configuration::{Configuration, ValueSource};
 pub use error::ConfigError;
 pub use loader::{load_default, CONFIG_FILE_NAME, CONF_DIR_ENV};
-pub use modes::{CheckpointingMode, RuntimeMode};
+pub use modes::{CheckpointRetention, CheckpointingMode, RuntimeMode};
 pub use option::{ConfigOption, Constraint, OptionDescriptor};
 pub use units::MemorySize;
 pub use value::ConfigValue;

@@ -35,6 +35,25 @@ crate::impl_config_enum!(CheckpointingMode {
     AtLeastOnce => "AT_LEAST_ONCE",
 });
 
+/// What happens to a job's checkpoints when it ends
+/// (`execution.checkpointing.externalized-checkpoint-retention`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CheckpointRetention {
+    /// Checkpoints are deleted whenever the job ends.
+    NoExternalizedCheckpoints,
+    /// Checkpoints are kept when the job fails and deleted when it is cancelled or finishes.
+    DeleteOnCancellation,
+    /// Checkpoints are kept however the job ends.
+    RetainOnCancellation,
+}
+
+crate::impl_config_enum!(CheckpointRetention {
+    NoExternalizedCheckpoints => "NO_EXTERNALIZED_CHECKPOINTS",
+    DeleteOnCancellation => "DELETE_ON_CANCELLATION",
+    RetainOnCancellation => "RETAIN_ON_CANCELLATION",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

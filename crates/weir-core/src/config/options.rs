@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::{CheckpointingMode, ConfigOption, Constraint, OptionDescriptor, RuntimeMode};
+use super::{
+    CheckpointRetention, CheckpointingMode, ConfigOption, Constraint, OptionDescriptor, RuntimeMode,
+};
 
 /// Declares the catalogue's constants and lists every one of them in [`known_options`].
 macro_rules! catalogue {
@@ -175,16 +177,12 @@ catalogue! {
     .positive()
     .with_fallback_keys(&["state.checkpoints.num-retained"]);
     /// `execution.checkpointing.externalized-checkpoint-retention`
-    pub const CHECKPOINTING_EXTERNALIZED_RETENTION: ConfigOption<String> = ConfigOption::new(
-        "execution.checkpointing.externalized-checkpoint-retention",
-        "NO_EXTERNALIZED_CHECKPOINTS",
-        "Whether checkpoints are kept when the job is cancelled.",
-    )
-    .one_of(&[
-        "NO_EXTERNALIZED_CHECKPOINTS",
-        "DELETE_ON_CANCELLATION",
-        "RETAIN_ON_CANCELLATION",
-    ]);
+    pub const CHECKPOINTING_EXTERNALIZED_RETENTION: ConfigOption<CheckpointRetention> =
+        ConfigOption::new(
+            "execution.checkpointing.externalized-checkpoint-retention",
+            "NO_EXTERNALIZED_CHECKPOINTS",
+            "Whether checkpoints are kept when the job is cancelled.",
+        );
     /// `execution.checkpointing.savepoint-dir`
     pub const CHECKPOINTING_SAVEPOINT_DIR: ConfigOption<String> = ConfigOption::without_default(
         "execution.checkpointing.savepoint-dir",
@@ -210,6 +208,13 @@ catalogue! {
     )
     .one_of(&["hashmap", "rocksdb"])
     .with_fallback_keys(&["state.backend"]);
+    /// `state.backend.rocksdb.localdir`
+    pub const STATE_BACKEND_ROCKSDB_LOCALDIR: ConfigOption<String> = ConfigOption::without_default(
+        "state.backend.rocksdb.localdir",
+        "Local directory where the rocksdb backend keeps its working files, one folder per \
+         operator subtask, deleted when the subtask ends; unset means the system's temporary \
+         directory.",
+    );
 
     // Restart strategies.
 

@@ -59,6 +59,14 @@ pub fn env(parallelism: usize) -> StreamExecutionEnvironment {
     env
 }
 
+/// An environment with `parallelism` whose keyed state is kept by `backend` (the value of
+/// `state.backend.type`), for suites run with [`weir_state::for_each_backend`].
+pub fn env_on(backend: &str, parallelism: usize) -> StreamExecutionEnvironment {
+    let env = env(parallelism);
+    env.configure("state.backend.type", backend);
+    env
+}
+
 /// Sends `stream` to a sink that keeps its records; read them after `execute`.
 pub fn collected<T: Record>(stream: &DataStream<T>) -> Arc<Mutex<Vec<T>>> {
     let records = Arc::new(Mutex::new(Vec::new()));

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use weir_core::config::{options, Configuration};
+use weir_core::config::{options, CheckpointRetention, Configuration};
 use weir_core::element::CheckpointBarrier;
 use weir_core::metrics::{Counter, Gauge, OperatorMetricGroup};
 use weir_core::{Result, WeirError};
@@ -38,7 +38,7 @@ pub struct CheckpointSettings {
     pub max_concurrent: usize,
     pub tolerable_failures: usize,
     /// `execution.checkpointing.externalized-checkpoint-retention`.
-    pub retention: String,
+    pub retention: CheckpointRetention,
 }
 
 impl CheckpointSettings {
@@ -458,10 +458,10 @@ impl CheckpointCoordinator {
     /// with `RETAIN_ON_CANCELLATION` any end.
     pub fn on_job_end(&mut self, failed: bool) {
         self.abort_all("the job ended");
-        let keep = match self.settings.retention.as_str() {
-            "RETAIN_ON_CANCELLATION" => true,
-            "DELETE_ON_CANCELLATION" => failed,
-            _ => false,
+        let keep = match self.settings.retention {
+            CheckpointRetention::RetainOnCancellation => true,
+            CheckpointRetention::DeleteOnCancellation => failed,
+            CheckpointRetention::NoExternalizedCheckpoints => false,
         };
         if !self.durable || !keep {
             let dir = self.storage.job_dir();
@@ -493,14 +493,16 @@ fn record_empty(pending: &mut Pending, tasks: &AttemptTasks<'_>, task: usize) {
     }
 }
 
-/// Waits (at most 10 s) until every running task handled the completion of `id`, so that
+/// Waits (at most 10 s) until every task handled the completion of `id` or ended, so that
 /// their commits happen before the job stops.
 fn wait_until_notified(tasks: &AttemptTasks<'_>, id: u64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        let all = (tasks.notified.iter().zip(tasks.finished))
-            .all(|(n, finished)| *finished || n.load(Ordering::SeqCst) >= id);
-        if all {
+        if tasks
+            .notified
+            .iter()
+            .all(|n| n.load(Ordering::SeqCst) >= id)
+        {
             return;
         }
         std::thread::sleep(Duration::from_millis(1));

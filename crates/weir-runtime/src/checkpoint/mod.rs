@@ -108,8 +108,15 @@ pub struct TaskCheckpointing {
     pub task: usize,
     pub control: Receiver<TaskControl>,
     pub snapshots: Sender<TaskSnapshot>,
-    /// The newest checkpoint whose completion the task has handled.
+    /// The newest checkpoint whose completion the task has handled; `u64::MAX` once the task
+    /// ended, since an ended task has nothing left to commit.
     pub notified: Arc<AtomicU64>,
+}
+
+impl Drop for TaskCheckpointing {
+    fn drop(&mut self) {
+        self.notified.store(u64::MAX, Ordering::SeqCst);
+    }
 }
 
 impl TaskCheckpointing {

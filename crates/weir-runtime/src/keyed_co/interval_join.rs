@@ -377,8 +377,8 @@ mod tests {
         let buffered = |op: &Operator| {
             let state = op.core.state();
             (
-                state.entry_count("LEFT_BUFFER"),
-                state.entry_count("RIGHT_BUFFER"),
+                state.entry_count("LEFT_BUFFER").unwrap(),
+                state.entry_count("RIGHT_BUFFER").unwrap(),
                 op.core.timers.len(),
             )
         };
@@ -398,7 +398,7 @@ mod tests {
 
         op.process_watermark(Watermark::MAX, &mut out).unwrap();
         assert_eq!(buffered(&op), (0, 0, 0));
-        assert_eq!(op.core.state().total_entries(), 0);
+        assert_eq!(op.core.state().total_entries().unwrap(), 0);
         assert_eq!(out.watermarks.last(), Some(&Watermark::MAX));
     }
 }

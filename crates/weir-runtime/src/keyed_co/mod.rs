@@ -87,8 +87,7 @@ where
     }
 
     fn snapshot_state(&mut self, snapshot: &mut weir_state::StateSnapshot) -> Result<()> {
-        self.core.snapshot(snapshot);
-        Ok(())
+        self.core.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {

@@ -182,10 +182,10 @@ where
 
     /// Number of (key, namespace) state entries: window contents, panes, trigger and
     /// function state, merging-window sets.
-    pub fn state_entries(&self) -> usize {
+    pub fn state_entries(&self) -> Result<usize> {
         self.state
             .as_ref()
-            .map_or(0, KeyedStateBackend::total_entries)
+            .map_or(Ok(0), KeyedStateBackend::total_entries)
     }
 
     /// Number of registered timers.
@@ -241,8 +241,7 @@ where
             self.state.as_mut(),
             &self.timers,
             snapshot,
-        );
-        Ok(())
+        )
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
@@ -362,7 +361,7 @@ mod tests {
             }
         }
         op.process_watermark(Watermark::MAX, &mut out).unwrap();
-        assert_eq!(op.state_entries(), 0);
+        assert_eq!(op.state_entries().unwrap(), 0);
         // 2000 ms × 3 keys, each element in 5 windows.
         assert_eq!(out.0, 2_000 * 3 * 5);
     }

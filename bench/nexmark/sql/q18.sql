@@ -1,0 +1,13 @@
+-- Q18 Last bid: each bidder's latest bid on each auction. Deduplication (top-1 by time).
+CREATE TABLE nexmark_q18 (
+    auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,
+    `dateTime` TIMESTAMP(3), extra VARCHAR
+) WITH (${SINK});
+
+INSERT INTO nexmark_q18
+SELECT auction, bidder, price, channel, url, `dateTime`, extra
+FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY bidder, auction ORDER BY `dateTime` DESC) AS rank_number
+    FROM bid
+)
+WHERE rank_number <= 1;

@@ -1,0 +1,5 @@
+-- Q2 Selection: bids on every 123rd auction. A filter.
+CREATE TABLE nexmark_q2 (auction BIGINT, price BIGINT) WITH (${SINK});
+
+INSERT INTO nexmark_q2
+SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0;

@@ -1,0 +1,19 @@
+-- Q21 Channel id: bids with a channel id, fixed for the hot channels and taken from the
+-- URL's `channel_id` parameter for the others (bids without one are dropped).
+-- CASE WHEN and REGEXP_EXTRACT.
+CREATE TABLE nexmark_q21 (
+    auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, channel_id VARCHAR
+) WITH (${SINK});
+
+INSERT INTO nexmark_q21
+SELECT auction, bidder, price, channel,
+       CASE
+           WHEN LOWER(channel) = 'apple' THEN '0'
+           WHEN LOWER(channel) = 'google' THEN '1'
+           WHEN LOWER(channel) = 'facebook' THEN '2'
+           WHEN LOWER(channel) = 'baidu' THEN '3'
+           ELSE REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2)
+       END AS channel_id
+FROM bid
+WHERE REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2) IS NOT NULL
+   OR LOWER(channel) IN ('apple', 'google', 'facebook', 'baidu');

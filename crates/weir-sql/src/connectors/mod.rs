@@ -1,0 +1,206 @@
+//! Table connectors, configured by a table's `WITH` options as in Flink: `datagen`,
+//! `filesystem` (with a [`crate::formats::Format`]), `print` and `blackhole`.
+//!
+//! [`Connector::from_options`] checks the options (an unknown connector or option lists the
+//! valid ones) and accepts the legacy `'connector.type'` keys of older Flink DDL.
+
+pub mod datagen;
+pub mod filesystem;
+pub mod print;
+
+use std::collections::BTreeMap;
+
+use arrow::datatypes::SchemaRef;
+
+use crate::error::{Result, SqlError};
+use crate::formats::{check_format_keys, Format};
+
+/// A configured connector.
+#[derive(Debug, Clone)]
+pub enum Connector {
+    /// Generated rows.
+    Datagen(datagen::DatagenOptions),
+    /// Files of a directory or one file.
+    Filesystem(filesystem::FilesystemOptions),
+    /// Rows printed to standard output.
+    Print(print::PrintOptions),
+    /// Rows discarded.
+    Blackhole,
+}
+
+/// The connectors, each with its option keys (`fields.#.` stands for any field name).
+const CONNECTORS: &[(&str, &[&str])] = &[
+    ("datagen", datagen::OPTIONS),
+    ("filesystem", filesystem::OPTIONS),
+    ("print", print::OPTIONS),
+    ("blackhole", &[]),
+];
+
+impl Connector {
+    /// The connector described by `options` (after [`normalize_options`]).
+    pub fn from_options(options: &BTreeMap<String, String>, schema: &SchemaRef) -> Result<Self> {
+        let name = options.get("connector").ok_or_else(|| {
+            SqlError::connector(format!(
+                "the table has no 'connector' option; available connectors: {}",
+                connector_names()
+            ))
+        })?;
+        let (_, keys) = CONNECTORS.iter().find(|(n, _)| n == name).ok_or_else(|| {
+            SqlError::connector(format!(
+                "unknown connector '{name}'; available connectors: {}",
+                connector_names()
+            ))
+        })?;
+        let format = options.get("format").map(String::as_str);
+        for key in options.keys().filter(|k| *k != "connector") {
+            let generic = generic_key(key);
+            if !keys.contains(&generic.as_str()) && !check_format_keys(key, format) {
+                let mut valid: Vec<&str> = keys.to_vec();
+                if let Some(format) = format {
+                    valid.extend(check_keys_of(format));
+                }
+                return Err(SqlError::connector(format!(
+                    "unsupported option '{key}' for connector '{name}'; supported options: {}",
+                    valid.join(", ")
+                )));
+            }
+        }
+        Ok(match name.as_str() {
+            "datagen" => {
+                Connector::Datagen(datagen::DatagenOptions::from_options(options, schema)?)
+            }
+            "filesystem" => Connector::Filesystem(filesystem::FilesystemOptions {
+                path: options
+                    .get("path")
+                    .cloned()
+                    .ok_or_else(|| SqlError::connector("the filesystem connector needs 'path'"))?,
+                format: Format::from_options(options)?,
+            }),
+            "print" => Connector::Print(print::PrintOptions::from_options(options)),
+            _ => Connector::Blackhole,
+        })
+    }
+
+    /// Whether rows can be read from the table.
+    pub fn is_source(&self) -> bool {
+        matches!(self, Connector::Datagen(_) | Connector::Filesystem(_))
+    }
+
+    /// The connector's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Connector::Datagen(_) => "datagen",
+            Connector::Filesystem(_) => "filesystem",
+            Connector::Print(_) => "print",
+            Connector::Blackhole => "blackhole",
+        }
+    }
+}
+
+fn connector_names() -> String {
+    CONNECTORS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_keys_of(format: &str) -> Vec<&'static str> {
+    crate::formats::FORMATS
+        .iter()
+        .filter(|(n, _)| *n == format)
+        .flat_map(|(_, keys)| keys.iter().copied())
+        .collect()
+}
+
+/// `fields.amount.min` → `fields.#.min`.
+fn generic_key(key: &str) -> String {
+    match key
+        .strip_prefix("fields.")
+        .and_then(|rest| rest.rsplit_once('.'))
+    {
+        Some((_, option)) => format!("fields.#.{option}"),
+        None => key.to_string(),
+    }
+}
+
+/// Maps the legacy keys of older Flink DDL (`'connector.type'`, `'connector.path'`,
+/// `'format.type'`, `'format.*'`) to today's.
+pub fn normalize_options(options: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let format = options
+        .get("format.type")
+        .or_else(|| options.get("format"))
+        .cloned();
+    options
+        .iter()
+        .map(|(k, v)| {
+            let key = if k == "connector.type" {
+                "connector".to_string()
+            } else if k == "format.type" {
+                "format".to_string()
+            } else if let Some(rest) = k.strip_prefix("connector.") {
+                rest.to_string()
+            } else if let (Some(rest), Some(f)) = (k.strip_prefix("format."), &format) {
+                format!("{f}.{rest}")
+            } else {
+                k.clone()
+            };
+            (key, v.clone())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn options(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]))
+    }
+
+    #[test]
+    fn unknown_connector_lists_the_valid_ones() {
+        let err =
+            Connector::from_options(&options(&[("connector", "kafka2")]), &schema()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("datagen, filesystem, print, blackhole"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_option_lists_the_valid_ones() {
+        let err = Connector::from_options(
+            &options(&[("connector", "datagen"), ("rows-per-sec", "1")]),
+            &schema(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("rows-per-second"), "{err}");
+    }
+
+    #[test]
+    fn legacy_keys_are_aliases() {
+        let o = normalize_options(&options(&[
+            ("connector.type", "filesystem"),
+            ("connector.path", "/tmp/x"),
+            ("format.type", "csv"),
+            ("format.ignore-parse-errors", "true"),
+        ]));
+        assert_eq!(o["connector"], "filesystem");
+        assert_eq!(o["path"], "/tmp/x");
+        assert_eq!(o["csv.ignore-parse-errors"], "true");
+        assert!(Connector::from_options(&o, &schema()).is_ok());
+    }
+}

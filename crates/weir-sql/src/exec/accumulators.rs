@@ -1,0 +1,141 @@
+//! Retractable accumulators of COUNT, SUM, MIN, MAX and AVG (with DISTINCT), and the state
+//! of one group: what a SQL aggregation keeps per key in keyed state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::value::Value;
+use crate::plan::{AggCall, AggKind};
+
+/// The accumulator of one aggregate call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Accumulator {
+    /// Non-null values counted (all rows for `COUNT(*)`).
+    count: i64,
+    /// Their sum (SUM, AVG).
+    sum: Option<Value>,
+    /// Each value with its multiplicity (MIN, MAX, and DISTINCT calls).
+    values: BTreeMap<Value, i64>,
+}
+
+impl Accumulator {
+    /// Adds (`retract` false) or removes one input value.
+    pub fn update(&mut self, call: &AggCall, value: Value, retract: bool) {
+        if call.arg.is_some() && matches!(value, Value::Null) {
+            return;
+        }
+        let delta = if retract { -1 } else { 1 };
+        let keeps_values = call.distinct || matches!(call.kind, AggKind::Min | AggKind::Max);
+        if keeps_values {
+            let n = self.values.entry(value.clone()).or_insert(0);
+            *n += delta;
+            let now = *n;
+            if now <= 0 {
+                self.values.remove(&value);
+            }
+            // A distinct value only counts when it appears first or disappears last.
+            if call.distinct && !((delta == 1 && now == 1) || (delta == -1 && now == 0)) {
+                return;
+            }
+        }
+        self.count += delta;
+        if matches!(call.kind, AggKind::Sum | AggKind::Avg) {
+            self.sum = Some(self.sum.take().unwrap_or(Value::Null).add(&value, retract));
+        }
+    }
+
+    /// The aggregate's current result.
+    pub fn result(&self, call: &AggCall) -> Value {
+        match call.kind {
+            AggKind::Count => Value::Int(self.count),
+            _ if self.count <= 0 && call.kind != AggKind::Min && call.kind != AggKind::Max => {
+                Value::Null
+            }
+            AggKind::Sum => self.sum.clone().unwrap_or(Value::Null),
+            AggKind::Avg => match self.sum.as_ref().and_then(Value::as_f64) {
+                Some(sum) => Value::Float(sum / self.count as f64),
+                None => Value::Null,
+            },
+            AggKind::Min => self.values.keys().next().cloned().unwrap_or(Value::Null),
+            AggKind::Max => self
+                .values
+                .keys()
+                .next_back()
+                .cloned()
+                .unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// What a group keeps: how many rows it holds and one accumulator per aggregate call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GroupState {
+    /// Rows accumulated minus rows retracted.
+    pub rows: i64,
+    /// One per aggregate call.
+    pub accumulators: Vec<Accumulator>,
+}
+
+impl GroupState {
+    /// An empty group for `calls`.
+    pub fn new(calls: &[AggCall]) -> Self {
+        GroupState {
+            rows: 0,
+            accumulators: vec![Accumulator::default(); calls.len()],
+        }
+    }
+
+    /// The results of all calls.
+    pub fn results(&self, calls: &[AggCall]) -> Vec<Value> {
+        self.accumulators
+            .iter()
+            .zip(calls)
+            .map(|(a, c)| a.result(c))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(kind: AggKind, distinct: bool) -> AggCall {
+        AggCall {
+            kind,
+            arg: Some(0),
+            distinct,
+            display: String::new(),
+        }
+    }
+
+    #[test]
+    fn max_retracts_to_the_previous_maximum() {
+        let c = call(AggKind::Max, false);
+        let mut a = Accumulator::default();
+        for v in [3, 7, 5] {
+            a.update(&c, Value::Int(v), false);
+        }
+        a.update(&c, Value::Int(7), true);
+        assert_eq!(a.result(&c), Value::Int(5));
+    }
+
+    #[test]
+    fn distinct_count_and_sum_with_retraction() {
+        let c = call(AggKind::Count, true);
+        let mut a = Accumulator::default();
+        for v in [1, 1, 2] {
+            a.update(&c, Value::Int(v), false);
+        }
+        assert_eq!(a.result(&c), Value::Int(2));
+        a.update(&c, Value::Int(1), true);
+        assert_eq!(a.result(&c), Value::Int(2));
+        a.update(&c, Value::Int(1), true);
+        assert_eq!(a.result(&c), Value::Int(1));
+        let s = call(AggKind::Sum, false);
+        let mut a = Accumulator::default();
+        a.update(&s, Value::Int(4), false);
+        a.update(&s, Value::Int(4), true);
+        assert_eq!(a.result(&s), Value::Null);
+    }
+}

@@ -1,0 +1,324 @@
+//! From a [`StreamPlan`] to a runnable job: one stream node per plan node (chained where the
+//! edge is forward), hash exchanges before aggregations, and the operator factories.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use crossbeam_channel::Sender;
+use weir_core::config::Configuration;
+use weir_core::graph::{
+    ChainingStrategy, JobGraph, NodeId, NodeKind, PartitionerKind, StreamEdge, StreamGraph,
+    StreamNode,
+};
+use weir_core::keygroup::default_max_parallelism;
+use weir_runtime::job::{ExecutableJob, NodeFactory};
+use weir_runtime::partitioner::{self, PartitionerFactory};
+use weir_runtime::{OperatorContext, SourceReader, StreamOperator};
+
+use super::calc::CalcOperator;
+use super::exchange;
+use super::expr::{compile, compile_all};
+use super::group_agg::GroupAggOperator;
+use super::sinks::{SinkOperator, SinkTarget};
+use super::sources::{SqlSourceReader, TableReader};
+use super::watermark::WatermarkAssigner;
+use super::window_agg::WindowAggOperator;
+use super::window_tvf::WindowTvfOperator;
+use crate::changelog::ChangeBatch;
+use crate::connectors::filesystem::{FileReader, FileWriter};
+use crate::connectors::Connector;
+use crate::error::{Result, SqlError};
+use crate::plan::explain::describe;
+use crate::plan::{StreamOp, StreamPlan};
+
+/// Builds the job of `plan` (whose root is a sink). `collect` receives the rows of a
+/// [`StreamOp::Collect`] root.
+pub fn build_job(
+    name: &str,
+    plan: &StreamPlan,
+    config: &Configuration,
+    collect: Option<Sender<ChangeBatch>>,
+) -> Result<ExecutableJob> {
+    let parallelism = config
+        .get(&weir_core::config::options::PARALLELISM_DEFAULT)
+        .map_err(|e| SqlError::Runtime(e.into()))?
+        .max(1);
+    let mut builder = Builder {
+        graph: StreamGraph::default(),
+        nodes: Vec::new(),
+        partitioners: Vec::new(),
+        parallelism,
+        collect,
+    };
+    builder.add(plan)?;
+    let chaining = config
+        .get(&weir_core::config::options::PIPELINE_OPERATOR_CHAINING)
+        .map_err(|e| SqlError::Runtime(e.into()))?;
+    Ok(ExecutableJob {
+        graph: JobGraph::from_stream_graph(name, builder.graph, chaining)?,
+        nodes: builder.nodes,
+        partitioners: builder.partitioners,
+    })
+}
+
+struct Builder {
+    graph: StreamGraph,
+    nodes: Vec<NodeFactory>,
+    partitioners: Vec<PartitionerFactory>,
+    parallelism: usize,
+    collect: Option<Sender<ChangeBatch>>,
+}
+
+fn arrow_schema(plan: &StreamPlan) -> SchemaRef {
+    Arc::new(plan.schema.as_arrow().clone())
+}
+
+impl Builder {
+    /// Adds `plan`'s inputs, then `plan`; returns its node id.
+    fn add(&mut self, plan: &StreamPlan) -> Result<usize> {
+        let inputs = plan
+            .inputs
+            .iter()
+            .map(|i| self.add(i))
+            .collect::<Result<Vec<_>>>()?;
+        let schema = arrow_schema(plan);
+        let (kind, factory, parallelism) = self.factory(plan, schema)?;
+        let id = self.graph.nodes.len();
+        let name = describe(plan);
+        self.graph.nodes.push(StreamNode {
+            id: NodeId(id),
+            uid: format!(
+                "sql-{id}-{}",
+                name.split('(').next().unwrap_or("op").to_ascii_lowercase()
+            ),
+            name,
+            kind,
+            parallelism,
+            max_parallelism: default_max_parallelism(self.parallelism.max(parallelism)),
+            chaining: ChainingStrategy::Always,
+            inputs: usize::from(!inputs.is_empty()),
+        });
+        self.nodes.push(factory);
+        for (input_plan, input) in plan.inputs.iter().zip(inputs) {
+            let same = self.graph.nodes[input].parallelism == parallelism;
+            let (partitioner, factory) = match &plan.op {
+                StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => (
+                    PartitionerKind::Hash,
+                    exchange::hash(arrow_schema(input_plan), *keys),
+                ),
+                _ if same => (PartitionerKind::Forward, partitioner::forward()),
+                _ if parallelism == 1 => (PartitionerKind::Global, partitioner::forward()),
+                _ => (PartitionerKind::Rebalance, exchange::rebalance()),
+            };
+            self.graph.edges.push(StreamEdge {
+                source: NodeId(input),
+                target: NodeId(id),
+                input: 0,
+                partitioner,
+                side_output: None,
+            });
+            self.partitioners.push(factory);
+        }
+        Ok(id)
+    }
+
+    /// The node kind, factory and parallelism of `plan`'s operator.
+    fn factory(
+        &mut self,
+        plan: &StreamPlan,
+        schema: SchemaRef,
+    ) -> Result<(NodeKind, NodeFactory, usize)> {
+        let p = self.parallelism;
+        Ok(match &plan.op {
+            StreamOp::TableSourceScan { table } => {
+                let schema = table.physical_schema.clone();
+                match &table.connector {
+                    Connector::Filesystem(options) => {
+                        let options = options.clone();
+                        let factory = source(move |_| {
+                            let reader = FileReader::new(&options, schema.clone())?;
+                            Ok(Box::new(SqlSourceReader::new(
+                                TableReader::Files(reader),
+                                schema.clone(),
+                            )) as _)
+                        });
+                        (NodeKind::Source, factory, 1)
+                    }
+                    Connector::Datagen(options) => {
+                        let options = options.clone();
+                        let factory = source(move |_| {
+                            let reader = TableReader::Datagen {
+                                options: options.clone(),
+                                schema: schema.clone(),
+                                next: 0,
+                                started: None,
+                                emitted_since_start: 0,
+                            };
+                            Ok(Box::new(SqlSourceReader::new(reader, schema.clone())) as _)
+                        });
+                        (NodeKind::Source, factory, 1)
+                    }
+                    other => {
+                        return Err(SqlError::plan(format!(
+                            "connector '{}' cannot be read",
+                            other.name()
+                        )))
+                    }
+                }
+            }
+            StreamOp::Values { rows } => {
+                let rows = rows.clone();
+                let factory = source(move |_| {
+                    let reader = TableReader::Values {
+                        rows: rows.clone(),
+                        next: 0,
+                    };
+                    Ok(Box::new(SqlSourceReader::new(reader, rows.schema())) as _)
+                });
+                (NodeKind::Source, factory, 1)
+            }
+            StreamOp::Calc {
+                exprs,
+                filter,
+                input_schema,
+            } => {
+                let exprs = Arc::new(compile_all(exprs, input_schema)?);
+                let filter = filter
+                    .as_ref()
+                    .map(|f| compile(f, input_schema))
+                    .transpose()?;
+                let factory = operator(move |_| {
+                    Ok(Box::new(CalcOperator::new(
+                        exprs.clone(),
+                        filter.clone(),
+                        schema.clone(),
+                    )) as _)
+                });
+                (NodeKind::Operator, factory, self.input_parallelism(plan))
+            }
+            StreamOp::WatermarkAssigner {
+                expr, input_schema, ..
+            } => {
+                let expr = compile(expr, input_schema)?;
+                let factory =
+                    operator(move |_| Ok(Box::new(WatermarkAssigner::new(expr.clone())) as _));
+                (NodeKind::Operator, factory, self.input_parallelism(plan))
+            }
+            StreamOp::WindowTableFunction {
+                window,
+                time_column,
+            } => {
+                let (window, time_column) = (window.clone(), *time_column);
+                let factory = operator(move |_| {
+                    Ok(Box::new(WindowTvfOperator::new(
+                        window.clone(),
+                        time_column,
+                        schema.clone(),
+                    )) as _)
+                });
+                (NodeKind::Operator, factory, self.input_parallelism(plan))
+            }
+            StreamOp::GroupAggregate { keys, aggs } => {
+                let (keys, aggs, input) =
+                    (*keys, Arc::new(aggs.clone()), arrow_schema(&plan.inputs[0]));
+                let factory = operator(move |_| {
+                    Ok(Box::new(GroupAggOperator::new(
+                        aggs.clone(),
+                        &input,
+                        keys,
+                        schema.clone(),
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::WindowAggregate {
+                keys,
+                aggs,
+                window_end,
+            } => {
+                let (keys, end, aggs, input) = (
+                    *keys,
+                    *window_end,
+                    Arc::new(aggs.clone()),
+                    arrow_schema(&plan.inputs[0]),
+                );
+                let factory = operator(move |_| {
+                    Ok(Box::new(WindowAggOperator::new(
+                        aggs.clone(),
+                        &input,
+                        keys,
+                        end,
+                        schema.clone(),
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::Union => {
+                let factory = operator(move |_| {
+                    let identity = Arc::new(
+                        (0..schema.fields().len())
+                            .map(|i| {
+                                Arc::new(datafusion_physical_expr::expressions::Column::new(
+                                    schema.field(i).name(),
+                                    i,
+                                )) as _
+                            })
+                            .collect(),
+                    );
+                    Ok(Box::new(CalcOperator::new(identity, None, schema.clone())) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::Sink { table } => {
+                let connector = table.connector.clone();
+                let factory = operator(move |ctx| {
+                    let target = match &connector {
+                        Connector::Print(o) => SinkTarget::Print(o.clone()),
+                        Connector::Filesystem(o) => {
+                            SinkTarget::Files(FileWriter::new(o, ctx.subtask_index))
+                        }
+                        _ => SinkTarget::Blackhole,
+                    };
+                    Ok(Box::new(SinkOperator::new(target)) as _)
+                });
+                (NodeKind::Sink, factory, self.input_parallelism(plan))
+            }
+            StreamOp::Collect => {
+                let sender = self
+                    .collect
+                    .take()
+                    .ok_or_else(|| SqlError::plan("internal: a query's result has no client"))?;
+                let factory = operator(move |_| {
+                    Ok(Box::new(SinkOperator::new(SinkTarget::Collect(sender.clone()))) as _)
+                });
+                (NodeKind::Sink, factory, 1)
+            }
+        })
+    }
+
+    fn input_parallelism(&self, plan: &StreamPlan) -> usize {
+        // Inputs were added just before: the last node added is the last input.
+        match plan.inputs.len() {
+            0 => self.parallelism,
+            _ => self
+                .graph
+                .nodes
+                .last()
+                .map_or(self.parallelism, |n| n.parallelism),
+        }
+    }
+}
+
+/// A source node whose readers `f` creates.
+fn source(
+    f: impl Fn(&OperatorContext) -> weir_core::Result<Box<dyn SourceReader>> + Send + Sync + 'static,
+) -> NodeFactory {
+    NodeFactory::Source(Arc::new(f))
+}
+
+/// An operator node whose operators `f` creates.
+fn operator(
+    f: impl Fn(&OperatorContext) -> weir_core::Result<Box<dyn StreamOperator>> + Send + Sync + 'static,
+) -> NodeFactory {
+    NodeFactory::Operator(Arc::new(f))
+}

@@ -1,0 +1,203 @@
+//! What both SQL aggregations share: group keys encoded as Arrow rows (bytes that hash to a
+//! key group), the per-group [`GroupState`] in Weir's keyed state backend, event-time timers,
+//! and the building of output batches.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::SchemaRef;
+use arrow::row::{RowConverter, SortField};
+use weir_core::{Result, WeirError};
+use weir_runtime::OperatorContext;
+use weir_state::{KeyedStateBackend, StateAccess, StateSnapshot, TimerService, ValueState};
+
+use super::accumulators::GroupState;
+use super::value::{to_array, Value};
+use crate::changelog::{ChangeBatch, RowKind};
+use crate::plan::AggCall;
+
+/// A group key: the key columns of a row in Arrow's row format.
+pub type GroupKey = Vec<u8>;
+
+/// Encodes the first `keys` columns of batches as group keys and back.
+pub struct KeyCodec {
+    converter: RowConverter,
+    keys: usize,
+}
+
+impl KeyCodec {
+    /// A codec for the first `keys` columns of `schema`.
+    pub fn new(schema: &SchemaRef, keys: usize) -> Result<Self> {
+        let fields = schema.fields()[..keys]
+            .iter()
+            .map(|f| SortField::new(f.data_type().clone()))
+            .collect();
+        let converter = RowConverter::new(fields).map_err(|e| WeirError::Other(e.to_string()))?;
+        Ok(KeyCodec { converter, keys })
+    }
+
+    /// The keys of every row of `batch` (all empty when there are no key columns).
+    pub fn encode(&self, batch: &RecordBatch) -> Result<Vec<GroupKey>> {
+        if self.keys == 0 {
+            return Ok(vec![GroupKey::new(); batch.num_rows()]);
+        }
+        let rows = self
+            .converter
+            .convert_columns(&batch.columns()[..self.keys])
+            .map_err(|e| WeirError::Other(e.to_string()))?;
+        Ok(rows.iter().map(|r| r.as_ref().to_vec()).collect())
+    }
+
+    /// The key columns of `keys`.
+    pub fn decode(&self, keys: &[GroupKey]) -> Result<Vec<ArrayRef>> {
+        if self.keys == 0 {
+            return Ok(Vec::new());
+        }
+        let parser = self.converter.parser();
+        self.converter
+            .convert_rows(keys.iter().map(|k| parser.parse(k)))
+            .map_err(|e| WeirError::Other(e.to_string()))
+    }
+}
+
+struct Access<'a>(&'a mut KeyedStateBackend<GroupKey>);
+
+impl StateAccess<GroupKey> for Access<'_> {
+    fn backend(&mut self) -> &mut KeyedStateBackend<GroupKey> {
+        self.0
+    }
+}
+
+/// Keyed group state and timers of an aggregation subtask, and the rows it emits.
+pub struct AggCore {
+    /// The aggregate calls.
+    pub calls: Arc<Vec<AggCall>>,
+    /// The key codec of the aggregation's input.
+    pub codec: KeyCodec,
+    /// The output schema: the keys, then one column per call.
+    pub schema: SchemaRef,
+    /// Event-time timers per group.
+    pub timers: TimerService<GroupKey>,
+    state: Option<KeyedStateBackend<GroupKey>>,
+    max_parallelism: usize,
+    group: ValueState<GroupState>,
+    pending: Vec<(RowKind, GroupKey, Vec<Value>)>,
+}
+
+impl AggCore {
+    /// The core of an aggregation with `calls` whose input's first `keys` columns (of
+    /// `input`) are the group key, producing rows of `schema`.
+    pub fn new(
+        calls: Arc<Vec<AggCall>>,
+        input: &SchemaRef,
+        keys: usize,
+        schema: SchemaRef,
+    ) -> Result<Self> {
+        Ok(AggCore {
+            calls,
+            codec: KeyCodec::new(input, keys)?,
+            schema,
+            timers: TimerService::default(),
+            state: None,
+            max_parallelism: 128,
+            group: ValueState::new("group"),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Creates the state backend for the subtask's key groups and restores its state.
+    pub fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
+        if let Some(restored) = ctx.restored_state() {
+            state.restore(restored);
+            self.timers.restore(restored, ctx.key_group_range())?;
+        }
+        self.max_parallelism = ctx.max_parallelism;
+        self.state = Some(state);
+        Ok(())
+    }
+
+    /// Adds the groups and timers to a checkpoint.
+    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
+        if let Some(state) = self.state.as_mut() {
+            state.snapshot(snapshot);
+            self.timers.snapshot(self.max_parallelism, snapshot);
+        }
+    }
+
+    fn access(&mut self, key: GroupKey) -> Result<Access<'_>> {
+        let state = self.state.as_mut().expect("open() runs before any input");
+        state.set_current_key(key)?;
+        Ok(Access(state))
+    }
+
+    /// The state of group `key`, if it has one.
+    pub fn get(&mut self, key: &GroupKey) -> Result<Option<GroupState>> {
+        let group = self.group.clone();
+        group.value(&mut self.access(key.clone())?)
+    }
+
+    /// Stores the state of group `key`.
+    pub fn put(&mut self, key: &GroupKey, state: GroupState) -> Result<()> {
+        let group = self.group.clone();
+        group.update(&mut self.access(key.clone())?, state)
+    }
+
+    /// Forgets group `key`.
+    pub fn clear(&mut self, key: &GroupKey) -> Result<()> {
+        let group = self.group.clone();
+        group.clear(&mut self.access(key.clone())?)
+    }
+
+    /// Queues an output row: the group's key and aggregate results.
+    pub fn emit(&mut self, kind: RowKind, key: GroupKey, results: Vec<Value>) {
+        self.pending.push((kind, key, results));
+    }
+
+    /// Builds a batch of the queued rows, if there are any.
+    pub fn take_output(&mut self) -> Result<Option<ChangeBatch>> {
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let keys: Vec<GroupKey> = pending.iter().map(|(_, k, _)| k.clone()).collect();
+        let mut columns = self.codec.decode(&keys)?;
+        let key_count = columns.len();
+        for c in 0..self.calls.len() {
+            let values: Vec<Value> = pending.iter().map(|(_, _, r)| r[c].clone()).collect();
+            let field = self.schema.field(key_count + c);
+            columns.push(to_array(&values, field.data_type()).map_err(WeirError::from)?);
+        }
+        let columns = columns
+            .into_iter()
+            .zip(self.schema.fields())
+            .map(|(c, f)| {
+                if c.data_type() == f.data_type() {
+                    Ok(c)
+                } else {
+                    arrow::compute::cast(&c, f.data_type())
+                        .map_err(|e| WeirError::Other(e.to_string()))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let rows = RecordBatch::try_new(self.schema.clone(), columns)
+            .map_err(|e| WeirError::Other(e.to_string()))?;
+        let kinds: Vec<RowKind> = pending.iter().map(|(k, _, _)| *k).collect();
+        let insert_only = kinds.iter().all(|k| *k == RowKind::Insert);
+        Ok(Some(ChangeBatch {
+            rows,
+            kinds: (!insert_only).then_some(kinds),
+        }))
+    }
+}
+
+/// The values of the call arguments of row `row` (NULL for `COUNT(*)`).
+pub fn arguments(calls: &[AggCall], batch: &RecordBatch, row: usize) -> Vec<Value> {
+    calls
+        .iter()
+        .map(|c| {
+            c.arg
+                .map_or(Value::Null, |a| Value::read(batch.column(a).as_ref(), row))
+        })
+        .collect()
+}

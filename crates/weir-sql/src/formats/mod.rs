@@ -1,0 +1,171 @@
+//! Row formats of the filesystem connector: `csv` and `json`, one record per line.
+//!
+//! Decoding turns each line into the text of each physical column ([`csv`], [`json`]), then
+//! casts the texts column by column into the table's types; a line that does not fit fails the
+//! job with its file and line number; with the format's `*.ignore-parse-errors` option, a
+//! field that does not parse reads NULL and a line that does not parse at all is skipped.
+
+pub mod csv;
+pub mod json;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, StringArray};
+use arrow::compute::{cast_with_options, CastOptions};
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use weir_core::WeirError;
+
+use crate::error::{Result, SqlError};
+
+/// A line format with its options.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Format {
+    /// `'format' = 'csv'`.
+    Csv(csv::CsvOptions),
+    /// `'format' = 'json'`.
+    Json(json::JsonOptions),
+}
+
+/// The formats and their option keys, for error messages.
+pub const FORMATS: &[(&str, &[&str])] = &[("csv", csv::OPTIONS), ("json", json::OPTIONS)];
+
+impl Format {
+    /// The format named by `'format'`, configured from its `<format>.*` options.
+    pub fn from_options(options: &BTreeMap<String, String>) -> Result<Format> {
+        let name = options.get("format").ok_or_else(|| {
+            SqlError::connector("the filesystem connector needs 'format' ('csv' or 'json')")
+        })?;
+        match name.as_str() {
+            "csv" => Ok(Format::Csv(csv::CsvOptions::from_options(options)?)),
+            "json" => Ok(Format::Json(json::JsonOptions::from_options(options)?)),
+            other => Err(SqlError::connector(format!(
+                "unknown format '{other}'; available formats: {}",
+                FORMATS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Whether bad lines and fields are tolerated instead of failing the job.
+    fn ignore_parse_errors(&self) -> bool {
+        match self {
+            Format::Csv(o) => o.ignore_parse_errors,
+            Format::Json(o) => o.ignore_parse_errors,
+        }
+    }
+
+    /// The text of each of `schema`'s columns in `line` (`None` for null).
+    fn fields(&self, line: &str, schema: &SchemaRef) -> Result<Vec<Option<String>>, String> {
+        match self {
+            Format::Csv(o) => csv::fields(line, schema, o),
+            Format::Json(o) => json::fields(line, schema, o),
+        }
+    }
+
+    /// Decodes `lines` (each with its location, `file:line`) into a batch of `schema`.
+    pub fn decode(
+        &self,
+        lines: &[(String, String)],
+        schema: &SchemaRef,
+    ) -> weir_core::Result<RecordBatch> {
+        let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); schema.fields().len()];
+        let mut locations = Vec::new();
+        for (location, line) in lines {
+            match self.fields(line, schema) {
+                Ok(fields) => {
+                    for (column, field) in columns.iter_mut().zip(fields) {
+                        column.push(field);
+                    }
+                    locations.push(location.as_str());
+                }
+                Err(_) if self.ignore_parse_errors() => {}
+                Err(message) => {
+                    return Err(WeirError::BadInput {
+                        location: location.clone(),
+                        message,
+                    })
+                }
+            }
+        }
+        let arrays: Vec<ArrayRef> = columns
+            .iter()
+            .zip(schema.fields())
+            .map(|(texts, field)| {
+                typed_column(
+                    &(Arc::new(StringArray::from(texts.clone())) as ArrayRef),
+                    field.data_type(),
+                )
+            })
+            .collect();
+        // A field that does not parse fails the job (the first such line is reported), or
+        // reads NULL when errors are ignored (as Flink's formats do).
+        if !self.ignore_parse_errors() {
+            let bad = columns
+                .iter()
+                .zip(&arrays)
+                .enumerate()
+                .filter_map(|(c, (texts, typed))| {
+                    (0..texts.len())
+                        .find(|row| texts[*row].is_some() && typed.is_null(*row))
+                        .map(|row| (row, c))
+                })
+                .min();
+            if let Some((row, c)) = bad {
+                let field = schema.field(c);
+                return Err(WeirError::BadInput {
+                    location: locations[row].to_string(),
+                    message: format!(
+                        "field '{}': cannot parse '{}' as {}",
+                        field.name(),
+                        columns[c][row].as_deref().unwrap_or_default(),
+                        crate::types::flink_type_name(field.data_type())
+                    ),
+                });
+            }
+        }
+        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| WeirError::Other(e.to_string()))
+    }
+
+    /// Encodes the rows of `batch` as lines.
+    pub fn encode(&self, batch: &RecordBatch) -> Vec<String> {
+        match self {
+            Format::Csv(o) => csv::encode(batch, o),
+            Format::Json(_) => json::encode(batch),
+        }
+    }
+}
+
+/// Casts texts to `data_type`; texts that do not parse become null (the caller reports them).
+fn typed_column(strings: &ArrayRef, data_type: &DataType) -> ArrayRef {
+    let options = CastOptions {
+        safe: true,
+        ..Default::default()
+    };
+    let trimmed: ArrayRef = match data_type {
+        DataType::Utf8 => return strings.clone(),
+        _ => Arc::new(
+            strings
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("strings")
+                .iter()
+                .map(|s| s.map(str::trim))
+                .collect::<StringArray>(),
+        ),
+    };
+    cast_with_options(&trimmed, data_type, &options)
+        .unwrap_or_else(|_| arrow::array::new_null_array(data_type, strings.len()))
+}
+
+/// Whether `key` is an option of the format named `format`.
+pub fn check_format_keys(key: &str, format: Option<&str>) -> bool {
+    FORMATS
+        .iter()
+        .filter(|(name, _)| Some(*name) == format)
+        .any(|(_, keys)| keys.contains(&key))
+}

@@ -1,0 +1,191 @@
+//! `EXPLAIN`: the streaming plan as a tree of operators, in the style of Flink's optimized
+//! physical plan (`Calc(select=[...])`, `GroupAggregate(groupBy=[...], select=[...])`).
+
+use datafusion_expr::Expr;
+
+use super::{StreamOp, StreamPlan};
+
+/// One line describing a node, also used as the operator's name in the job.
+pub fn describe(plan: &StreamPlan) -> String {
+    let names = |n: usize| -> Vec<String> {
+        plan.schema
+            .fields()
+            .iter()
+            .take(n)
+            .map(|f| f.name().clone())
+            .collect()
+    };
+    let input_names = |n: usize| -> Vec<String> {
+        plan.inputs
+            .first()
+            .map(|i| {
+                i.schema
+                    .fields()
+                    .iter()
+                    .take(n)
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match &plan.op {
+        StreamOp::TableSourceScan { table } => format!(
+            "TableSourceScan(table=[[default_catalog, default_database, {}]], fields=[{}])",
+            table.def.name,
+            table
+                .physical_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        StreamOp::Values { rows } => format!("Values(tuples=[{} rows])", rows.num_rows()),
+        StreamOp::Calc { exprs, filter, .. } => {
+            let select: Vec<String> = exprs
+                .iter()
+                .zip(plan.schema.fields())
+                .map(|(e, f)| {
+                    let text = unaliased(e);
+                    if &text == f.name() {
+                        text
+                    } else {
+                        format!("{text} AS {}", f.name())
+                    }
+                })
+                .collect();
+            match filter {
+                Some(f) => format!(
+                    "Calc(select=[{}], where=[{}])",
+                    select.join(", "),
+                    unaliased(f)
+                ),
+                None => format!("Calc(select=[{}])", select.join(", ")),
+            }
+        }
+        StreamOp::WatermarkAssigner { rowtime, expr, .. } => format!(
+            "WatermarkAssigner(rowtime=[{}], watermark=[{}])",
+            plan.schema.field(*rowtime).name(),
+            unaliased(expr)
+        ),
+        StreamOp::WindowTableFunction { window, .. } => {
+            let spec = match window.kind {
+                crate::rewrite::WindowKind::Tumble => format!("size=[{} ms]", window.size_ms),
+                crate::rewrite::WindowKind::Hop => format!(
+                    "slide=[{} ms], size=[{} ms]",
+                    window.step_ms, window.size_ms
+                ),
+                crate::rewrite::WindowKind::Cumulate => {
+                    format!(
+                        "max_size=[{} ms], step=[{} ms]",
+                        window.size_ms, window.step_ms
+                    )
+                }
+            };
+            format!(
+                "WindowTableFunction(window=[{}(time_col=[{}], {spec})])",
+                window.kind.name(),
+                window.time_column
+            )
+        }
+        StreamOp::GroupAggregate { keys, aggs } if aggs.is_empty() => {
+            format!(
+                "GroupAggregate(groupBy=[{}], select=[{}]) (DISTINCT)",
+                input_names(*keys).join(", "),
+                names(*keys).join(", ")
+            )
+        }
+        StreamOp::GroupAggregate { keys, aggs } => format!(
+            "GroupAggregate(groupBy=[{}], select=[{}])",
+            input_names(*keys).join(", "),
+            select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
+        ),
+        StreamOp::WindowAggregate { keys, aggs, .. } => format!(
+            "WindowAggregate(groupBy=[{}], select=[{}], emit=[on watermark])",
+            input_names(*keys).join(", "),
+            select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
+        ),
+        StreamOp::Union => format!(
+            "Union(all=[true], union=[{}])",
+            names(usize::MAX).join(", ")
+        ),
+        StreamOp::Sink { table } => format!(
+            "Sink(table=[default_catalog.default_database.{}], fields=[{}])",
+            table.def.name,
+            names(usize::MAX).join(", ")
+        ),
+        StreamOp::Collect => format!(
+            "Sink(table=[*anonymous_collect*], fields=[{}])",
+            names(usize::MAX).join(", ")
+        ),
+    }
+}
+
+fn select_list(plan: &StreamPlan, keys: usize, aggs: impl Iterator<Item = String>) -> String {
+    let fields: Vec<String> = plan
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    fields[..keys.min(fields.len())]
+        .iter()
+        .cloned()
+        .chain(aggs)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unaliased(e: &Expr) -> String {
+    match e {
+        Expr::Alias(a) => unaliased(&a.expr),
+        Expr::Column(c) => c.name.clone(),
+        other => other.human_display().to_string(),
+    }
+}
+
+/// The plan as an indented tree, root first, with the exchanges between operators.
+pub fn explain(plan: &StreamPlan) -> String {
+    let mut out = String::new();
+    render(plan, 0, &mut out);
+    out
+}
+
+fn render(plan: &StreamPlan, depth: usize, out: &mut String) {
+    if depth == 0 {
+        out.push_str(&describe(plan));
+    } else {
+        out.push_str(&format!("{}+- {}", "   ".repeat(depth - 1), describe(plan)));
+    }
+    out.push('\n');
+    let exchange = match &plan.op {
+        StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => {
+            let input = &plan.inputs[0];
+            let names: Vec<&str> = input
+                .schema
+                .fields()
+                .iter()
+                .take(*keys)
+                .map(|f| f.name().as_str())
+                .collect();
+            Some(format!(
+                "Exchange(distribution=[hash[{}]])",
+                names.join(", ")
+            ))
+        }
+        _ => None,
+    };
+    match exchange {
+        Some(e) => {
+            out.push_str(&format!("{}+- {e}\n", "   ".repeat(depth)));
+            for input in &plan.inputs {
+                render(input, depth + 2, out);
+            }
+        }
+        None => {
+            for input in &plan.inputs {
+                render(input, depth + 1, out);
+            }
+        }
+    }
+}

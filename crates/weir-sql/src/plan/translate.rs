@@ -1,0 +1,339 @@
+//! From DataFusion's logical plan to a [`StreamPlan`].
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::Schema;
+use datafusion_common::{DFSchema, DFSchemaRef};
+use datafusion_expr::expr::AggregateFunction;
+use datafusion_expr::{Distinct, Expr, ExprSchemable, LogicalPlan};
+
+use super::{AggCall, AggKind, StreamOp, StreamPlan};
+use crate::catalog::{Entry, Table};
+use crate::error::{Result, SqlError};
+use crate::exec::expr::evaluate_constant;
+use crate::rewrite::WindowTvf;
+
+/// Translates logical plans; `scan` gives the logical plan of a named table or view (for the
+/// input of a window TVF).
+pub struct Translator<'a> {
+    /// The window TVFs of the query.
+    pub windows: &'a [WindowTvf],
+    /// Looks up a table or view.
+    pub lookup: &'a dyn Fn(&str) -> Result<Entry>,
+    /// Plans `SELECT * FROM name`.
+    pub plan_scan: &'a dyn Fn(&str) -> Result<LogicalPlan>,
+}
+
+/// Translates `plan` into a streaming plan.
+pub fn translate(plan: &LogicalPlan, t: &Translator) -> Result<StreamPlan> {
+    t.translate(plan)
+}
+
+impl Translator<'_> {
+    fn translate(&self, plan: &LogicalPlan) -> Result<StreamPlan> {
+        match plan {
+            LogicalPlan::Projection(p) => {
+                let input = self.translate(&p.input)?;
+                Ok(calc(input, p.expr.clone(), None, p.schema.clone()))
+            }
+            LogicalPlan::Filter(f) => {
+                let input = self.translate(&f.input)?;
+                let schema = input.schema.clone();
+                let exprs = columns_of(&schema);
+                Ok(calc(input, exprs, Some(f.predicate.clone()), schema))
+            }
+            LogicalPlan::SubqueryAlias(a) => {
+                let mut input = self.translate(&a.input)?;
+                input.schema = a.schema.clone();
+                Ok(input)
+            }
+            LogicalPlan::TableScan(scan) => {
+                let name = scan.table_name.table();
+                let mut plan = match self.windows.iter().find(|w| w.alias == name) {
+                    Some(w) => self.window_tvf(w, scan.projected_schema.clone())?,
+                    None => match (self.lookup)(name)? {
+                        Entry::Table(table) => table_scan(table)?,
+                        Entry::View(view) => self.translate(&view.plan)?,
+                    },
+                };
+                if let Some(projection) = &scan.projection {
+                    let exprs = projection
+                        .iter()
+                        .map(|i| Expr::Column(plan.schema.columns()[*i].clone()))
+                        .collect();
+                    plan = calc(plan, exprs, None, scan.projected_schema.clone());
+                }
+                plan.schema = scan.projected_schema.clone();
+                Ok(plan)
+            }
+            LogicalPlan::Aggregate(a) => {
+                let input = self.translate(&a.input)?;
+                let input_schema = input.schema.clone();
+                let mut exprs = a.group_expr.clone();
+                let mut aggs = Vec::new();
+                for e in &a.aggr_expr {
+                    aggs.push(agg_call(e, &mut exprs)?);
+                }
+                let pre_fields: Vec<_> = exprs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let (_, field) = e.to_field(input_schema.as_ref())?;
+                        let name = if let (true, Expr::Column(c)) = (i < a.group_expr.len(), e) {
+                            c.name.clone()
+                        } else if i < a.group_expr.len() {
+                            e.schema_name().to_string()
+                        } else {
+                            format!("$f{i}")
+                        };
+                        Ok((None, Arc::new(field.as_ref().clone().with_name(name))))
+                    })
+                    .collect::<Result<_>>()?;
+                let pre_schema = Arc::new(DFSchema::new_with_metadata(pre_fields, Default::default())?);
+                let pre = calc(input, exprs, None, pre_schema);
+                let keys = a.group_expr.len();
+                let window_end = window_key(&a.group_expr);
+                let op = match window_end {
+                    Some(window_end) => {
+                        if pre.is_updating() {
+                            return Err(SqlError::plan(
+                                "window aggregation cannot consume an updating input (an aggregate or join result)",
+                            ));
+                        }
+                        StreamOp::WindowAggregate { keys, aggs, window_end }
+                    }
+                    None => StreamOp::GroupAggregate { keys, aggs },
+                };
+                Ok(StreamPlan {
+                    op,
+                    inputs: vec![pre],
+                    schema: a.schema.clone(),
+                })
+            }
+            LogicalPlan::Distinct(Distinct::All(input)) => {
+                let input = self.translate(input)?;
+                let schema = input.schema.clone();
+                Ok(StreamPlan {
+                    op: StreamOp::GroupAggregate {
+                        keys: schema.fields().len(),
+                        aggs: Vec::new(),
+                    },
+                    inputs: vec![input],
+                    schema,
+                })
+            }
+            LogicalPlan::Union(u) => {
+                let inputs = u.inputs.iter().map(|i| self.translate(i)).collect::<Result<Vec<_>>>()?;
+                Ok(StreamPlan {
+                    op: StreamOp::Union,
+                    inputs,
+                    schema: u.schema.clone(),
+                })
+            }
+            LogicalPlan::Values(v) => {
+                let schema = Arc::new(v.schema.as_arrow().clone());
+                let columns: Vec<ArrayRef> = (0..schema.fields().len())
+                    .map(|c| {
+                        let values: Vec<&Expr> = v.values.iter().map(|row| &row[c]).collect();
+                        evaluate_constant(&values, schema.field(c).data_type())
+                    })
+                    .collect::<Result<_>>()?;
+                let rows = RecordBatch::try_new_with_options(
+                    schema,
+                    columns,
+                    &RecordBatchOptions::new().with_row_count(Some(v.values.len())),
+                )?;
+                Ok(StreamPlan {
+                    op: StreamOp::Values { rows },
+                    inputs: Vec::new(),
+                    schema: v.schema.clone(),
+                })
+            }
+            LogicalPlan::EmptyRelation(e) => {
+                let rows = RecordBatch::try_new_with_options(
+                    Arc::new(Schema::empty()),
+                    Vec::new(),
+                    &RecordBatchOptions::new().with_row_count(Some(usize::from(e.produce_one_row))),
+                )?;
+                Ok(StreamPlan {
+                    op: StreamOp::Values { rows },
+                    inputs: Vec::new(),
+                    schema: e.schema.clone(),
+                })
+            }
+            LogicalPlan::Sort(_) => Err(SqlError::plan(
+                "ORDER BY is not supported in streaming mode: a streaming result is unbounded and can \
+                 only be sorted on a time attribute; use a window aggregation or Top-N instead",
+            )),
+            LogicalPlan::Limit(_) => Err(SqlError::plan("LIMIT is not supported in streaming mode yet")),
+            LogicalPlan::Join(_) => Err(SqlError::plan("joins are not supported by Weir's SQL yet")),
+            LogicalPlan::Window(_) => Err(SqlError::plan(
+                "OVER aggregations and ROW_NUMBER() are not supported by Weir's SQL yet",
+            )),
+            other => Err(SqlError::plan(format!(
+                "this query is not supported in streaming mode yet: {}",
+                other.display()
+            ))),
+        }
+    }
+
+    /// The input table or view of a window TVF, then the window assignment.
+    fn window_tvf(&self, w: &WindowTvf, schema: DFSchemaRef) -> Result<StreamPlan> {
+        let input = self.translate(&(self.plan_scan)(&w.input)?)?;
+        let time_column = input
+            .schema
+            .index_of_column_by_name(None, &w.time_column)
+            .ok_or_else(|| {
+                SqlError::plan(format!(
+                    "{}: no column '{}' in '{}'",
+                    w.kind.name(),
+                    w.time_column,
+                    w.input
+                ))
+            })?;
+        Ok(StreamPlan {
+            op: StreamOp::WindowTableFunction {
+                window: w.clone(),
+                time_column,
+            },
+            inputs: vec![input],
+            schema,
+        })
+    }
+}
+
+/// A table's source, its computed columns and its watermark assigner.
+fn table_scan(table: Arc<Table>) -> Result<StreamPlan> {
+    check_source(&table)?;
+    let name = table.def.name.as_str();
+    let physical = Arc::new(DFSchema::try_from_qualified_schema(
+        name,
+        &table.physical_schema,
+    )?);
+    let source = StreamPlan {
+        op: StreamOp::TableSourceScan {
+            table: table.clone(),
+        },
+        inputs: Vec::new(),
+        schema: physical,
+    };
+    let full = Arc::new(DFSchema::try_from_qualified_schema(name, &table.schema)?);
+    let mut plan = if table.schema.fields().len() == table.physical_schema.fields().len()
+        && table
+            .def
+            .columns
+            .iter()
+            .all(|c| !table.is_computed(&c.name))
+    {
+        source
+    } else {
+        calc(source, table.projection.clone(), None, full.clone())
+    };
+    if let Some((rowtime, expr)) = &table.watermark {
+        plan = StreamPlan {
+            op: StreamOp::WatermarkAssigner {
+                rowtime: *rowtime,
+                expr: expr.clone(),
+                input_schema: full.clone(),
+            },
+            inputs: vec![plan],
+            schema: full,
+        };
+    }
+    Ok(plan)
+}
+
+fn calc(
+    input: StreamPlan,
+    exprs: Vec<Expr>,
+    filter: Option<Expr>,
+    schema: DFSchemaRef,
+) -> StreamPlan {
+    let input_schema = input.schema.clone();
+    StreamPlan {
+        op: StreamOp::Calc {
+            exprs,
+            filter,
+            input_schema,
+        },
+        inputs: vec![input],
+        schema,
+    }
+}
+
+fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
+    schema.columns().into_iter().map(Expr::Column).collect()
+}
+
+/// The aggregate call of `expr`; its argument is appended to `exprs` (the aggregation's input
+/// columns after the `keys` group columns).
+// DataFusion still plans `COUNT(*)` with a wildcard argument.
+#[allow(deprecated)]
+fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
+    let inner = match expr {
+        Expr::Alias(a) => a.expr.as_ref(),
+        e => e,
+    };
+    let Expr::AggregateFunction(AggregateFunction { func, params }) = inner else {
+        return Err(SqlError::plan(format!("not an aggregate call: {expr}")));
+    };
+    if params.filter.is_some() || !params.order_by.is_empty() {
+        return Err(SqlError::plan(format!(
+            "{expr}: FILTER and WITHIN GROUP are not supported yet"
+        )));
+    }
+    let name = func.name().to_ascii_lowercase();
+    let kind = match name.as_str() {
+        "count" => AggKind::Count,
+        "sum" => AggKind::Sum,
+        "min" => AggKind::Min,
+        "max" => AggKind::Max,
+        "avg" | "mean" => AggKind::Avg,
+        other => {
+            return Err(SqlError::plan(format!(
+                "aggregate function {} is not supported in streaming mode yet; supported: COUNT, SUM, MIN, MAX, AVG",
+                other.to_ascii_uppercase()
+            )))
+        }
+    };
+    let arg = match params.args.as_slice() {
+        [] => None,
+        [Expr::Literal(..)] | [Expr::Wildcard { .. }] if kind == AggKind::Count => None,
+        [arg] => {
+            exprs.push(arg.clone());
+            Some(exprs.len() - 1)
+        }
+        _ => return Err(SqlError::plan(format!("{expr}: expected one argument"))),
+    };
+    Ok(AggCall {
+        kind,
+        arg,
+        distinct: params.distinct,
+        display: expr.schema_name().to_string(),
+    })
+}
+
+/// The index of `window_end` among the group keys when they hold both `window_start` and
+/// `window_end` (a window aggregation).
+fn window_key(group: &[Expr]) -> Option<usize> {
+    let named = |n: &str| {
+        group
+            .iter()
+            .position(|e| matches!(e, Expr::Column(c) if c.name == n))
+    };
+    named("window_start").and(named("window_end"))
+}
+
+/// Fails unless the table's connector can be read.
+fn check_source(table: &Table) -> Result<()> {
+    if table.connector.is_source() {
+        Ok(())
+    } else {
+        Err(SqlError::plan(format!(
+            "table '{}' uses connector '{}', which can only be written to",
+            table.def.name,
+            table.connector.name()
+        )))
+    }
+}

@@ -1,0 +1,296 @@
+//! Logical planning with DataFusion: the [`ContextProvider`] over Weir's catalog and function
+//! library, queries to analysed (type-coerced) [`LogicalPlan`]s, and the resolution of a
+//! `CREATE TABLE` into a [`Table`] (types of computed columns, the watermark expression).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
+use datafusion_common::config::ConfigOptions;
+use datafusion_common::{DFSchema, TableReference};
+use datafusion_expr::planner::ContextProvider;
+use datafusion_expr::{
+    AggregateUDF, Expr, HigherOrderUDF, LogicalPlan, LogicalPlanBuilder, ScalarUDF, TableSource,
+    WindowUDF,
+};
+use datafusion_optimizer::analyzer::Analyzer;
+use datafusion_sql::planner::{PlannerContext, SqlToRel};
+use sqlparser::ast::Statement;
+
+use crate::catalog::{schema_of, Catalog, Entry, Table};
+use crate::connectors::{normalize_options, Connector};
+use crate::ddl::{ColumnKind, TableDef};
+use crate::error::{Result, SqlError};
+use crate::functions::Functions;
+use crate::parse::{parse_error, parser};
+use crate::rewrite::{rewrite, WindowTvf};
+
+/// The names of the columns a window TVF adds.
+pub const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_time"];
+
+/// What a scan in a logical plan reads: a table's columns, or a view's plan (inlined by the
+/// analyser).
+#[derive(Debug)]
+struct Source {
+    schema: SchemaRef,
+    plan: Option<LogicalPlan>,
+}
+
+impl TableSource for Source {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+    fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
+        self.plan.as_ref().map(Cow::Borrowed)
+    }
+}
+
+/// Plans statements against a catalog.
+pub struct Planner<'a> {
+    catalog: &'a Catalog,
+    functions: &'a Functions,
+    windows: Vec<WindowTvf>,
+    options: ConfigOptions,
+}
+
+/// A planned query.
+#[derive(Debug, Clone)]
+pub struct PlannedQuery {
+    /// The analysed logical plan.
+    pub plan: LogicalPlan,
+    /// The window TVFs that the plan scans by their generated names.
+    pub windows: Vec<WindowTvf>,
+}
+
+impl<'a> Planner<'a> {
+    /// A planner over `catalog` and `functions`.
+    pub fn new(catalog: &'a Catalog, functions: &'a Functions) -> Self {
+        let mut options = ConfigOptions::default();
+        options.sql_parser.enable_ident_normalization = false;
+        Planner {
+            catalog,
+            functions,
+            windows: Vec::new(),
+            options,
+        }
+    }
+
+    /// Plans a query (`SELECT`, `WITH`, `VALUES`, ...) written in Flink's dialect.
+    pub fn plan_query(mut self, sql: &str) -> Result<PlannedQuery> {
+        let rewritten = rewrite(sql)?;
+        for w in &rewritten.windows {
+            self.check_window(w)?;
+        }
+        self.windows = rewritten.windows;
+        let mut p = parser(&rewritten.sql)?;
+        let query = p.parse_query().map_err(parse_error)?;
+        p.expect_token(&sqlparser::tokenizer::Token::EOF)
+            .map_err(parse_error)?;
+        let sql_to_rel = SqlToRel::new(&self);
+        let plan = sql_to_rel.sql_statement_to_plan(Statement::Query(query))?;
+        let plan = self.analyze(plan)?;
+        Ok(PlannedQuery {
+            plan,
+            windows: self.windows,
+        })
+    }
+
+    fn analyze(&self, plan: LogicalPlan) -> Result<LogicalPlan> {
+        Ok(Analyzer::new().execute_and_check(plan, &self.options, |_, _| {})?)
+    }
+
+    fn check_window(&self, w: &WindowTvf) -> Result<()> {
+        let schema = self.catalog.lookup(&w.input)?.schema();
+        let field = schema.field_with_name(&w.time_column).map_err(|_| {
+            SqlError::plan(format!(
+                "{}: column '{}' of DESCRIPTOR does not exist in '{}'",
+                w.kind.name(),
+                w.time_column,
+                w.input
+            ))
+        })?;
+        if !matches!(field.data_type(), DataType::Timestamp(..)) {
+            return Err(SqlError::plan(format!(
+                "{}: the time attribute '{}' must be a TIMESTAMP(3) or TIMESTAMP_LTZ(3) column",
+                w.kind.name(),
+                w.time_column
+            )));
+        }
+        Ok(())
+    }
+
+    /// Resolves a `CREATE TABLE`: checks the connector, types the computed columns and plans
+    /// the watermark expression.
+    pub fn resolve_table(&self, def: TableDef) -> Result<Table> {
+        let mut def = def;
+        def.options = normalize_options(&def.options);
+        let physical_schema = schema_of(
+            def.physical_columns()
+                .map(|(name, t)| Field::new(name, t.clone(), true))
+                .collect(),
+        );
+        let connector = Connector::from_options(&def.options, &physical_schema)?;
+        let physical = Arc::new(Source {
+            schema: physical_schema.clone(),
+            plan: None,
+        });
+        let dfschema = DFSchema::try_from_qualified_schema(def.name.as_str(), &physical_schema)?;
+        let sql_to_rel = SqlToRel::new(self);
+        let projection =
+            def.columns
+                .iter()
+                .map(|c| match &c.kind {
+                    ColumnKind::Physical { .. } => Ok(Expr::Column(
+                        datafusion_common::Column::new(Some(def.name.as_str()), &c.name),
+                    )),
+                    ColumnKind::Computed { expr } => {
+                        let sql = parser(expr)?.parse_expr().map_err(parse_error)?;
+                        Ok(sql_to_rel
+                            .sql_to_expr(sql, &dfschema, &mut PlannerContext::new())?
+                            .alias(&c.name))
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+        let plan = LogicalPlanBuilder::scan(def.name.as_str(), physical, None)?
+            .project(projection)?
+            .build()?;
+        let LogicalPlan::Projection(projection) = self.analyze(plan)? else {
+            return Err(SqlError::plan(
+                "internal: a table's columns did not plan to a projection",
+            ));
+        };
+        let schema: SchemaRef = Arc::new(projection.schema.as_arrow().clone());
+        let watermark = match &def.watermark {
+            None => None,
+            Some(w) => {
+                let index = schema.index_of(&w.column).map_err(|_| {
+                    SqlError::plan(format!("WATERMARK FOR '{}': no such column", w.column))
+                })?;
+                if !matches!(
+                    schema.field(index).data_type(),
+                    DataType::Timestamp(TimeUnit::Millisecond, _)
+                ) {
+                    return Err(SqlError::plan(format!(
+                        "WATERMARK FOR '{}': the rowtime column must be TIMESTAMP(3) or TIMESTAMP_LTZ(3)",
+                        w.column
+                    )));
+                }
+                Some((index, self.plan_expr(&def.name, &schema, &w.expr)?))
+            }
+        };
+        Ok(Table {
+            def,
+            connector,
+            physical_schema,
+            schema,
+            projection: projection.expr.clone(),
+            watermark,
+        })
+    }
+
+    /// Plans `expr` (SQL text) over the columns of table `name` with `schema`.
+    fn plan_expr(&self, name: &str, schema: &SchemaRef, expr: &str) -> Result<Expr> {
+        let dfschema = DFSchema::try_from_qualified_schema(name, schema)?;
+        let sql = parser(expr)?.parse_expr().map_err(parse_error)?;
+        let planned =
+            SqlToRel::new(self).sql_to_expr(sql, &dfschema, &mut PlannerContext::new())?;
+        let source = Arc::new(Source {
+            schema: schema.clone(),
+            plan: None,
+        });
+        let plan = LogicalPlanBuilder::scan(name, source, None)?
+            .project(vec![planned])?
+            .build()?;
+        match self.analyze(plan)? {
+            LogicalPlan::Projection(p) => Ok(p.expr[0].clone()),
+            _ => Err(SqlError::plan(
+                "internal: an expression did not plan to a projection",
+            )),
+        }
+    }
+
+    fn window_schema(&self, w: &WindowTvf) -> Result<SchemaRef> {
+        let input = self.catalog.lookup(&w.input)?.schema();
+        let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
+        for name in WINDOW_COLUMNS {
+            fields.push(Field::new(
+                name,
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+                false,
+            ));
+        }
+        Ok(schema_of(fields))
+    }
+}
+
+impl ContextProvider for Planner<'_> {
+    fn get_table_source(
+        &self,
+        name: TableReference,
+    ) -> datafusion_common::Result<Arc<dyn TableSource>> {
+        let table = name.table();
+        if let Some(w) = self.windows.iter().find(|w| w.alias == table) {
+            let schema = self
+                .window_schema(w)
+                .map_err(|e| datafusion_common::DataFusionError::Plan(e.to_string()))?;
+            return Ok(Arc::new(Source { schema, plan: None }));
+        }
+        match self.catalog.lookup(table) {
+            Ok(Entry::Table(t)) => Ok(Arc::new(Source {
+                schema: t.schema.clone(),
+                plan: None,
+            })),
+            Ok(Entry::View(v)) => Ok(Arc::new(Source {
+                schema: Arc::new(v.plan.schema().as_arrow().clone()),
+                plan: Some(v.plan.clone()),
+            })),
+            Err(e) => Err(datafusion_common::DataFusionError::Plan(e.to_string())),
+        }
+    }
+
+    fn get_function_meta(&self, name: &str) -> Option<Arc<ScalarUDF>> {
+        self.functions
+            .scalars
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+    }
+
+    fn get_aggregate_meta(&self, name: &str) -> Option<Arc<AggregateUDF>> {
+        self.functions
+            .aggregates
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+    }
+
+    fn get_window_meta(&self, _name: &str) -> Option<Arc<WindowUDF>> {
+        None
+    }
+
+    fn get_higher_order_meta(&self, _name: &str) -> Option<Arc<HigherOrderUDF>> {
+        None
+    }
+
+    fn higher_order_function_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn get_variable_type(&self, _variable_names: &[String]) -> Option<DataType> {
+        None
+    }
+
+    fn options(&self) -> &ConfigOptions {
+        &self.options
+    }
+
+    fn udf_names(&self) -> Vec<String> {
+        self.functions.scalars.keys().cloned().collect()
+    }
+
+    fn udaf_names(&self) -> Vec<String> {
+        self.functions.aggregates.keys().cloned().collect()
+    }
+
+    fn udwf_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}

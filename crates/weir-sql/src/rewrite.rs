@@ -1,0 +1,317 @@
+//! The pre-pass that turns Flink-only syntax into SQL that sqlparser and DataFusion accept:
+//! plural interval units (`INTERVAL '10' MINUTES`), `FLOOR(ts TO HOUR)`, and window
+//! table-valued functions (`TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '10' MINUTES))`),
+//! which become scans of a generated table name described by a [`WindowTvf`].
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::error::{Result, SqlError};
+
+/// Which window table-valued function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowKind {
+    /// `TUMBLE(data, timecol, size [, offset])`.
+    Tumble,
+    /// `HOP(data, timecol, slide, size [, offset])`.
+    Hop,
+    /// `CUMULATE(data, timecol, step, size [, offset])`.
+    Cumulate,
+}
+
+impl WindowKind {
+    /// The function's SQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowKind::Tumble => "TUMBLE",
+            WindowKind::Hop => "HOP",
+            WindowKind::Cumulate => "CUMULATE",
+        }
+    }
+}
+
+/// A window TVF call found in a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowTvf {
+    /// The generated table name that replaces the call in the query.
+    pub alias: String,
+    /// The function.
+    pub kind: WindowKind,
+    /// The table or view the windows are laid over.
+    pub input: String,
+    /// The time attribute column (`DESCRIPTOR(ts)`).
+    pub time_column: String,
+    /// Window size in milliseconds (the max size for `CUMULATE`).
+    pub size_ms: i64,
+    /// `HOP`'s slide or `CUMULATE`'s step in milliseconds; the size for `TUMBLE`.
+    pub step_ms: i64,
+    /// The offset of window starts in milliseconds.
+    pub offset_ms: i64,
+}
+
+static PLURAL_INTERVAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(INTERVAL\s+'[^']*'\s+)(SECOND|MINUTE|HOUR|DAY|MONTH|YEAR)S\b").unwrap()
+});
+static INTERVAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^INTERVAL\s+'\s*(\d+)\s*'\s+(MILLISECOND|SECOND|MINUTE|HOUR|DAY)S?$").unwrap()
+});
+static FLOOR_CEIL_TO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(FLOOR|CEIL)\s*\(").unwrap());
+static WINDOW_TVF: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE)\s*\(").unwrap());
+
+/// A rewritten query and the window TVFs it used.
+#[derive(Debug, Clone)]
+pub struct Rewritten {
+    /// SQL that sqlparser accepts.
+    pub sql: String,
+    /// The window TVFs, by the generated table names the query now scans.
+    pub windows: Vec<WindowTvf>,
+}
+
+/// Rewrites Flink-only syntax in `sql`.
+pub fn rewrite(sql: &str) -> Result<Rewritten> {
+    let sql = PLURAL_INTERVAL.replace_all(sql, "$1$2").into_owned();
+    let sql = rewrite_floor_ceil(&sql);
+    let mut windows = Vec::new();
+    let mut out = sql;
+    while let Some(caps) = WINDOW_TVF.captures(&out) {
+        let (start, args_start) = caps
+            .get(0)
+            .map(|m| (m.start(), m.end()))
+            .unwrap_or_default();
+        let kind = match caps[1].to_ascii_uppercase().as_str() {
+            "TUMBLE" => WindowKind::Tumble,
+            "HOP" => WindowKind::Hop,
+            _ => WindowKind::Cumulate,
+        };
+        let inner_end = matching_paren(&out, args_start).ok_or_else(|| {
+            SqlError::plan(format!("unclosed parenthesis in {}(...)", kind.name()))
+        })?;
+        let outer_end = matching_paren(&out, inner_end + 1)
+            .filter(|e| out[inner_end + 1..*e].trim().is_empty())
+            .ok_or_else(|| SqlError::plan(format!("expected ')' after {}(...)", kind.name())))?;
+        let args = split_top_level(&out[args_start..inner_end]);
+        let alias = format!("__window_tvf_{}", windows.len());
+        windows.push(window_tvf(kind, &args, alias.clone())?);
+        out.replace_range(start..=outer_end, &alias);
+    }
+    Ok(Rewritten { sql: out, windows })
+}
+
+/// Parses the arguments of a window TVF (positional, or named `DATA => ...`).
+fn window_tvf(kind: WindowKind, args: &[String], alias: String) -> Result<WindowTvf> {
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| a.split_once("=>").map_or(a.as_str(), |(_, v)| v).trim())
+        .collect();
+    let usage = match kind {
+        WindowKind::Tumble => "TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])",
+        WindowKind::Hop => "HOP(TABLE t, DESCRIPTOR(ts), slide, size [, offset])",
+        WindowKind::Cumulate => "CUMULATE(TABLE t, DESCRIPTOR(ts), step, size [, offset])",
+    };
+    let fixed = if kind == WindowKind::Tumble { 3 } else { 4 };
+    if args.len() != fixed && args.len() != fixed + 1 {
+        return Err(SqlError::plan(format!(
+            "{} takes {fixed} or {} arguments, not {}: {usage}",
+            kind.name(),
+            fixed + 1,
+            args.len()
+        )));
+    }
+    let input = strip_call(args[0], "TABLE ").ok_or_else(|| {
+        SqlError::plan(format!("expected TABLE name as first argument of {usage}"))
+    })?;
+    let time_column = strip_call(args[1], "DESCRIPTOR")
+        .map(|c| {
+            c.trim_matches(|c| c == '(' || c == ')' || c == '`')
+                .trim()
+                .to_string()
+        })
+        .ok_or_else(|| {
+            SqlError::plan(format!(
+                "expected DESCRIPTOR(column) as second argument of {usage}"
+            ))
+        })?;
+    let first = interval_ms(args[2])?;
+    let (size_ms, step_ms) = if kind == WindowKind::Tumble {
+        (first, first)
+    } else {
+        (interval_ms(args[3])?, first)
+    };
+    let offset_ms = match args.get(fixed) {
+        Some(a) => interval_ms(a)?,
+        None => 0,
+    };
+    if step_ms <= 0 || size_ms <= 0 || (kind != WindowKind::Tumble && size_ms % step_ms != 0) {
+        return Err(SqlError::plan(format!(
+            "{}: the size must be a positive multiple of the slide or step: {usage}",
+            kind.name()
+        )));
+    }
+    Ok(WindowTvf {
+        alias,
+        kind,
+        input: input.trim().to_string(),
+        time_column,
+        size_ms,
+        step_ms,
+        offset_ms,
+    })
+}
+
+/// `TABLE t` → `t`; `DESCRIPTOR(x)` → `(x)`.
+fn strip_call<'a>(arg: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = arg.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &arg[prefix.len()..])
+}
+
+/// Milliseconds of `INTERVAL 'n' UNIT`.
+pub fn interval_ms(text: &str) -> Result<i64> {
+    let caps = INTERVAL.captures(text.trim()).ok_or_else(|| {
+        SqlError::plan(format!(
+            "expected an interval such as INTERVAL '10' MINUTES, found {text}"
+        ))
+    })?;
+    let n: i64 = caps[1]
+        .parse()
+        .map_err(|_| SqlError::plan(format!("interval too large: {text}")))?;
+    let unit = match caps[2].to_ascii_uppercase().as_str() {
+        "MILLISECOND" => 1,
+        "SECOND" => 1_000,
+        "MINUTE" => 60_000,
+        "HOUR" => 3_600_000,
+        _ => 86_400_000,
+    };
+    Ok(n * unit)
+}
+
+/// `FLOOR(x TO UNIT)` → `date_trunc('unit', x)`; `CEIL(x TO UNIT)` → the next boundary
+/// unless `x` is on one.
+fn rewrite_floor_ceil(sql: &str) -> String {
+    let mut out = sql.to_string();
+    let mut from = 0;
+    while let Some((start, args)) = FLOOR_CEIL_TO
+        .find_at(&out, from)
+        .map(|m| (m.start(), m.end()))
+    {
+        from = args;
+        let Some(end) = matching_paren(&out, args) else {
+            break;
+        };
+        let inner = &out[args..end];
+        let Some(to) = find_top_level_keyword(inner, " TO ") else {
+            continue;
+        };
+        let expr = inner[..to].trim().to_string();
+        let unit = inner[to + 4..].trim().to_ascii_lowercase();
+        let truncated = format!("date_trunc('{unit}', {expr})");
+        let replacement = if out[start..start + 4].eq_ignore_ascii_case("ceil") {
+            format!(
+                "(CASE WHEN {truncated} = {expr} THEN {truncated} ELSE {truncated} + INTERVAL '1' {unit} END)"
+            )
+        } else {
+            truncated
+        };
+        out.replace_range(start..=end, &replacement);
+        from = start + replacement.len();
+    }
+    out
+}
+
+/// The byte index of the `)` that closes the parenthesis opened just before `start`.
+fn matching_paren(s: &str, start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for (i, c) in s[start..].char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                if depth == 0 {
+                    return Some(start + i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits at commas outside parentheses and quotes.
+fn split_top_level(s: &str) -> Vec<String> {
+    let (mut parts, mut current, mut depth, mut quoted) = (Vec::new(), String::new(), 0, false);
+    for c in s.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                parts.push(std::mem::take(&mut current).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current.trim().to_string());
+    parts
+}
+
+/// The index of `keyword` (case-insensitive) outside parentheses and quotes.
+fn find_top_level_keyword(s: &str, keyword: &str) -> Option<usize> {
+    let upper = s.to_ascii_uppercase();
+    let (mut depth, mut quoted) = (0i32, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            _ if !quoted && depth == 0 && upper[i..].starts_with(keyword) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_window_tvf() {
+        let r = rewrite(
+            "SELECT * FROM TABLE(HOP(TABLE bids, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES)) x",
+        )
+        .unwrap();
+        assert_eq!(r.sql, "SELECT * FROM __window_tvf_0 x");
+        let w = &r.windows[0];
+        assert_eq!(
+            (w.kind, w.input.as_str(), w.time_column.as_str()),
+            (WindowKind::Hop, "bids", "bidtime")
+        );
+        assert_eq!((w.step_ms, w.size_ms), (300_000, 600_000));
+    }
+
+    #[test]
+    fn rewrites_floor_to_and_plural_units() {
+        let r = rewrite("SELECT FLOOR(ts TO HOUR), ts - INTERVAL '2' SECONDS FROM t").unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT date_trunc('hour', ts), ts - INTERVAL '2' SECOND FROM t"
+        );
+    }
+
+    #[test]
+    fn bad_tvf_arguments_say_the_usage() {
+        let err = rewrite("SELECT * FROM TABLE(TUMBLE(TABLE t, INTERVAL '1' SECOND))").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("TUMBLE(TABLE t, DESCRIPTOR(ts), size"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The SQL client's statements other than queries: DDL, SHOW, DESCRIBE, SET/RESET, EXPLAIN,
+//! INSERT into sinks, and the errors users see.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use weir_core::config::Configuration;
+use weir_sql::{run_script, SqlError, StatementResult, TableEnvironment};
+
+const ORDERS: &str = "CREATE TABLE orders (
+  id INT NOT NULL,
+  customer STRING,
+  amount INT,
+  ts TIMESTAMP(3),
+  big AS amount * 10,
+  pt AS PROCTIME(),
+  WATERMARK FOR ts AS ts - INTERVAL '5' SECOND,
+  PRIMARY KEY (id) NOT ENFORCED
+) WITH ('connector' = 'filesystem', 'path' = '${DIR}/data/orders.csv', 'format' = 'csv')";
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/sql")
+        .canonicalize()
+        .expect("tests/sql")
+}
+
+fn run(script: &str) -> Result<String, SqlError> {
+    let mut env = TableEnvironment::new(Configuration::new());
+    let vars = HashMap::from([("DIR".to_string(), data_dir().display().to_string())]);
+    let mut out = Vec::new();
+    run_script(&mut env, script, &vars, &mut out)?;
+    Ok(String::from_utf8(out).expect("UTF-8"))
+}
+
+#[test]
+fn show_describe_and_show_create() {
+    let out = run(&format!(
+        "{ORDERS};\nCREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 5;\n\
+         SHOW TABLES;\nDESCRIBE orders;\nSHOW CREATE TABLE orders;\nDROP VIEW big_orders;\nSHOW VIEWS;"
+    ))
+    .unwrap();
+    assert!(out.contains("| big_orders |"), "{out}");
+    assert!(out.contains("TIMESTAMP(3) *ROWTIME*"), "{out}");
+    assert!(out.contains("*PROCTIME*"), "{out}");
+    assert!(out.contains("PRI(id)"), "{out}");
+    assert!(out.contains("AS amount * 10"), "{out}");
+    assert!(
+        out.contains("WATERMARK FOR `ts` AS ts - INTERVAL '5' SECOND"),
+        "{out}"
+    );
+    assert!(out.contains("PRIMARY KEY (`id`) NOT ENFORCED"), "{out}");
+    assert!(out.ends_with("Empty set\n"), "{out}");
+}
+
+#[test]
+fn explain_shows_the_streaming_operators() {
+    let out = run(&format!(
+        "{ORDERS};\nEXPLAIN SELECT customer, COUNT(*) AS n FROM orders WHERE amount > 1 GROUP BY customer;"
+    ))
+    .unwrap();
+    for operator in [
+        "GroupAggregate(groupBy=[customer]",
+        "Exchange(distribution=[hash[customer]])",
+        "WatermarkAssigner(rowtime=[ts]",
+        "TableSourceScan(table=[[default_catalog, default_database, orders]]",
+    ] {
+        assert!(out.contains(operator), "missing {operator}:\n{out}");
+    }
+}
+
+#[test]
+fn insert_into_a_filesystem_table_writes_committed_files() {
+    let out_dir = std::env::temp_dir().join(format!("weir-sql-insert-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let script = format!(
+        "{ORDERS};\nCREATE TABLE sink (id INT, who STRING) WITH ('connector' = 'filesystem', \
+         'path' = '{}', 'format' = 'json');\nINSERT INTO sink SELECT id, customer FROM orders WHERE amount >= 10;",
+        out_dir.display()
+    );
+    run(&script).unwrap();
+    let written = std::fs::read_to_string(out_dir.join("part-0-0")).unwrap();
+    assert_eq!(
+        written,
+        "{\"id\":1,\"who\":\"alice\"}\n{\"id\":2,\"who\":\"bob\"}\n"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn set_and_reset_change_the_job_configuration() {
+    let mut env = TableEnvironment::new(Configuration::new());
+    env.execute_sql("SET 'parallelism.default' = '3'").unwrap();
+    assert_eq!(
+        env.config().unwrap().get_string("parallelism.default"),
+        Some("3")
+    );
+    env.execute_sql("RESET 'parallelism.default'").unwrap();
+    assert_eq!(
+        env.config().unwrap().get_string("parallelism.default"),
+        None
+    );
+}
+
+#[test]
+fn parse_errors_give_line_column_and_expectation() {
+    let err = run("SELECT 1;\n\nSELECT customer,\n  , amount FROM orders;").unwrap_err();
+    match err {
+        SqlError::Parse {
+            line,
+            column,
+            message,
+        } => {
+            assert_eq!((line, column), (4, 3), "{message}");
+            assert!(message.contains("Expected"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn unknown_connector_and_table_are_explained() {
+    let err = run("CREATE TABLE t (a INT) WITH ('connector' = 'kafak');").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("available connectors: datagen, filesystem, print, blackhole"),
+        "{err}"
+    );
+    let err = run("SELECT * FROM nowhere;").unwrap_err();
+    assert!(err.to_string().contains("nowhere"), "{err}");
+}
+
+#[test]
+fn bad_records_name_file_and_line() {
+    let err = run(
+        "CREATE TABLE fruit (id INT, name STRING, price DOUBLE) WITH ('connector' = 'filesystem', \
+         'path' = '${DIR}/data/dirty.csv', 'format' = 'csv');\nSELECT * FROM fruit;",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("dirty.csv:2"), "{err}");
+    assert!(err.to_string().contains("price"), "{err}");
+}
+
+#[test]
+fn streaming_order_by_says_why_it_cannot_run() {
+    let err = run(&format!("{ORDERS};\nSELECT * FROM orders ORDER BY amount;")).unwrap_err();
+    assert!(err.to_string().contains("time attribute"), "{err}");
+}
+
+#[test]
+fn datagen_sequence_is_bounded() {
+    let mut env = TableEnvironment::new(Configuration::new());
+    env.execute_sql(
+        "CREATE TABLE gen (id BIGINT, v INT) WITH ('connector' = 'datagen', 'rows-per-second' = '100000', \
+         'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000', \
+         'fields.v.min' = '1', 'fields.v.max' = '3')",
+    )
+    .unwrap();
+    let StatementResult::Query(q) = env
+        .execute_sql("SELECT COUNT(*) AS n, SUM(id) AS s, MIN(v) AS lo, MAX(v) AS hi FROM gen")
+        .unwrap()
+    else {
+        panic!("query");
+    };
+    let batches: Vec<_> = q.rows.iter().collect();
+    q.job.wait().unwrap();
+    let last = batches.last().unwrap();
+    let row = last.rows.num_rows() - 1;
+    let col = |i: usize| {
+        weir_sql::display::format_value(
+            last.rows.column(i).as_ref(),
+            row,
+            weir_sql::display::BoolStyle::Upper,
+        )
+    };
+    assert_eq!(col(0).as_deref(), Some("1000"));
+    assert_eq!(col(1).as_deref(), Some("500500"));
+    assert!(matches!(col(2).as_deref(), Some("1" | "2" | "3")));
+}

@@ -1,0 +1,352 @@
+//! One suite of keyed state tests run against every backend (`hashmap::*` and, with the cargo
+//! feature `rocksdb`, `rocksdb::*`): every state kind reads back what a reference model says,
+//! TTL expires entries, and snapshots restore on any parallelism and on the other backend.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use weir_core::config::Configuration;
+use weir_core::keygroup::KeyGroupRange;
+use weir_state::{
+    for_each_backend, AggregateFunction, AggregatingState, KeyedStateBackend, ListState, MapState,
+    Namespace, OperatorSnapshot, ReducingState, RestoredState, StateAccess, StateBackendConfig,
+    StateSnapshot, StateTtlConfig, ValueState,
+};
+
+const MAX_PARALLELISM: usize = 128;
+const KEYS: u64 = 500;
+
+/// The backends compiled into this test build.
+fn compiled_backends() -> Vec<&'static str> {
+    if cfg!(feature = "rocksdb") {
+        vec!["hashmap", "rocksdb"]
+    } else {
+        vec!["hashmap"]
+    }
+}
+
+/// A backend of kind `backend` for subtask `subtask` of `parallelism`, as a state context.
+fn open(backend: &str, parallelism: usize, subtask: usize) -> Ctx {
+    let mut config = Configuration::new();
+    config.set_string("state.backend.type", backend);
+    let config = StateBackendConfig::from_configuration(&config).unwrap();
+    let range = KeyGroupRange::for_subtask(MAX_PARALLELISM, parallelism, subtask);
+    Ctx {
+        backend: KeyedStateBackend::open(&config, range, MAX_PARALLELISM).unwrap(),
+        range,
+        namespace: Namespace::Void,
+    }
+}
+
+struct Ctx {
+    backend: KeyedStateBackend<u64>,
+    range: KeyGroupRange,
+    namespace: Namespace,
+}
+
+impl StateAccess<u64> for Ctx {
+    fn backend(&mut self) -> &mut KeyedStateBackend<u64> {
+        &mut self.backend
+    }
+    fn namespace(&self) -> Namespace {
+        self.namespace
+    }
+}
+
+impl Ctx {
+    /// Makes `key` current; false if this subtask does not own it.
+    fn key(&mut self, key: u64) -> bool {
+        let owned = self.range.contains(weir_core::keygroup::key_group_for_key(
+            &key,
+            MAX_PARALLELISM,
+        ));
+        owned && self.backend.set_current_key(key).is_ok()
+    }
+
+    fn snapshot(&mut self) -> OperatorSnapshot {
+        let mut snapshot = StateSnapshot::new(1);
+        self.backend.snapshot(&mut snapshot).unwrap();
+        snapshot.materialize().unwrap()
+    }
+}
+
+/// Sum and count, for the average of the values added.
+struct Average;
+
+impl AggregateFunction<u64, (u64, u64), f64> for Average {
+    fn create_accumulator(&self) -> (u64, u64) {
+        (0, 0)
+    }
+    fn add(&self, value: u64, acc: &mut (u64, u64)) {
+        acc.0 += value;
+        acc.1 += 1;
+    }
+    fn get_result(&self, acc: &(u64, u64)) -> f64 {
+        acc.0 as f64 / acc.1 as f64
+    }
+    fn merge(&self, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+        (a.0 + b.0, a.1 + b.1)
+    }
+}
+
+/// The handles of the suite.
+struct States {
+    last: ValueState<u64>,
+    all: ListState<u64>,
+    by_digit: MapState<u64, u64>,
+    max: ReducingState<u64>,
+    average: AggregatingState<u64, (u64, u64), f64>,
+}
+
+impl States {
+    fn new() -> Self {
+        States {
+            last: ValueState::new("last"),
+            all: ListState::new("all"),
+            by_digit: MapState::new("by-digit"),
+            max: ReducingState::new("max", u64::max),
+            average: AggregatingState::new("average", Average),
+        }
+    }
+
+    /// Adds `value` under the current key to every state.
+    fn add(&self, ctx: &mut Ctx, value: u64) {
+        self.last.update(ctx, value).unwrap();
+        self.all.add(ctx, value).unwrap();
+        let digit = value % 10;
+        let count = self.by_digit.get(ctx, &digit).unwrap().unwrap_or(0);
+        self.by_digit.put(ctx, digit, count + 1).unwrap();
+        self.max.add(ctx, value).unwrap();
+        self.average.add(ctx, value).unwrap();
+    }
+
+    /// What every state says about the current key.
+    fn read(&self, ctx: &mut Ctx) -> Seen {
+        let mut by_digit = self.by_digit.entries(ctx).unwrap();
+        by_digit.sort_unstable();
+        Seen {
+            last: self.last.value(ctx).unwrap(),
+            all: self.all.get(ctx).unwrap(),
+            by_digit,
+            max: self.max.get(ctx).unwrap(),
+            average: self.average.get(ctx).unwrap(),
+        }
+    }
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Seen {
+    last: Option<u64>,
+    all: Vec<u64>,
+    by_digit: Vec<(u64, u64)>,
+    max: Option<u64>,
+    average: Option<f64>,
+}
+
+/// The values added to key `k`: `k * 7 + i` for `i` in `0..=k % 13`.
+fn values(k: u64) -> impl Iterator<Item = u64> {
+    (0..=k % 13).map(move |i| k * 7 + i)
+}
+
+/// What [`States::read`] must say about key `k` after [`fill`], computed without state.
+fn reference(k: u64) -> Seen {
+    let all: Vec<u64> = values(k).collect();
+    let mut by_digit: BTreeMap<u64, u64> = BTreeMap::new();
+    for v in &all {
+        *by_digit.entry(v % 10).or_default() += 1;
+    }
+    Seen {
+        last: all.last().copied(),
+        max: all.iter().copied().max(),
+        average: Some(all.iter().sum::<u64>() as f64 / all.len() as f64),
+        by_digit: by_digit.into_iter().collect(),
+        all,
+    }
+}
+
+/// Adds the values of every owned key, key after key in rounds (so that keys interleave).
+fn fill(ctx: &mut Ctx, states: &States) {
+    let per_key: HashMap<u64, Vec<u64>> = (0..KEYS).map(|k| (k, values(k).collect())).collect();
+    for round in 0..13 {
+        for k in 0..KEYS {
+            if let Some(v) = per_key[&k].get(round) {
+                if ctx.key(k) {
+                    states.add(ctx, *v);
+                }
+            }
+        }
+    }
+}
+
+/// Checks every owned key against the reference; returns how many keys were owned.
+fn check(ctx: &mut Ctx, states: &States) -> u64 {
+    let mut owned = 0;
+    for k in 0..KEYS {
+        if ctx.key(k) {
+            assert_eq!(states.read(ctx), reference(k), "key {k}");
+            owned += 1;
+        }
+    }
+    owned
+}
+
+fn every_state_kind_reads_back_what_was_written(backend: &str) {
+    let (mut ctx, states) = (open(backend, 1, 0), States::new());
+    fill(&mut ctx, &states);
+    assert_eq!(check(&mut ctx, &states), KEYS);
+    assert_eq!(ctx.backend.entry_count("last").unwrap(), KEYS as usize);
+    assert_eq!(ctx.backend.total_entries().unwrap(), 5 * KEYS as usize);
+    for k in 0..KEYS {
+        ctx.key(k);
+        states.last.clear(&mut ctx).unwrap();
+        states.all.clear(&mut ctx).unwrap();
+        let digit = k * 7 % 10;
+        let count = reference(k)
+            .by_digit
+            .iter()
+            .find(|(d, _)| *d == digit)
+            .map(|(_, c)| *c);
+        assert_eq!(states.by_digit.remove(&mut ctx, &digit).unwrap(), count);
+    }
+    ctx.key(3);
+    assert_eq!(states.last.value(&mut ctx).unwrap(), None);
+    assert!(states.all.get(&mut ctx).unwrap().is_empty());
+    assert_eq!(ctx.backend.entry_count("last").unwrap(), 0);
+    assert_eq!(ctx.backend.entry_count("all").unwrap(), 0);
+}
+
+fn namespaces_separate_windows_and_merge(backend: &str) {
+    let mut ctx = open(backend, 1, 0);
+    let average = AggregatingState::new("average", Average);
+    let windows = [
+        Namespace::Window { start: 0, end: 10 },
+        Namespace::Window { start: 10, end: 20 },
+        Namespace::Global,
+    ];
+    for k in 0..50u64 {
+        ctx.key(k);
+        for (i, ns) in windows.iter().enumerate() {
+            ctx.namespace = *ns;
+            average.add(&mut ctx, k + i as u64 * 100).unwrap();
+        }
+    }
+    for k in 0..50u64 {
+        ctx.key(k);
+        ctx.namespace = windows[1];
+        average.merge_namespace(&mut ctx, windows[0]).unwrap();
+        assert_eq!(average.get(&mut ctx).unwrap(), Some(k as f64 + 50.0));
+        ctx.namespace = windows[0];
+        assert_eq!(average.get(&mut ctx).unwrap(), None);
+        ctx.namespace = windows[2];
+        assert_eq!(average.get(&mut ctx).unwrap(), Some(k as f64 + 200.0));
+    }
+}
+
+fn a_snapshot_restores_on_another_parallelism_and_backend(backend: &str) {
+    let (mut ctx, states) = (open(backend, 1, 0), States::new());
+    fill(&mut ctx, &states);
+    let snapshot = ctx.snapshot();
+    for target in compiled_backends() {
+        let mut owned = 0;
+        for subtask in 0..3 {
+            let mut restored = open(target, 3, subtask);
+            let range = restored.range;
+            let parts = RestoredState::assemble(std::slice::from_ref(&snapshot), subtask, 3, range);
+            restored.backend.restore(&parts);
+            owned += check(&mut restored, &states);
+            // And back again from the restored subtask's own snapshot.
+            let again = restored.snapshot();
+            let mut back = open(backend, 3, subtask);
+            back.backend
+                .restore(&RestoredState::assemble(&[again], subtask, 3, range));
+            check(&mut back, &states);
+        }
+        assert_eq!(owned, KEYS, "from {backend} to {target}");
+    }
+}
+
+fn a_snapshot_keeps_the_state_of_its_time(backend: &str) {
+    let (mut ctx, states) = (open(backend, 1, 0), States::new());
+    fill(&mut ctx, &states);
+    let mut pending = StateSnapshot::new(1);
+    ctx.backend.snapshot(&mut pending).unwrap();
+    for k in 0..KEYS {
+        ctx.key(k);
+        states.add(&mut ctx, 1_000_000);
+        states.last.clear(&mut ctx).unwrap();
+    }
+    let snapshot = pending.materialize().unwrap();
+    let mut restored = open(backend, 1, 0);
+    let range = restored.range;
+    (restored.backend).restore(&RestoredState::assemble(&[snapshot], 0, 1, range));
+    assert_eq!(check(&mut restored, &states), KEYS);
+}
+
+fn restored_state_not_declared_yet_is_passed_on(backend: &str) {
+    let (mut ctx, states) = (open(backend, 1, 0), States::new());
+    fill(&mut ctx, &states);
+    let first = ctx.snapshot();
+    let mut idle = open(backend, 1, 0);
+    let range = idle.range;
+    idle.backend
+        .restore(&RestoredState::assemble(&[first], 0, 1, range));
+    // Only one state is used before the next snapshot.
+    idle.key(1);
+    assert_eq!(states.max.get(&mut idle).unwrap(), reference(1).max);
+    let second = idle.snapshot();
+    let mut last = open(backend, 1, 0);
+    last.backend
+        .restore(&RestoredState::assemble(&[second], 0, 1, range));
+    assert_eq!(check(&mut last, &states), KEYS);
+}
+
+fn expired_entries_are_not_returned(backend: &str) {
+    let mut ctx = open(backend, 1, 0);
+    let ttl = StateTtlConfig::new(Duration::from_millis(30));
+    let value = ValueState::<u64>::new("v").with_ttl(ttl);
+    let list = ListState::<u64>::new("l").with_ttl(ttl);
+    let map = MapState::<u64, u64>::new("m").with_ttl(ttl);
+    ctx.key(7);
+    value.update(&mut ctx, 1).unwrap();
+    list.add(&mut ctx, 1).unwrap();
+    map.put(&mut ctx, 1, 10).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    // The list element added now lives on; the older one has expired.
+    list.add(&mut ctx, 2).unwrap();
+    map.put(&mut ctx, 2, 20).unwrap();
+    assert_eq!(value.value(&mut ctx).unwrap(), None);
+    assert_eq!(list.get(&mut ctx).unwrap(), vec![2]);
+    assert_eq!(map.entries(&mut ctx).unwrap(), vec![(2, 20)]);
+    assert_eq!(ctx.backend.entry_count("v").unwrap(), 0);
+    std::thread::sleep(Duration::from_millis(50));
+    // An expired map entry is not returned when removed, and its map goes.
+    assert_eq!(map.remove(&mut ctx, &2).unwrap(), None);
+    assert_eq!(ctx.backend.entry_count("m").unwrap(), 0);
+}
+
+fn a_list_with_and_without_ttl_under_one_name_is_an_error(backend: &str) {
+    let mut ctx = open(backend, 1, 0);
+    ctx.key(7);
+    ListState::<i64>::new("l").add(&mut ctx, 1).unwrap();
+    let err = ListState::<i64>::new("l")
+        .with_ttl(StateTtlConfig::new(Duration::from_secs(1)))
+        .add(&mut ctx, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "state 'l' (ListState<i64>) is declared twice, once with a time-to-live and once without"
+        ),
+        "{err}"
+    );
+}
+
+for_each_backend!(
+    every_state_kind_reads_back_what_was_written,
+    namespaces_separate_windows_and_merge,
+    a_snapshot_restores_on_another_parallelism_and_backend,
+    a_snapshot_keeps_the_state_of_its_time,
+    restored_state_not_declared_yet_is_passed_on,
+    expired_entries_are_not_returned,
+    a_list_with_and_without_ttl_under_one_name_is_an_error,
+);

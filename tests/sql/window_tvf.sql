@@ -1,0 +1,29 @@
+-- Window table-valued functions over the Bid table of Flink's documentation: TUMBLE, HOP
+-- and CUMULATE aggregations (one row per window, emitted when the watermark passes).
+-- compare: multiset
+CREATE TABLE Bid (
+  bidtime TIMESTAMP(3),
+  price DECIMAL(10, 2),
+  item STRING,
+  supplier_id STRING,
+  WATERMARK FOR bidtime AS bidtime - INTERVAL '1' SECOND
+) WITH ('connector' = 'filesystem', 'path' = '${DIR}/data/bids.csv', 'format' = 'csv');
+
+SELECT window_start, window_end, SUM(price) AS total_price
+FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+GROUP BY window_start, window_end;
+
+SELECT window_start, window_end, SUM(price) AS total_price
+FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES))
+GROUP BY window_start, window_end;
+
+SELECT window_start, window_end, SUM(price) AS total_price
+FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES))
+GROUP BY window_start, window_end;
+
+SELECT window_start, window_end, supplier_id, COUNT(*) AS bids, MAX(price) AS top
+FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES))
+GROUP BY window_start, window_end, supplier_id;
+
+SELECT bidtime, price, item, window_start, window_end, window_time
+FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES));
