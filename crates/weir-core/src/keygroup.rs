@@ -42,6 +42,15 @@ impl KeyGroupRange {
         self.end_inclusive + 1 - self.start
     }
 
+    /// The key groups in both ranges, if any.
+    pub fn intersection(&self, other: KeyGroupRange) -> Option<KeyGroupRange> {
+        let range = KeyGroupRange {
+            start: self.start.max(other.start),
+            end_inclusive: self.end_inclusive.min(other.end_inclusive),
+        };
+        (!range.is_empty()).then_some(range)
+    }
+
     /// Whether the range is empty (never, for a valid parallelism).
     pub fn is_empty(&self) -> bool {
         self.end_inclusive < self.start
@@ -185,6 +194,19 @@ fn fmix64(mut k: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_intersect_where_they_overlap() {
+        let range = |start, end_inclusive| KeyGroupRange {
+            start,
+            end_inclusive,
+        };
+        assert_eq!(
+            range(0, 42).intersection(range(40, 85)),
+            Some(range(40, 42))
+        );
+        assert_eq!(range(0, 42).intersection(range(43, 85)), None);
+    }
 
     #[test]
     fn ranges_cover_all_key_groups_once() {

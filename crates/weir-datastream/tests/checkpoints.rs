@@ -76,6 +76,10 @@ fn run_failing_job(
             "execution.checkpointing.dir",
             &checkpoints.display().to_string(),
         )
+        .configure(
+            "execution.checkpointing.externalized-checkpoint-retention",
+            "RETAIN_ON_CANCELLATION",
+        )
         .configure("restart-strategy.type", "fixed-delay")
         .configure("restart-strategy.fixed-delay.delay", "10 ms")
         .configure("pipeline.auto-watermark-interval", "5 ms");
@@ -128,6 +132,42 @@ fn exactly_once_after_an_injected_failure(backend: &str) {
     assert_eq!(restarts, 1);
     assert!(completed >= 2, "only {completed} checkpoints completed");
     assert_eq!(finished_lines(&out.0), reference());
+    check_shared_files(&chk.0, backend);
+}
+
+/// The job's shared folder holds exactly the files that its retained checkpoint references:
+/// the files of subsumed incremental checkpoints are deleted with the last checkpoint that
+/// holds them, and those of the attempt before the failure once no checkpoint holds them.
+/// Only incremental checkpoints have shared files.
+fn check_shared_files(checkpoints: &Path, backend: &str) {
+    let names = |dir: &Path| -> Vec<std::path::PathBuf> {
+        let mut paths: Vec<_> = (std::fs::read_dir(dir).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        paths
+    };
+    let [job] = names(checkpoints).try_into().expect("one job directory");
+    let mut referenced = std::collections::BTreeSet::new();
+    for dir in names(&job) {
+        if dir.join("_metadata").is_file() {
+            let checkpoint = weir_state::storage::load(&dir.display().to_string()).unwrap();
+            referenced.extend(
+                (checkpoint.metadata().handles())
+                    .filter_map(|(_, h)| h.path.strip_prefix("../shared/"))
+                    .map(std::path::PathBuf::from),
+            );
+        }
+    }
+    let shared_dir = job.join("shared");
+    let shared: std::collections::BTreeSet<std::path::PathBuf> = (names(&shared_dir).iter())
+        .flat_map(|owner| names(owner))
+        .map(|file| file.strip_prefix(&shared_dir).unwrap().to_path_buf())
+        .collect();
+    assert_eq!(shared, referenced);
+    if backend != "rocksdb-incremental" {
+        assert!(shared.is_empty(), "{shared:?}");
+    }
 }
 
 fn at_least_once_loses_nothing_after_an_injected_failure(backend: &str) {

@@ -180,7 +180,7 @@ pub(crate) fn open_keyed_state<K: KeyType>(
     let backend = StateBackendConfig::from_configuration(&ctx.config)?;
     let mut state = KeyedStateBackend::open(&backend, ctx.key_group_range(), ctx.max_parallelism)?;
     if let Some(restored) = ctx.restored_state() {
-        state.restore(restored);
+        state.restore(restored)?;
         timers.restore(restored, ctx.key_group_range())?;
     }
     Ok(state)

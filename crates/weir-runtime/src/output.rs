@@ -317,12 +317,9 @@ impl ChainedOperator {
     /// record why it cannot), then pass the barrier on.
     pub fn checkpoint(&mut self, b: CheckpointBarrier, chain: &mut ChainSnapshot) -> Result<()> {
         let (op, ctx) = (&mut self.operator, &self.ctx);
-        chain.take(
-            b.checkpoint_id,
-            ctx,
-            Some(ctx.key_group_range()),
-            |snapshot| Self::attribute(ctx, || op.snapshot_state(snapshot)),
-        );
+        chain.take(&b, ctx, Some(ctx.key_group_range()), |snapshot| {
+            Self::attribute(ctx, || op.snapshot_state(snapshot))
+        });
         self.outputs.forward_barrier(b, chain)
     }
 

@@ -158,7 +158,7 @@ impl SourceTask {
                 TaskControl::Trigger(barrier) => {
                     let (reader, ctx) = (&mut self.reader, &self.ctx);
                     let mut chain = ChainSnapshot::default();
-                    chain.take(barrier.checkpoint_id, ctx, None, |snapshot| {
+                    chain.take(&barrier, ctx, None, |snapshot| {
                         panic_capture::catch(|| reader.snapshot_state(snapshot))
                             .map_err(attributed(ctx))
                     });

@@ -16,11 +16,11 @@ use crate::data::{StateKey, StateValue};
 use crate::grouped::group_index;
 use crate::snapshot::{KeyGroupBytes, RestoredState, StateSnapshot};
 use crate::store::heap::HeapTable;
-use crate::store::{Entry, SnapshotSource, StateBackendConfig, TableStore};
+use crate::store::{Entry, StateBackendConfig, TableStore};
 use crate::ttl::{now_ms, StateTtlConfig, StateVisibility, TtlUpdateType};
 
 /// Prefix of the snapshot components that hold state tables (`state/<name>`).
-const TABLE_PREFIX: &str = "state/";
+pub(crate) const TABLE_PREFIX: &str = "state/";
 
 /// Separates the state of one window from another's under the same key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ pub(crate) struct Table<S> {
 trait ErasedTable: Send {
     fn entries(&self) -> Result<usize>;
     fn flush(&mut self) -> Result<()>;
-    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot, source: &SnapshotSource);
+    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot);
     fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
@@ -67,8 +67,10 @@ impl<S: TableStore> ErasedTable for Table<S> {
     fn flush(&mut self) -> Result<()> {
         self.store.flush()
     }
-    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot, source: &SnapshotSource) {
-        snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), self.store.snapshot(source));
+    fn snapshot(&mut self, name: &str, snapshot: &mut StateSnapshot) {
+        if let Some(writer) = self.store.snapshot() {
+            snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), writer);
+        }
     }
     fn restore(&mut self, groups: &KeyGroupBytes, name: &str) -> Result<()> {
         self.store.restore(groups, name)
@@ -84,8 +86,9 @@ impl<S: TableStore> ErasedTable for Table<S> {
 /// Where the backend keeps its tables.
 enum Store {
     Heap,
+    /// A RocksDB instance, and whether checkpoints are incremental.
     #[cfg(feature = "rocksdb")]
-    RocksDb(std::sync::Arc<crate::store::rocks::Db>),
+    RocksDb(std::sync::Arc<crate::store::rocks::Db>, bool),
 }
 
 /// Runs the generic method `$method::<S, $v>` of the backend with `S` the table store of the
@@ -95,7 +98,7 @@ macro_rules! on_store {
         match $self.store {
             Store::Heap => $self.$method::<HeapTable<K, $v>, $v>($($arg),*),
             #[cfg(feature = "rocksdb")]
-            Store::RocksDb(_) => {
+            Store::RocksDb(..) => {
                 $self.$method::<crate::store::rocks::RocksTable<K, $v>, $v>($($arg),*)
             }
         }
@@ -133,9 +136,13 @@ impl<K: StateKey> KeyedStateBackend<K> {
         let store = match config {
             StateBackendConfig::HashMap => Store::Heap,
             #[cfg(feature = "rocksdb")]
-            StateBackendConfig::RocksDb { local_dir } => {
-                Store::RocksDb(crate::store::rocks::Db::open(local_dir.as_deref())?)
-            }
+            StateBackendConfig::RocksDb {
+                local_dir,
+                incremental,
+            } => Store::RocksDb(
+                crate::store::rocks::Db::open(local_dir.as_deref())?,
+                *incremental,
+            ),
             #[cfg(not(feature = "rocksdb"))]
             StateBackendConfig::RocksDb { .. } => {
                 return Err(WeirError::Config(
@@ -169,17 +176,22 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// Adds every table to `snapshot` (tables restored but not used since are passed on as
     /// they were restored). The tables are encoded later, while the state goes on changing.
+    /// A RocksDB backend with incremental checkpoints adds its files instead, except to
+    /// savepoints.
     pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
         for table in &mut self.tables {
             table.flush()?;
         }
-        let source = match &self.store {
-            Store::Heap => SnapshotSource::Heap,
+        match &self.store {
+            Store::Heap => {
+                for ((name, _), table) in self.names.iter().zip(&mut self.tables) {
+                    table.snapshot(name, snapshot);
+                }
+            }
             #[cfg(feature = "rocksdb")]
-            Store::RocksDb(db) => SnapshotSource::RocksDb(db.checkpoint()?),
-        };
-        for ((name, _), table) in self.names.iter().zip(&mut self.tables) {
-            table.snapshot(name, snapshot, &source);
+            Store::RocksDb(db, incremental) => {
+                crate::store::rocks::snapshot(db, self.range, *incremental, snapshot)?
+            }
         }
         for (name, groups) in &self.restored {
             let groups = groups.clone();
@@ -192,11 +204,30 @@ impl<K: StateKey> KeyedStateBackend<K> {
     }
 
     /// Takes the tables of `restored` (the key groups this backend owns); each is decoded
-    /// when its state is first declared.
-    pub fn restore(&mut self, restored: &RestoredState) {
+    /// when its state is first declared. The rows of restored RocksDB instances (incremental
+    /// checkpoints) are moved into this backend's instance at once; a heap backend cannot
+    /// restore them.
+    pub fn restore(&mut self, restored: &RestoredState) -> Result<()> {
         for (name, groups) in restored.keyed_with_prefix(TABLE_PREFIX) {
             self.restored.insert(name.to_string(), groups.clone());
         }
+        for native in restored.native() {
+            match &self.store {
+                Store::Heap => {
+                    return Err(WeirError::Config(format!(
+                        "cannot restore an incremental checkpoint of the rocksdb state backend \
+                         (key groups {}-{}) into the hashmap backend: restore it with \
+                         'state.backend.type: rocksdb', or switch backends through a savepoint",
+                        native.key_groups.start, native.key_groups.end_inclusive
+                    )))
+                }
+                #[cfg(feature = "rocksdb")]
+                Store::RocksDb(db, _) => {
+                    crate::store::rocks::native::restore(db, native, self.range)?
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The current key.
@@ -235,10 +266,10 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 ttl,
             }),
             #[cfg(feature = "rocksdb")]
-            Store::RocksDb(db) => Box::new(Table {
+            Store::RocksDb(db, _) => Box::new(Table {
                 store: crate::store::rocks::RocksTable::<K, V>::new(
                     std::sync::Arc::clone(db),
-                    id,
+                    name,
                     self.range,
                 )?,
                 ttl,

@@ -32,7 +32,7 @@ mod keyed_map;
 mod snapshot;
 pub mod storage;
 mod store;
-mod testing;
+pub mod testing;
 mod timers;
 mod ttl;
 
@@ -47,8 +47,8 @@ pub use handles::{
 };
 pub use keyed_map::KeyedMapState;
 pub use snapshot::{
-    KeyGroupBytes, KeyedWriter, ListMode, ListSnapshot, OperatorSnapshot, RestoredState,
-    StateSnapshot,
+    KeyGroupBytes, KeyedWriter, ListMode, ListSnapshot, NativeSnapshot, NativeWriter,
+    OperatorSnapshot, RestoredState, StateSnapshot,
 };
 pub use store::StateBackendConfig;
 pub use timers::{TimeDomain, TimerService};

@@ -10,12 +10,16 @@
 //! - keyed state, by component (a state table, the timers, ...) and key group, so that on
 //!   restore every subtask takes exactly the key groups it now owns, whatever the old and new
 //!   parallelism;
-//! - operator list state, by name, with Flink's redistribution modes ([`ListMode`]).
+//! - operator list state, by name, with Flink's redistribution modes ([`ListMode`]);
+//! - or, for an incremental checkpoint of the RocksDB backend, the files of the RocksDB
+//!   instance ([`NativeSnapshot`]): files that earlier checkpoints wrote to the job's shared
+//!   folder are referenced, not written again.
 //!
 //! [`RestoredState::assemble`] builds what one new subtask gets from the snapshots of all old
 //! subtasks of its operator.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -23,12 +27,32 @@ use weir_core::keygroup::KeyGroupRange;
 use weir_core::Result;
 
 use crate::data::{decode, encode};
+use crate::storage::{CheckpointFiles, StateHandle};
 
 /// Encoded keyed state of one component: bytes per key group (absolute index).
 pub type KeyGroupBytes = BTreeMap<u32, Vec<u8>>;
 
 /// Encodes keyed state later, on the checkpoint writer's thread.
 pub type KeyedWriter = Box<dyn FnOnce() -> Result<KeyGroupBytes> + Send>;
+
+/// Writes the files of a [`NativeSnapshot`] later, on the checkpoint writer's thread.
+pub type NativeWriter = Box<dyn FnOnce(&dyn CheckpointFiles) -> Result<NativeSnapshot> + Send>;
+
+/// Keyed state as the files of a RocksDB instance at a checkpoint (an incremental
+/// checkpoint): SST files in the job's shared folder, each written once and referenced by
+/// every checkpoint that holds it, and the instance's small private files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NativeSnapshot {
+    /// The key groups the instance holds.
+    pub key_groups: KeyGroupRange,
+    /// The instance's state tables: name → table id in its rows.
+    pub tables: BTreeMap<String, u16>,
+    /// The instance's files: name in the instance's folder, and the checkpoint's file.
+    pub files: Vec<(String, StateHandle)>,
+    /// The checkpoint directory the handles' paths are relative to (set when restoring).
+    #[serde(skip)]
+    pub base: PathBuf,
+}
 
 /// How an operator list state is redistributed when a job is restored (Flink's operator
 /// state modes).
@@ -60,20 +84,29 @@ pub struct OperatorSnapshot {
     pub keyed: BTreeMap<String, KeyGroupBytes>,
     /// Operator list state by name.
     pub lists: BTreeMap<String, ListSnapshot>,
+    /// Keyed state as files of a RocksDB instance, in an incremental checkpoint.
+    pub native: Option<NativeSnapshot>,
 }
 
 impl OperatorSnapshot {
     /// Whether the snapshot holds no state at all.
     pub fn is_empty(&self) -> bool {
-        self.keyed.is_empty() && self.lists.is_empty()
+        self.keyed.is_empty() && self.lists.is_empty() && self.native.is_none()
+    }
+
+    /// Whether the snapshot holds keyed state.
+    pub fn has_keyed_state(&self) -> bool {
+        !self.keyed.is_empty() || self.native.is_some()
     }
 }
 
 /// What an operator writes at a checkpoint; see the module documentation.
 pub struct StateSnapshot {
     checkpoint_id: u64,
+    is_savepoint: bool,
     keyed: Vec<(String, KeyedWriter)>,
     lists: BTreeMap<String, ListSnapshot>,
+    native: Option<NativeWriter>,
 }
 
 impl StateSnapshot {
@@ -81,14 +114,35 @@ impl StateSnapshot {
     pub fn new(checkpoint_id: u64) -> Self {
         StateSnapshot {
             checkpoint_id,
+            is_savepoint: false,
             keyed: Vec::new(),
             lists: BTreeMap::new(),
+            native: None,
+        }
+    }
+
+    /// An empty snapshot for savepoint `checkpoint_id`: its state must be self-contained and
+    /// portable, so it is never incremental.
+    pub fn savepoint(checkpoint_id: u64) -> Self {
+        StateSnapshot {
+            is_savepoint: true,
+            ..Self::new(checkpoint_id)
         }
     }
 
     /// The checkpoint being taken (two-phase-commit sinks remember what it covers).
     pub fn checkpoint_id(&self) -> u64 {
         self.checkpoint_id
+    }
+
+    /// Whether a savepoint is being taken.
+    pub fn is_savepoint(&self) -> bool {
+        self.is_savepoint
+    }
+
+    /// Sets the keyed state's files, written later by `writer` (incremental checkpoints).
+    pub fn set_native(&mut self, writer: NativeWriter) {
+        self.native = Some(writer);
     }
 
     /// Adds the keyed state component `name`, encoded later by `writer`.
@@ -115,18 +169,29 @@ impl StateSnapshot {
 
     /// Whether nothing was added.
     pub fn is_empty(&self) -> bool {
-        self.keyed.is_empty() && self.lists.is_empty()
+        self.keyed.is_empty() && self.lists.is_empty() && self.native.is_none()
     }
 
-    /// Runs the keyed writers: the asynchronous part of the snapshot.
-    pub fn materialize(self) -> Result<OperatorSnapshot> {
+    /// Runs the keyed writers: the asynchronous part of the snapshot. `files` is where the
+    /// files of an incremental snapshot go; without it, such a snapshot is an error.
+    pub fn materialize(self, files: Option<&dyn CheckpointFiles>) -> Result<OperatorSnapshot> {
         let mut keyed = BTreeMap::new();
         for (name, writer) in self.keyed {
             keyed.insert(name, writer()?);
         }
+        let native = match (self.native, files) {
+            (None, _) => None,
+            (Some(writer), Some(files)) => Some(writer(files)?),
+            (Some(_), None) => {
+                return Err(weir_core::WeirError::Other(
+                    "an incremental snapshot needs a checkpoint to write its files to".into(),
+                ))
+            }
+        };
         Ok(OperatorSnapshot {
             keyed,
             lists: self.lists,
+            native,
         })
     }
 }
@@ -137,6 +202,7 @@ impl StateSnapshot {
 pub struct RestoredState {
     keyed: BTreeMap<String, KeyGroupBytes>,
     lists: BTreeMap<String, Vec<Vec<u8>>>,
+    native: Vec<NativeSnapshot>,
 }
 
 impl RestoredState {
@@ -155,6 +221,11 @@ impl RestoredState {
                     .range(range.start as u32..=range.end_inclusive as u32)
                     .map(|(kg, bytes)| (*kg, bytes.clone()));
                 restored.keyed.entry(name.clone()).or_default().extend(mine);
+            }
+            if let Some(native) = &snapshot.native {
+                if native.key_groups.intersection(range).is_some() {
+                    restored.native.push(native.clone());
+                }
             }
         }
         let names: std::collections::BTreeSet<&String> =
@@ -195,6 +266,12 @@ impl RestoredState {
             .filter_map(move |(name, groups)| Some((name.strip_prefix(prefix)?, groups)))
     }
 
+    /// The restored RocksDB instances (incremental checkpoints) that hold some of the key
+    /// groups restored.
+    pub fn native(&self) -> &[NativeSnapshot] {
+        &self.native
+    }
+
     /// The restored elements of list state `name`, decoded (empty if there are none).
     pub fn list<T: DeserializeOwned>(&self, name: &str) -> Result<Vec<T>> {
         self.encoded_list(name)
@@ -210,7 +287,7 @@ impl RestoredState {
 
     /// Whether nothing was restored.
     pub fn is_empty(&self) -> bool {
-        self.keyed.is_empty() && self.lists.is_empty()
+        self.keyed.is_empty() && self.lists.is_empty() && self.native.is_empty()
     }
 }
 
@@ -281,7 +358,7 @@ mod tests {
         let groups: KeyGroupBytes = key_groups.iter().map(|kg| (*kg, vec![*kg as u8])).collect();
         s.add_keyed("state/count", Box::new(move || Ok(groups)));
         s.add_list("offsets", mode, list).unwrap();
-        s.materialize().unwrap()
+        s.materialize(None).unwrap()
     }
 
     #[test]

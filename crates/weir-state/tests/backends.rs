@@ -1,12 +1,18 @@
 //! One suite of keyed state tests run against every backend (`hashmap::*` and, with the cargo
 //! feature `rocksdb`, `rocksdb::*`): every state kind reads back what a reference model says,
 //! TTL expires entries, and snapshots restore on any parallelism and on the other backend.
+//! `rocksdb_incremental::*` runs the suite with incremental checkpoints, whose snapshots are
+//! RocksDB files; a few tests below check what only they do.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use weir_core::config::Configuration;
 use weir_core::keygroup::KeyGroupRange;
+use weir_state::storage::CheckpointStorage;
+use weir_state::testing::backend_options;
 use weir_state::{
     for_each_backend, AggregateFunction, AggregatingState, KeyedStateBackend, ListState, MapState,
     Namespace, OperatorSnapshot, ReducingState, RestoredState, StateAccess, StateBackendConfig,
@@ -19,7 +25,7 @@ const KEYS: u64 = 500;
 /// The backends compiled into this test build.
 fn compiled_backends() -> Vec<&'static str> {
     if cfg!(feature = "rocksdb") {
-        vec!["hashmap", "rocksdb"]
+        vec!["hashmap", "rocksdb", "rocksdb-incremental"]
     } else {
         vec!["hashmap"]
     }
@@ -28,13 +34,16 @@ fn compiled_backends() -> Vec<&'static str> {
 /// A backend of kind `backend` for subtask `subtask` of `parallelism`, as a state context.
 fn open(backend: &str, parallelism: usize, subtask: usize) -> Ctx {
     let mut config = Configuration::new();
-    config.set_string("state.backend.type", backend);
+    for (key, value) in backend_options(backend) {
+        config.set_string(key, value);
+    }
     let config = StateBackendConfig::from_configuration(&config).unwrap();
     let range = KeyGroupRange::for_subtask(MAX_PARALLELISM, parallelism, subtask);
     Ctx {
         backend: KeyedStateBackend::open(&config, range, MAX_PARALLELISM).unwrap(),
         range,
         namespace: Namespace::Void,
+        checkpoints: Checkpoints::new(),
     }
 }
 
@@ -42,6 +51,51 @@ struct Ctx {
     backend: KeyedStateBackend<u64>,
     range: KeyGroupRange,
     namespace: Namespace,
+    checkpoints: Checkpoints,
+}
+
+/// A checkpoint directory of the test's own (deleted at the end), where snapshots write the
+/// files of incremental checkpoints.
+struct Checkpoints {
+    base: PathBuf,
+    storage: CheckpointStorage,
+    next_id: u64,
+}
+
+impl Checkpoints {
+    fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let base = std::env::temp_dir().join(format!("weir-backends-{}-{n}", std::process::id()));
+        let storage = CheckpointStorage::new(&base, "job");
+        Checkpoints {
+            base,
+            storage,
+            next_id: 0,
+        }
+    }
+
+    /// A new checkpoint id.
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Materializes `snapshot` as a checkpoint would, its files in a checkpoint of its own.
+    fn write(&mut self, snapshot: StateSnapshot) -> OperatorSnapshot {
+        let pending = self.storage.begin(snapshot.checkpoint_id()).unwrap();
+        let mut written = snapshot.materialize(Some(&pending.file_writer())).unwrap();
+        if let Some(native) = &mut written.native {
+            native.base = pending.dir().to_path_buf();
+        }
+        written
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.base);
+    }
 }
 
 impl StateAccess<u64> for Ctx {
@@ -63,10 +117,21 @@ impl Ctx {
         owned && self.backend.set_current_key(key).is_ok()
     }
 
+    /// A checkpoint's snapshot of the backend.
     fn snapshot(&mut self) -> OperatorSnapshot {
-        let mut snapshot = StateSnapshot::new(1);
+        let id = self.checkpoints.next_id();
+        self.take(StateSnapshot::new(id))
+    }
+
+    /// A savepoint's snapshot of the backend.
+    fn savepoint(&mut self) -> OperatorSnapshot {
+        let id = self.checkpoints.next_id();
+        self.take(StateSnapshot::savepoint(id))
+    }
+
+    fn take(&mut self, mut snapshot: StateSnapshot) -> OperatorSnapshot {
         self.backend.snapshot(&mut snapshot).unwrap();
-        snapshot.materialize().unwrap()
+        self.checkpoints.write(snapshot)
     }
 }
 
@@ -245,20 +310,32 @@ fn namespaces_separate_windows_and_merge(backend: &str) {
 fn a_snapshot_restores_on_another_parallelism_and_backend(backend: &str) {
     let (mut ctx, states) = (open(backend, 1, 0), States::new());
     fill(&mut ctx, &states);
-    let snapshot = ctx.snapshot();
+    let checkpoint = ctx.snapshot();
+    let savepoint = ctx.savepoint();
     for target in compiled_backends() {
+        // Backends change through savepoints (incremental checkpoints are RocksDB's own).
+        let snapshot = if target == backend {
+            &checkpoint
+        } else {
+            &savepoint
+        };
         let mut owned = 0;
         for subtask in 0..3 {
             let mut restored = open(target, 3, subtask);
             let range = restored.range;
-            let parts = RestoredState::assemble(std::slice::from_ref(&snapshot), subtask, 3, range);
-            restored.backend.restore(&parts);
+            let parts = RestoredState::assemble(std::slice::from_ref(snapshot), subtask, 3, range);
+            restored.backend.restore(&parts).unwrap();
             owned += check(&mut restored, &states);
             // And back again from the restored subtask's own snapshot.
-            let again = restored.snapshot();
+            let again = if target == backend {
+                restored.snapshot()
+            } else {
+                restored.savepoint()
+            };
             let mut back = open(backend, 3, subtask);
             back.backend
-                .restore(&RestoredState::assemble(&[again], subtask, 3, range));
+                .restore(&RestoredState::assemble(&[again], subtask, 3, range))
+                .unwrap();
             check(&mut back, &states);
         }
         assert_eq!(owned, KEYS, "from {backend} to {target}");
@@ -268,17 +345,19 @@ fn a_snapshot_restores_on_another_parallelism_and_backend(backend: &str) {
 fn a_snapshot_keeps_the_state_of_its_time(backend: &str) {
     let (mut ctx, states) = (open(backend, 1, 0), States::new());
     fill(&mut ctx, &states);
-    let mut pending = StateSnapshot::new(1);
+    let mut pending = StateSnapshot::new(ctx.checkpoints.next_id());
     ctx.backend.snapshot(&mut pending).unwrap();
     for k in 0..KEYS {
         ctx.key(k);
         states.add(&mut ctx, 1_000_000);
         states.last.clear(&mut ctx).unwrap();
     }
-    let snapshot = pending.materialize().unwrap();
+    let snapshot = ctx.checkpoints.write(pending);
     let mut restored = open(backend, 1, 0);
     let range = restored.range;
-    (restored.backend).restore(&RestoredState::assemble(&[snapshot], 0, 1, range));
+    (restored.backend)
+        .restore(&RestoredState::assemble(&[snapshot], 0, 1, range))
+        .unwrap();
     assert_eq!(check(&mut restored, &states), KEYS);
 }
 
@@ -289,14 +368,16 @@ fn restored_state_not_declared_yet_is_passed_on(backend: &str) {
     let mut idle = open(backend, 1, 0);
     let range = idle.range;
     idle.backend
-        .restore(&RestoredState::assemble(&[first], 0, 1, range));
+        .restore(&RestoredState::assemble(&[first], 0, 1, range))
+        .unwrap();
     // Only one state is used before the next snapshot.
     idle.key(1);
     assert_eq!(states.max.get(&mut idle).unwrap(), reference(1).max);
     let second = idle.snapshot();
     let mut last = open(backend, 1, 0);
     last.backend
-        .restore(&RestoredState::assemble(&[second], 0, 1, range));
+        .restore(&RestoredState::assemble(&[second], 0, 1, range))
+        .unwrap();
     assert_eq!(check(&mut last, &states), KEYS);
 }
 
@@ -350,3 +431,85 @@ for_each_backend!(
     expired_entries_are_not_returned,
     a_list_with_and_without_ttl_under_one_name_is_an_error,
 );
+
+/// The SST files an incremental snapshot references: path → size.
+#[cfg(feature = "rocksdb")]
+fn sst_files(snapshot: &OperatorSnapshot) -> BTreeMap<String, u64> {
+    let native = snapshot.native.as_ref().expect("an incremental snapshot");
+    (native.files.iter())
+        .filter(|(name, _)| name.ends_with(".sst"))
+        .map(|(_, h)| (h.path.clone(), h.size))
+        .collect()
+}
+
+/// After a small change, the next incremental checkpoint references the files of the one
+/// before and writes only a small new one; restored on two subtasks, every key has its
+/// latest value.
+#[cfg(feature = "rocksdb")]
+#[test]
+fn an_incremental_checkpoint_writes_only_new_files() {
+    const MANY: u64 = 20_000;
+    let mut ctx = open("rocksdb-incremental", 1, 0);
+    let value = ValueState::<u64>::new("value");
+    let mut expected: BTreeMap<u64, u64> = BTreeMap::new();
+    for k in 0..MANY {
+        ctx.key(k);
+        value.update(&mut ctx, k * 3).unwrap();
+        expected.insert(k, k * 3);
+    }
+    let first = ctx.snapshot();
+    for k in 0..10 {
+        ctx.key(k);
+        value.update(&mut ctx, 7).unwrap();
+        expected.insert(k, 7);
+    }
+    let second = ctx.snapshot();
+    let (old, new) = (sst_files(&first), sst_files(&second));
+    assert!(!old.is_empty() && old.keys().all(|path| new.contains_key(path)));
+    let old_bytes: u64 = old.values().sum();
+    let added_bytes: u64 = (new.iter())
+        .filter(|(path, _)| !old.contains_key(*path))
+        .map(|(_, size)| size)
+        .sum();
+    assert!(
+        added_bytes > 0 && added_bytes * 10 < old_bytes,
+        "the second checkpoint wrote {added_bytes} new bytes of SST files, the first {old_bytes}"
+    );
+    let mut seen = BTreeMap::new();
+    for subtask in 0..2 {
+        let mut restored = open("rocksdb-incremental", 2, subtask);
+        let range = restored.range;
+        (restored.backend)
+            .restore(&RestoredState::assemble(
+                std::slice::from_ref(&second),
+                subtask,
+                2,
+                range,
+            ))
+            .unwrap();
+        for k in 0..MANY {
+            if restored.key(k) {
+                seen.insert(k, value.value(&mut restored).unwrap().unwrap());
+            }
+        }
+    }
+    assert_eq!(seen, expected);
+}
+
+#[cfg(feature = "rocksdb")]
+#[test]
+fn the_heap_backend_refuses_an_incremental_checkpoint() {
+    let (mut ctx, states) = (open("rocksdb-incremental", 1, 0), States::new());
+    fill(&mut ctx, &states);
+    let snapshot = ctx.snapshot();
+    let mut heap = open("hashmap", 1, 0);
+    let range = heap.range;
+    let err = (heap.backend)
+        .restore(&RestoredState::assemble(&[snapshot], 0, 1, range))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("incremental checkpoint") && err.contains("savepoint"),
+        "{err}"
+    );
+}

@@ -425,3 +425,82 @@ fn misuse_is_refused() {
     pending.abort().unwrap();
     assert!(!dir.exists());
 }
+
+/// Completes checkpoint `id` whose one keyed subtask references the shared files `files`
+/// (`(owner, name)`, written now unless an earlier checkpoint wrote them).
+fn write_incremental(storage: &CheckpointStorage, id: u64, files: &[(&str, &str)]) {
+    use weir_state::storage::CheckpointFiles;
+    let mut pending = storage.begin(id).unwrap();
+    let source = pending.dir().join("source");
+    fs::write(&source, format!("file of checkpoint {id}")).unwrap();
+    let shared = storage.job_dir().join("shared");
+    let writer = pending.file_writer();
+    let mut handles = Vec::new();
+    for (owner, name) in files {
+        let existing = shared.join(owner).join(name);
+        let handle = if existing.exists() {
+            let bytes = fs::read(&existing).unwrap();
+            weir_state::storage::StateHandle {
+                path: format!("../shared/{owner}/{name}"),
+                size: bytes.len() as u64,
+                checksum: weir_state::storage::format_checksum(&bytes),
+            }
+        } else {
+            writer.copy_shared(owner, name, &source).unwrap()
+        };
+        pending.add_written(handle.clone());
+        handles.push(handle);
+    }
+    fs::remove_file(&source).unwrap();
+    let mut metadata = pending.new_metadata();
+    metadata.operators.insert(
+        "window".into(),
+        vec![OperatorSubtaskState {
+            subtask: 0,
+            key_group_range: Some(KeyGroupRange::for_subtask(128, 1, 0)),
+            handles,
+        }],
+    );
+    pending.complete(metadata).unwrap();
+}
+
+/// The shared files on disk, as `owner/name`.
+fn shared_on_disk(storage: &CheckpointStorage) -> Vec<String> {
+    let shared = storage.job_dir().join("shared");
+    let mut found = Vec::new();
+    for owner in fs::read_dir(&shared).unwrap() {
+        let owner = owner.unwrap().path();
+        for file in fs::read_dir(&owner).unwrap() {
+            let file = file.unwrap().path();
+            found.push(file.strip_prefix(&shared).unwrap().display().to_string());
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn shared_files_go_with_the_last_checkpoint_that_references_them() {
+    let base = TempDir::new("shared");
+    let storage = storage(&base.0, 1);
+    write_incremental(&storage, 1, &[("a", "1.sst"), ("a", "2.sst")]);
+    // Checkpoint 2 still holds 2.sst; 1.sst was compacted away.
+    write_incremental(&storage, 2, &[("a", "2.sst"), ("a", "3.sst")]);
+    assert_eq!(shared_on_disk(&storage), ["a/2.sst", "a/3.sst"]);
+    // Instance a writes 4.sst for a checkpoint still running: it stays.
+    use weir_state::storage::CheckpointFiles;
+    let running = storage.begin(3).unwrap();
+    let source = base.0.join("source");
+    fs::write(&source, "running").unwrap();
+    running.file_writer().copy_shared("a", "4.sst", &source).unwrap();
+    // After a restart, instance b's checkpoint completes (the running one never will): the
+    // files of a, which no checkpoint references any more, are deleted.
+    write_incremental(&storage, 4, &[("b", "1.sst")]);
+    assert_eq!(shared_on_disk(&storage), ["b/1.sst"]);
+    // A checkpoint referencing a file of the shared folder that is missing is refused.
+    fs::remove_file(storage.job_dir().join("shared/b/1.sst")).unwrap();
+    let err = load(&storage.checkpoint_dir(4).display().to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("shared/b/1.sst") && err.contains("missing"), "{err}");
+}

@@ -215,6 +215,15 @@ catalogue! {
          operator subtask, deleted when the subtask ends; unset means the system's temporary \
          directory.",
     );
+    /// `execution.checkpointing.incremental`
+    pub const CHECKPOINTING_INCREMENTAL: ConfigOption<bool> = ConfigOption::new(
+        "execution.checkpointing.incremental",
+        "false",
+        "Whether checkpoints of the rocksdb backend are incremental: each holds the backend's \
+         files, and only files that no earlier checkpoint holds are written (savepoints are \
+         always complete and portable).",
+    )
+    .with_fallback_keys(&["state.backend.incremental"]);
 
     // Restart strategies.
 

@@ -63,7 +63,9 @@ pub fn env(parallelism: usize) -> StreamExecutionEnvironment {
 /// `state.backend.type`), for suites run with [`weir_state::for_each_backend`].
 pub fn env_on(backend: &str, parallelism: usize) -> StreamExecutionEnvironment {
     let env = env(parallelism);
-    env.configure("state.backend.type", backend);
+    for (key, value) in weir_state::testing::backend_options(backend) {
+        env.configure(key, value);
+    }
     env
 }
 

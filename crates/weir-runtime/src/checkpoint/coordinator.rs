@@ -100,6 +100,7 @@ struct CheckpointMetrics {
     failed: Counter,
     in_progress: Gauge,
     last_size: Gauge,
+    last_full_size: Gauge,
     last_duration: Gauge,
     last_restore_timestamp: Gauge,
 }
@@ -111,6 +112,7 @@ impl CheckpointMetrics {
             failed: group.counter("numberOfFailedCheckpoints"),
             in_progress: group.gauge("numberOfInProgressCheckpoints"),
             last_size: group.gauge("lastCheckpointSize"),
+            last_full_size: group.gauge("lastCheckpointFullSize"),
             last_duration: group.gauge("lastCheckpointDuration"),
             last_restore_timestamp: group.gauge("lastCheckpointRestoreTimestamp"),
         }
@@ -380,10 +382,12 @@ impl CheckpointCoordinator {
                 return self.check_tolerance(&reason).map(|_| None);
             }
         };
-        let size = completed.metadata().state_size();
+        let full_size = completed.metadata().state_size();
+        let previous = self.latest.as_ref().map(CompletedCheckpoint::metadata);
+        let size = completed.metadata().size_beyond(previous);
         let duration = pending.started.elapsed();
         tracing::info!(
-            "Completed {} {id} ({size} bytes, {} ms) at {}",
+            "Completed {} {id} ({size} bytes written, {full_size} bytes in all, {} ms) at {}",
             if pending.savepoint.is_some() {
                 "savepoint"
             } else {
@@ -394,6 +398,7 @@ impl CheckpointCoordinator {
         );
         self.metrics.completed.inc();
         self.metrics.last_size.set(size as i64);
+        self.metrics.last_full_size.set(full_size as i64);
         self.metrics.last_duration.set(duration.as_millis() as i64);
         self.consecutive_failures = 0;
         self.last_completed_at = Some(Instant::now());

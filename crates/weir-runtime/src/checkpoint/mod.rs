@@ -70,16 +70,20 @@ pub struct ChainSnapshot {
 }
 
 impl ChainSnapshot {
-    /// Snapshots the operator subtask of `ctx` for checkpoint `checkpoint_id` with `take` and
-    /// adds its part (keyed state covering `key_groups`), or records why it failed.
+    /// Snapshots the operator subtask of `ctx` at `barrier` with `take` and adds its part
+    /// (keyed state covering `key_groups`), or records why it failed.
     pub fn take(
         &mut self,
-        checkpoint_id: u64,
+        barrier: &CheckpointBarrier,
         ctx: &OperatorContext,
         key_groups: Option<KeyGroupRange>,
         take: impl FnOnce(&mut StateSnapshot) -> Result<()>,
     ) {
-        let mut snapshot = StateSnapshot::new(checkpoint_id);
+        let mut snapshot = if barrier.is_savepoint {
+            StateSnapshot::savepoint(barrier.checkpoint_id)
+        } else {
+            StateSnapshot::new(barrier.checkpoint_id)
+        };
         match take(&mut snapshot) {
             Ok(()) => self.parts.push(OperatorPart {
                 uid: ctx.uid.clone(),

@@ -131,23 +131,22 @@ impl RestorePoint {
     }
 }
 
-/// Reads and decodes the state of one old subtask.
+/// Reads and decodes the state of one old subtask: its first file is the operator's
+/// snapshot, the others are the files of an incremental snapshot, found through it.
 fn read_subtask(
     checkpoint: &CompletedCheckpoint,
     uid: &str,
     subtask: &OperatorSubtaskState,
 ) -> Result<OperatorSnapshot> {
-    match subtask.handles.as_slice() {
-        [] => Ok(OperatorSnapshot::default()),
-        [handle] => decode(
-            &checkpoint.read_state(handle)?,
-            &format!("{uid} (subtask {})", subtask.subtask),
-        ),
-        _ => Err(WeirError::Other(format!(
-            "cannot restore operator uid '{uid}' from {}: subtask {} has {} state files, this version writes one",
-            checkpoint.dir().display(),
-            subtask.subtask,
-            subtask.handles.len()
-        ))),
+    let Some(handle) = subtask.handles.first() else {
+        return Ok(OperatorSnapshot::default());
+    };
+    let mut snapshot: OperatorSnapshot = decode(
+        &checkpoint.read_state(handle)?,
+        &format!("{uid} (subtask {})", subtask.subtask),
+    )?;
+    if let Some(native) = &mut snapshot.native {
+        native.base = checkpoint.dir().to_path_buf();
     }
+    Ok(snapshot)
 }

@@ -80,7 +80,7 @@ fn write_parts(
 ) -> Result<Vec<(String, OperatorSubtaskState)>> {
     let mut written = Vec::with_capacity(parts.len());
     for part in parts {
-        let snapshot: OperatorSnapshot = part.snapshot.materialize()?;
+        let snapshot: OperatorSnapshot = part.snapshot.materialize(Some(target))?;
         let mut handles = Vec::new();
         if !snapshot.is_empty() {
             let name = format!("{}-{}", file_safe(&part.uid), part.subtask);
@@ -88,8 +88,12 @@ fn write_parts(
                 bincode::serialize_into(out, &snapshot).map_err(std::io::Error::other)
             })?;
             handles.push(handle);
+            // The files the operator's file refers to, so that the checkpoint's metadata
+            // names every file it needs (for validation and for deleting shared files).
+            let native = snapshot.native.iter().flat_map(|n| &n.files);
+            handles.extend(native.map(|(_, handle)| handle.clone()));
         }
-        let key_group_range = part.key_groups.filter(|_| !snapshot.keyed.is_empty());
+        let key_group_range = part.key_groups.filter(|_| snapshot.has_keyed_state());
         let state = OperatorSubtaskState {
             subtask: part.subtask,
             key_group_range,

@@ -109,7 +109,7 @@ impl AggCore {
     pub fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
         let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
         if let Some(restored) = ctx.restored_state() {
-            state.restore(restored);
+            state.restore(restored)?;
             self.timers.restore(restored, ctx.key_group_range())?;
         }
         self.max_parallelism = ctx.max_parallelism;
@@ -118,11 +118,12 @@ impl AggCore {
     }
 
     /// Adds the groups and timers to a checkpoint.
-    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) {
+    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
         if let Some(state) = self.state.as_mut() {
-            state.snapshot(snapshot);
+            state.snapshot(snapshot)?;
             self.timers.snapshot(self.max_parallelism, snapshot);
         }
+        Ok(())
     }
 
     fn access(&mut self, key: GroupKey) -> Result<Access<'_>> {

@@ -45,8 +45,7 @@ impl StreamOperator for WindowAggOperator {
     }
 
     fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
-        self.core.snapshot(snapshot);
-        Ok(())
+        self.core.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, _out: &mut dyn Output) -> Result<()> {

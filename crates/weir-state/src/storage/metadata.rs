@@ -68,6 +68,22 @@ impl CheckpointMetadata {
     pub fn state_size(&self) -> u64 {
         self.handles().map(|(_, h)| h.size).sum()
     }
+
+    /// Size in bytes of the state files this checkpoint wrote: all but the shared files that
+    /// `previous` already holds (Flink's checkpointed size, against the full size of
+    /// [`CheckpointMetadata::state_size`]).
+    pub fn size_beyond(&self, previous: Option<&CheckpointMetadata>) -> u64 {
+        let held: std::collections::HashSet<&str> = previous
+            .into_iter()
+            .flat_map(|p| p.handles())
+            .filter(|(_, h)| h.path.starts_with(super::SHARED_PATH_PREFIX))
+            .map(|(_, h)| h.path.as_str())
+            .collect();
+        self.handles()
+            .filter(|(_, h)| !held.contains(h.path.as_str()))
+            .map(|(_, h)| h.size)
+            .sum()
+    }
 }
 
 /// Encodes metadata as a header line (`weir-checkpoint-metadata v1 crc32:… <len>`) followed

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! <execution.checkpointing.dir>/<job-id>/
-//!     shared/          state that may belong to several checkpoints (incremental; unused yet)
+//!     shared/          files of incremental checkpoints, by owner (a RocksDB instance), each
+//!         <owner>/     referenced by every checkpoint that holds it (as
+//!                      `../shared/<owner>/<name>`), deleted with the last of them
 //!     taskowned/       state owned by the tasks, never deleted by the coordinator (unused yet)
 //!     chk-<n>/         one checkpoint: its state files, then `_metadata`
 //!         _metadata
@@ -27,7 +29,7 @@ mod metadata;
 mod read;
 
 use std::collections::hash_map::RandomState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
@@ -47,6 +49,8 @@ pub use read::{load, scan_job_dir, CompletedCheckpoint, RefusedCheckpoint, ScanR
 pub const CHECKPOINT_DIR_PREFIX: &str = "chk-";
 /// Directory for state shared between checkpoints.
 pub const SHARED_DIR: &str = "shared";
+/// How a handle's path starts when the file is in [`SHARED_DIR`].
+pub const SHARED_PATH_PREFIX: &str = "../shared/";
 /// Directory for state owned by tasks.
 pub const TASK_OWNED_DIR: &str = "taskowned";
 /// Name under which metadata is written before the atomic rename to `_metadata`.
@@ -227,7 +231,11 @@ impl CheckpointStorage {
     }
 
     /// Deletes completed checkpoints beyond the newest `num_retained`, and incomplete
-    /// checkpoint directories older than the newest completed one (subsumed, as in Flink).
+    /// checkpoint directories older than the newest completed one (subsumed, as in Flink),
+    /// then the shared files that no retained checkpoint references: those of subsumed
+    /// checkpoints, and those of owners (RocksDB instances) that the newest checkpoint does
+    /// not reference, which are gone (an owner that the newest checkpoint references may be
+    /// writing files for the next checkpoint).
     pub fn apply_retention(&self) -> Result<()> {
         let dirs = read::checkpoint_dirs(&self.job_dir)?;
         let completed: Vec<u64> = dirs
@@ -242,11 +250,34 @@ impl CheckpointStorage {
             .len()
             .checked_sub(self.num_retained)
             .map_or(0, |i| completed[i]);
-        for (id, dir) in dirs {
-            let is_complete = completed.binary_search(&id).is_ok();
-            if (is_complete && id < keep_from) || (!is_complete && id < newest) {
-                remove_dir(&dir)?;
+        let mut released = BTreeSet::new();
+        for (id, dir) in &dirs {
+            let is_complete = completed.binary_search(id).is_ok();
+            if is_complete && *id < keep_from {
+                released.extend(shared_files_of(dir));
+                remove_dir(dir)?;
+            } else if !is_complete && *id < newest {
+                remove_dir(dir)?;
             }
+        }
+        let referenced: BTreeSet<String> = (dirs.iter())
+            .filter(|(id, _)| *id >= keep_from)
+            .flat_map(|(_, dir)| shared_files_of(dir))
+            .collect();
+        let live_owners: BTreeSet<String> = (shared_files_of(&self.checkpoint_dir(newest)).iter())
+            .filter_map(|path| path.split_once('/').map(|(owner, _)| owner.to_string()))
+            .collect();
+        let shared = self.job_dir.join(SHARED_DIR);
+        for (owner, files) in list_shared(&shared)? {
+            let gone = !live_owners.contains(owner.as_str());
+            for file in files {
+                let path = format!("{owner}/{file}");
+                if !referenced.contains(&path) && (gone || released.contains(&path)) {
+                    remove_file(&shared.join(&path))?;
+                }
+            }
+            // Removes the owner's folder once it is empty.
+            let _ = fs::remove_dir(shared.join(&owner));
         }
         Ok(())
     }
@@ -413,6 +444,17 @@ impl StateFileWriter {
         name: &str,
         write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<StateHandle> {
+        self.write_file(name, name, write)
+    }
+
+    /// Writes `name` at `relative` (to the checkpoint directory) with what `write` streams
+    /// into it, durably, and returns its handle.
+    fn write_file(
+        &self,
+        name: &str,
+        relative: &str,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<StateHandle> {
         if name.is_empty()
             || name.starts_with('_')
             || name.starts_with('.')
@@ -422,7 +464,7 @@ impl StateFileWriter {
                 "invalid state file name '{name}': must be a plain file name not starting with '_' or '.'"
             )));
         }
-        let path = self.dir.join(name);
+        let path = self.dir.join(relative);
         let ctx = || format!("writing {}", path.display());
         let file = fs::OpenOptions::new()
             .write(true)
@@ -439,11 +481,43 @@ impl StateFileWriter {
             .map_err(|e| WeirError::io(ctx(), e.into_error()))?;
         file.sync_all().map_err(|e| WeirError::io(ctx(), e))?;
         Ok(StateHandle {
-            path: name.to_string(),
+            path: relative.to_string(),
             size,
             checksum,
         })
     }
+}
+
+/// Where the files of an incremental snapshot go: the job's folder of files shared between
+/// checkpoints, one folder per owner (a RocksDB instance, named uniquely in the job).
+pub trait CheckpointFiles {
+    /// Copies `source` into the shared folder of `owner` as `name`, to be referenced by this
+    /// checkpoint and maybe later ones.
+    fn copy_shared(&self, owner: &str, name: &str, source: &Path) -> Result<StateHandle>;
+}
+
+impl CheckpointFiles for StateFileWriter {
+    fn copy_shared(&self, owner: &str, name: &str, source: &Path) -> Result<StateHandle> {
+        if owner.is_empty() || owner.starts_with('.') || owner.contains(['/', '\\']) {
+            return Err(WeirError::Other(format!(
+                "invalid owner '{owner}' of shared state files: must be a plain folder name"
+            )));
+        }
+        let folder = self.dir.join("..").join(SHARED_DIR).join(owner);
+        if !folder.is_dir() {
+            fs::create_dir_all(&folder)
+                .map_err(|e| WeirError::io(format!("creating {}", folder.display()), e))?;
+            sync_dir(&self.dir.join("..").join(SHARED_DIR))?;
+        }
+        let relative = format!("{SHARED_PATH_PREFIX}{owner}/{name}");
+        let handle = self.write_file(name, &relative, |out| copy_from(source, out))?;
+        sync_dir(&folder)?;
+        Ok(handle)
+    }
+}
+
+fn copy_from(source: &Path, out: &mut dyn Write) -> std::io::Result<()> {
+    std::io::copy(&mut fs::File::open(source)?, out).map(drop)
 }
 
 /// Resolves a configured directory: a plain path or a `file://` URI (`file:///abs`,
@@ -496,6 +570,59 @@ fn uri_scheme(value: &str) -> Option<&str> {
         && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     valid.then_some(scheme)
+}
+
+/// The names of the shared files that the checkpoint in `dir` references (none if it has no
+/// readable metadata: an incomplete checkpoint holds no reference yet).
+fn shared_files_of(dir: &Path) -> Vec<String> {
+    let Ok(bytes) = fs::read(dir.join(METADATA_FILE)) else {
+        return Vec::new();
+    };
+    let Ok(metadata) = metadata::decode(&bytes) else {
+        return Vec::new();
+    };
+    metadata
+        .handles()
+        .filter_map(|(_, h)| h.path.strip_prefix(SHARED_PATH_PREFIX))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The files in the shared folder `shared`, by owner folder.
+fn list_shared(shared: &Path) -> Result<Vec<(String, Vec<String>)>> {
+    let names = |dir: &Path| -> Result<Vec<String>> {
+        let listing = |e| WeirError::io(format!("listing {}", dir.display()), e);
+        let mut names = Vec::new();
+        match fs::read_dir(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(listing(e)),
+            Ok(entries) => {
+                for entry in entries {
+                    names.push(
+                        entry
+                            .map_err(listing)?
+                            .file_name()
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        Ok(names)
+    };
+    names(shared)?
+        .into_iter()
+        .filter(|owner| shared.join(owner).is_dir())
+        .map(|owner| Ok((owner.clone(), names(&shared.join(&owner))?)))
+        .collect()
+}
+
+fn remove_file(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(WeirError::io(format!("deleting {}", path.display()), e)),
+    }
 }
 
 fn create_new_dir(dir: &Path) -> Result<()> {

@@ -6,9 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 use weir_core::{Result, WeirError};
 
-use super::checksum::format_checksum;
+use super::checksum::{format_checksum, ChecksumWriter};
 use super::metadata::{decode, CheckpointMetadata, StateHandle, METADATA_FILE};
-use super::{resolve_dir, CHECKPOINT_DIR_PREFIX};
+use super::{resolve_dir, CHECKPOINT_DIR_PREFIX, SHARED_PATH_PREFIX};
 
 /// A complete, validated checkpoint or savepoint.
 #[derive(Debug, Clone)]
@@ -198,29 +198,14 @@ fn validate(dir: &Path) -> Result<CompletedCheckpoint, String> {
     };
     let metadata = decode(&bytes).map_err(|m| format!("{}: {m}", metadata_path.display()))?;
     for (uid, handle) in metadata.handles() {
-        let relative = Path::new(&handle.path);
-        if handle.path.is_empty()
-            || !relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)))
-        {
+        if !is_valid_state_path(&handle.path) {
             return Err(format!(
                 "corrupt: operator '{uid}' references state file '{}' outside the checkpoint directory",
                 handle.path
             ));
         }
-        let path = dir.join(relative);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(format!(
-                    "corrupt: state file {} of operator '{uid}' is missing",
-                    path.display()
-                ))
-            }
-            Err(e) => return Err(format!("cannot read state file {}: {e}", path.display())),
-        };
-        check_state_bytes(handle, &bytes).map_err(|m| {
+        let path = dir.join(&handle.path);
+        check_state_file(handle, &path).map_err(|m| {
             format!(
                 "corrupt: state file {} of operator '{uid}': {m}",
                 path.display()
@@ -230,15 +215,47 @@ fn validate(dir: &Path) -> Result<CompletedCheckpoint, String> {
     Ok(CompletedCheckpoint::new(dir.to_path_buf(), metadata))
 }
 
+/// Whether a handle's path names a file in the checkpoint directory, or in the job's shared
+/// folder beside it.
+fn is_valid_state_path(path: &str) -> bool {
+    let plain = |p: &str| {
+        !p.is_empty()
+            && Path::new(p)
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+    };
+    match path.strip_prefix(SHARED_PATH_PREFIX) {
+        Some(owned) => plain(owned) && owned.split('/').count() == 2,
+        None => plain(path),
+    }
+}
+
+/// Checks the size and checksum of the file at `path` against its handle, reading it in
+/// pieces (state files can be large).
+fn check_state_file(handle: &StateHandle, path: &Path) -> Result<(), String> {
+    let file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
+        Err(e) => return Err(format!("cannot read it: {e}")),
+    };
+    let mut summed = ChecksumWriter::new(std::io::sink());
+    std::io::copy(&mut std::io::BufReader::new(file), &mut summed)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    let (_, size, checksum) = summed.finish();
+    check_size_and_checksum(handle, size, &checksum)
+}
+
 fn check_state_bytes(handle: &StateHandle, bytes: &[u8]) -> Result<(), String> {
-    if bytes.len() as u64 != handle.size {
+    check_size_and_checksum(handle, bytes.len() as u64, &format_checksum(bytes))
+}
+
+fn check_size_and_checksum(handle: &StateHandle, size: u64, actual: &str) -> Result<(), String> {
+    if size != handle.size {
         return Err(format!(
-            "size is {} bytes, metadata says {} (truncated or overwritten)",
-            bytes.len(),
+            "size is {size} bytes, metadata says {} (truncated or overwritten)",
             handle.size
         ));
     }
-    let actual = format_checksum(bytes);
     if actual != handle.checksum {
         return Err(format!(
             "checksum mismatch (metadata says {}, content has {actual})",

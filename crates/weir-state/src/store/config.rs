@@ -14,13 +14,17 @@ pub enum StateBackendConfig {
     /// In RocksDB on local disk (`rocksdb`): state larger than memory. Each operator subtask
     /// keeps its files in a folder of its own under `local_dir` (the system's temporary
     /// directory when `None`), deleted when the subtask ends. Needs the cargo feature
-    /// `rocksdb` of `weir-state`.
-    RocksDb { local_dir: Option<PathBuf> },
+    /// `rocksdb` of `weir-state`. With `incremental`, checkpoints write only the files
+    /// that earlier checkpoints do not hold (`execution.checkpointing.incremental`).
+    RocksDb {
+        local_dir: Option<PathBuf>,
+        incremental: bool,
+    },
 }
 
 impl StateBackendConfig {
-    /// The backend `config` chooses with `state.backend.type` and
-    /// `state.backend.rocksdb.localdir`; an error if it chooses `rocksdb` and this build has no
+    /// The backend `config` chooses with `state.backend.type`,
+    /// `state.backend.rocksdb.localdir` and `execution.checkpointing.incremental`; an error if it chooses `rocksdb` and this build has no
     /// RocksDB backend.
     pub fn from_configuration(config: &Configuration) -> Result<Self> {
         let kind = config.get(&options::STATE_BACKEND_TYPE)?;
@@ -38,7 +42,11 @@ impl StateBackendConfig {
         let local_dir = config
             .get_optional(&options::STATE_BACKEND_ROCKSDB_LOCALDIR)?
             .map(PathBuf::from);
-        Ok(StateBackendConfig::RocksDb { local_dir })
+        let incremental = config.get(&options::CHECKPOINTING_INCREMENTAL)?;
+        Ok(StateBackendConfig::RocksDb {
+            local_dir,
+            incremental,
+        })
     }
 }
 
@@ -73,7 +81,19 @@ mod tests {
             ])
             .unwrap(),
             StateBackendConfig::RocksDb {
-                local_dir: Some(PathBuf::from("/data/rocks"))
+                local_dir: Some(PathBuf::from("/data/rocks")),
+                incremental: false,
+            }
+        );
+        assert_eq!(
+            chosen(&[
+                ("state.backend.type", "rocksdb"),
+                ("execution.checkpointing.incremental", "true")
+            ])
+            .unwrap(),
+            StateBackendConfig::RocksDb {
+                local_dir: None,
+                incremental: true,
             }
         );
     }

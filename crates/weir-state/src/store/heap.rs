@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use weir_core::keygroup::KeyGroupRange;
 use weir_core::Result;
 
-use super::{Entry, Namespaces, SnapshotSource, TableStore};
+use super::{Entry, Namespaces, TableStore};
 use crate::backend::Namespace;
 use crate::data::{StateKey, StateValue};
 use crate::grouped::KeyGroupedMap;
@@ -78,8 +78,8 @@ impl<K: StateKey, V: StateValue> TableStore for HeapTable<K, V> {
         Ok(())
     }
 
-    fn snapshot(&mut self, _source: &SnapshotSource) -> KeyedWriter {
-        self.map.snapshot()
+    fn snapshot(&mut self) -> Option<KeyedWriter> {
+        Some(self.map.snapshot())
     }
 
     fn restore(&mut self, groups: &KeyGroupBytes, what: &str) -> Result<()> {

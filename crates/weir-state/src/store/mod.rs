@@ -39,14 +39,6 @@ pub(crate) struct Entry<V> {
 /// A key group of a snapshot is the encoded map of key → `Namespaces`.
 pub(crate) type Namespaces<V> = BTreeMap<Namespace, Entry<V>>;
 
-/// What a snapshot of all tables of a backend reads from: the tables themselves on the heap
-/// (they copy on write), a RocksDB checkpoint taken at the barrier for RocksDB.
-pub(crate) enum SnapshotSource {
-    Heap,
-    #[cfg(feature = "rocksdb")]
-    RocksDb(std::sync::Arc<rocks::Checkpoint>),
-}
-
 /// The entries of one state table. `group` is the index of the key's key group within the
 /// subtask's range.
 pub(crate) trait TableStore: Send + 'static {
@@ -84,8 +76,10 @@ pub(crate) trait TableStore: Send + 'static {
     /// Writes back what is cached in memory (before a snapshot of the source is taken).
     fn flush(&mut self) -> Result<()>;
 
-    /// A writer that encodes the table as it is now, from `source`, in the portable format.
-    fn snapshot(&mut self, source: &SnapshotSource) -> KeyedWriter;
+    /// A writer that encodes the table as it is now in the portable format, or `None` when
+    /// the store snapshots all tables of its instance at once (RocksDB: one checkpoint of
+    /// the instance, see `rocks::snapshot`).
+    fn snapshot(&mut self) -> Option<KeyedWriter>;
 
     /// Adds the restored key groups of `groups` that the subtask owns; `what` names the
     /// state in errors.

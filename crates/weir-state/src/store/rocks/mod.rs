@@ -5,19 +5,33 @@
 //! Writes skip RocksDB's write-ahead log: the instance is a working copy, rebuilt from the
 //! latest checkpoint after a failure, never reopened. A snapshot takes a RocksDB checkpoint
 //! (the memtables flushed, the SST files hard-linked into another folder) while the task
-//! waits, then reads it on the checkpoint writer's thread while the task goes on writing.
+//! waits, then reads it on the checkpoint writer's thread while the task goes on writing:
+//! either row by row into the portable format ([`portable`]), or, for incremental
+//! checkpoints, as files ([`native`]).
+//!
+//! Table ids in row keys are the instance's own ([`Db::table_id`]): restoring an incremental
+//! checkpoint moves rows to the new instance's ids by table name.
 
 mod layout;
+pub(crate) mod native;
+mod portable;
 mod table;
 
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rocksdb::{
     DBCompressionType, DBPinnableSlice, Options, ReadOptions, WriteBatch, WriteOptions, DB,
 };
 use weir_core::{Result, WeirError};
+
+use crate::backend::TABLE_PREFIX;
+use crate::snapshot::StateSnapshot;
+use crate::storage::StateHandle;
+use weir_core::keygroup::KeyGroupRange;
 
 pub(crate) use table::RocksTable;
 
@@ -44,6 +58,28 @@ impl Drop for Folder {
     }
 }
 
+/// Adds the tables of `db` (those of the key groups `range`) to `snapshot`, from a RocksDB
+/// checkpoint taken now: their rows in the portable format, or with `incremental` (and not
+/// for a savepoint) the instance's files.
+pub(crate) fn snapshot(
+    db: &Arc<Db>,
+    range: KeyGroupRange,
+    incremental: bool,
+    snapshot: &mut StateSnapshot,
+) -> Result<()> {
+    let checkpoint = db.checkpoint()?;
+    if incremental && !snapshot.is_savepoint() {
+        let id = snapshot.checkpoint_id();
+        snapshot.set_native(native::writer(Arc::clone(db), checkpoint, id, range));
+        return Ok(());
+    }
+    for (name, id) in db.tables() {
+        let writer = portable::table_writer(Arc::clone(&checkpoint), range, id, name.clone());
+        snapshot.add_keyed(format!("{TABLE_PREFIX}{name}"), writer);
+    }
+    Ok(())
+}
+
 /// An error of RocksDB, with what was being done.
 fn failed(doing: &str, e: rocksdb::Error) -> WeirError {
     WeirError::Other(format!("RocksDB state backend: cannot {doing}: {e}"))
@@ -53,13 +89,23 @@ fn failed(doing: &str, e: rocksdb::Error) -> WeirError {
 fn scan(
     db: &DB,
     prefix: [u8; layout::PREFIX_LEN],
+    f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
+    scan_range(db, prefix, layout::prefix_end(prefix), f)
+}
+
+/// Calls `f` with every row from the key `from` up to the key `to` (excluded), in key order.
+fn scan_range(
+    db: &DB,
+    from: [u8; layout::PREFIX_LEN],
+    to: [u8; layout::PREFIX_LEN],
     mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
 ) -> Result<()> {
     let mut options = ReadOptions::default();
-    options.set_iterate_upper_bound(layout::prefix_end(prefix));
+    options.set_iterate_upper_bound(to);
     options.fill_cache(false);
     let mut rows = db.raw_iterator_opt(options);
-    rows.seek(prefix);
+    rows.seek(from);
     while let (Some(key), Some(value)) = (rows.key(), rows.value()) {
         f(key, value)?;
         rows.next();
@@ -77,6 +123,12 @@ fn write_options() -> WriteOptions {
 /// The working RocksDB instance of one operator subtask.
 pub(crate) struct Db {
     db: DB,
+    /// State table ids by name.
+    tables: Mutex<BTreeMap<String, u16>>,
+    /// Names the instance's files in the job's shared folder (unique per instance).
+    instance_id: String,
+    /// The SST files already copied to the shared folder, by name in the instance.
+    shared: Mutex<HashMap<String, StateHandle>>,
     /// Declared last: removed once the instance is closed.
     folder: Folder,
 }
@@ -98,7 +150,39 @@ impl Db {
         // Built without compression libraries; the default would ask for Snappy.
         options.set_compression_type(DBCompressionType::None);
         let db = DB::open(&options, &folder.0).map_err(|e| failed("open its instance", e))?;
-        Ok(Arc::new(Db { db, folder }))
+        let instance_id = format!(
+            "{:016x}",
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        );
+        Ok(Arc::new(Db {
+            db,
+            tables: Mutex::default(),
+            instance_id,
+            shared: Mutex::default(),
+            folder,
+        }))
+    }
+
+    /// The id of state table `name` in row keys, assigned on first use.
+    pub(crate) fn table_id(&self, name: &str) -> Result<u16> {
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = tables.get(name) {
+            return Ok(*id);
+        }
+        let id = u16::try_from(tables.len())
+            .map_err(|_| WeirError::Other("more than 65536 state tables in an operator".into()))?;
+        tables.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    /// The state tables by name, with their ids.
+    pub(crate) fn tables(&self) -> BTreeMap<String, u16> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn get(&self, row: &[u8]) -> Result<Option<DBPinnableSlice<'_>>> {
@@ -127,10 +211,7 @@ impl Db {
             .map_err(|e| failed("take a checkpoint", e))?;
         let db = DB::open_for_read_only(&Options::default(), &folder.0, false)
             .map_err(|e| failed("open a checkpoint", e))?;
-        Ok(Arc::new(Checkpoint {
-            db,
-            _folder: folder,
-        }))
+        Ok(Arc::new(Checkpoint { db, folder }))
     }
 }
 
@@ -139,5 +220,5 @@ impl Db {
 pub(crate) struct Checkpoint {
     db: DB,
     /// Declared last: removed once the checkpoint is closed.
-    _folder: Folder,
+    folder: Folder,
 }

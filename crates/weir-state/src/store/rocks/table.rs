@@ -11,14 +11,14 @@ use std::sync::Arc;
 
 use rocksdb::{WriteBatch, WriteOptions};
 use weir_core::keygroup::{KeyGroupRange, StableBuildHasher};
-use weir_core::{Result, WeirError};
+use weir_core::Result;
 
-use super::layout::{prefix, split_row_key, write_row_key};
+use super::layout::{prefix, write_row_key};
 use super::{scan, write_options, Db};
 use crate::backend::Namespace;
 use crate::data::{decode, encode, StateKey, StateValue};
 use crate::snapshot::{KeyGroupBytes, KeyedWriter};
-use crate::store::{Entry, Namespaces, SnapshotSource, TableStore};
+use crate::store::{Entry, Namespaces, TableStore};
 
 /// What the instance holds for the cached row.
 enum Stored {
@@ -45,10 +45,10 @@ pub(crate) struct RocksTable<K, V> {
 }
 
 impl<K: StateKey, V: StateValue> RocksTable<K, V> {
-    /// The empty table `id` of `db`, for the key groups in `range`.
-    pub(crate) fn new(db: Arc<Db>, id: usize, range: KeyGroupRange) -> Result<Self> {
-        let id = u16::try_from(id)
-            .map_err(|_| WeirError::Other("more than 65536 state tables in an operator".into()))?;
+    /// The table `name` of `db` (empty unless restored rows are there already), for the key
+    /// groups in `range`.
+    pub(crate) fn new(db: Arc<Db>, name: &str, range: KeyGroupRange) -> Result<Self> {
+        let id = db.table_id(name)?;
         Ok(RocksTable {
             db,
             write: write_options(),
@@ -154,33 +154,10 @@ impl<K: StateKey, V: StateValue> TableStore for RocksTable<K, V> {
         Ok(())
     }
 
-    /// Reads the table from the checkpoint in `source`, which the backend took after
-    /// flushing every table.
-    fn snapshot(&mut self, source: &SnapshotSource) -> KeyedWriter {
-        let SnapshotSource::RocksDb(checkpoint) = source else {
-            return Box::new(|| {
-                Err(WeirError::Other(
-                    "a RocksDB table was snapshotted without a RocksDB checkpoint".into(),
-                ))
-            });
-        };
-        let (checkpoint, range, id) = (Arc::clone(checkpoint), self.range, self.id);
-        Box::new(move || {
-            let mut out = KeyGroupBytes::new();
-            for kg in range.start..=range.end_inclusive {
-                let mut group: HashMap<K, Namespaces<V>, StableBuildHasher> = HashMap::default();
-                scan(&checkpoint.db, prefix(kg as u16, id), |row, value| {
-                    let (key, ns) = split_row_key::<K>(row, "snapshot")?;
-                    let entry = decode(value, "a state entry in RocksDB")?;
-                    group.entry(key).or_default().insert(ns, entry);
-                    Ok(())
-                })?;
-                if !group.is_empty() {
-                    out.insert(kg as u32, encode(&group)?);
-                }
-            }
-            Ok(out)
-        })
+    /// `None`: the backend snapshots all tables of the instance at once
+    /// ([`super::snapshot`]).
+    fn snapshot(&mut self) -> Option<KeyedWriter> {
+        None
     }
 
     fn restore(&mut self, groups: &KeyGroupBytes, what: &str) -> Result<()> {
