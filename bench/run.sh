@@ -89,12 +89,16 @@ for keys in 1000 100; do
     lines+=("$(best_of window --events "$EVENTS" --kind sliding --keys $keys)")
 done
 
-# Checkpoints of 100 MB and 1 GB of keyed values, and recovery with 100 MB (one run each).
+# Checkpoints of 100 MB and 1 GB of keyed values on each backend (rocksdb with full and with
+# incremental checkpoints), and recovery with 100 MB (one run each).
 checkpoint_lines=()
-for args in "--state-mb 100" "--state-mb 1024 --checkpoints 2"; do
-    wait_quiet
-    # shellcheck disable=SC2086 # the arguments are split on purpose
-    checkpoint_lines+=("$("$BIN" checkpoint $args | tee -a "$LOG")")
+for backend in "-D state.backend.type=hashmap" "-D state.backend.type=rocksdb" \
+    "-D state.backend.type=rocksdb -D execution.checkpointing.incremental=true"; do
+    for size in "--state-mb 100" "--state-mb 1024 --checkpoints 2"; do
+        wait_quiet
+        # shellcheck disable=SC2086 # the arguments are split on purpose
+        checkpoint_lines+=("$("$BIN" checkpoint $size $backend | tee -a "$LOG")")
+    done
 done
 wait_quiet
 checkpoint_lines+=("$("$BIN" recovery --state-mb 100 | tee -a "$LOG")")

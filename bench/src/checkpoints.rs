@@ -10,11 +10,13 @@ use weir_datastream::prelude::*;
 use weir_runtime::operator::now_ms;
 use weir_runtime::JobStatus;
 
+use crate::state_size::Latest;
 use crate::Args;
 
 /// The keyed-state job: record `i` updates key `i % keys` with a value of `value_bytes`
-/// bytes (kept by a rolling reduce), so the state holds `keys × value_bytes` bytes of values
-/// once every key was seen; a map before the keying may fail once.
+/// bytes (kept in `ValueState`, so on the configured backend), so the state holds
+/// `keys × value_bytes` bytes of values once every key was seen; a map before the keying may
+/// fail once.
 fn state_job(
     env: &StreamExecutionEnvironment,
     keys: u64,
@@ -36,10 +38,10 @@ fn state_job(
         })
         .uid("values")
         .key_by(|r: &(u64, Vec<u8>)| r.0)
-        .reduce(|_, latest| latest)
+        .process(Latest::new(true))
         .uid("state")
         .sink_to(
-            move |records: Vec<(u64, Vec<u8>)>| -> Result<()> {
+            move |records: Vec<u64>| -> Result<()> {
                 if !records.is_empty() {
                     let _ = first_after_failure.compare_exchange(
                         -1,
@@ -81,9 +83,10 @@ pub fn checkpoint(args: &Args) -> Result<String, String> {
         if completed > seen {
             seen = completed;
             let size = metrics.get("lastCheckpointSize").copied().unwrap_or(0);
+            let full = metrics.get("lastCheckpointFullSize").copied().unwrap_or(0);
             // Only checkpoints taken once every key holds a value count.
-            if size as u64 >= keys * value_bytes as u64 {
-                sizes.push(size);
+            if full as u64 >= keys * value_bytes as u64 {
+                sizes.push((size, full));
                 durations.push(metrics.get("lastCheckpointDuration").copied().unwrap_or(0));
             }
         }
@@ -93,11 +96,12 @@ pub fn checkpoint(args: &Args) -> Result<String, String> {
     if sizes.is_empty() {
         return Err("no checkpoint of the full state completed within 10 minutes".into());
     }
-    let mb = |b: &i64| format!("{:.1}", *b as f64 / (1 << 20) as f64);
+    let mb = |b: i64| format!("{:.1}", b as f64 / (1 << 20) as f64);
     Ok(format!(
-        "checkpoint state_mb={state_mb} keys={keys} value_bytes={value_bytes}{} sizes_mb=[{}] durations_ms={durations:?} peak_rss={:.1}MB",
+        "checkpoint state_mb={state_mb} keys={keys} value_bytes={value_bytes}{} written_mb=[{}] full_mb=[{}] durations_ms={durations:?} peak_rss={:.1}MB",
         args.property_summary(),
-        sizes.iter().map(mb).collect::<Vec<_>>().join(","),
+        sizes.iter().map(|s| mb(s.0)).collect::<Vec<_>>().join(","),
+        sizes.iter().map(|s| mb(s.1)).collect::<Vec<_>>().join(","),
         crate::procstat::status_kb("VmHWM") as f64 / 1024.0,
     ))
 }

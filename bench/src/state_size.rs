@@ -8,19 +8,35 @@ use weir_datastream::prelude::*;
 use crate::procstat::Measurement;
 use crate::{totals, Args};
 
-/// Keeps the latest value of each key.
+/// Keeps the latest value of each key in `ValueState` (on whichever backend the job
+/// configures); emits the key when `emit`.
 #[derive(Clone)]
-struct Latest {
+pub(crate) struct Latest {
     value: ValueState<Vec<u8>>,
+    emit: bool,
+}
+
+impl Latest {
+    /// The function, emitting the updated key when `emit`.
+    pub(crate) fn new(emit: bool) -> Self {
+        Latest {
+            value: ValueState::new("latest"),
+            emit,
+        }
+    }
 }
 
 impl KeyedProcessFunction<u64, (u64, Vec<u8>), u64> for Latest {
     fn process_element(
         &mut self,
-        (_, value): (u64, Vec<u8>),
+        (key, value): (u64, Vec<u8>),
         ctx: &mut KeyedContext<'_, u64, u64>,
     ) -> Result<()> {
-        self.value.update(ctx, value)
+        self.value.update(ctx, value)?;
+        if self.emit {
+            ctx.collect(key);
+        }
+        Ok(())
     }
 }
 
@@ -40,9 +56,7 @@ pub fn state_size(args: &Args) -> Result<String, String> {
         None,
     )
     .key_by(|r: &(u64, Vec<u8>)| r.0)
-    .process(Latest {
-        value: ValueState::new("latest"),
-    })
+    .process(Latest::new(false))
     .name("Latest")
     .sink_to(|_: Vec<u64>| -> Result<()> { Ok(()) }, "Discard");
     let m = Measurement::start();
