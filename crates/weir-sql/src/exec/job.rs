@@ -158,6 +158,14 @@ impl Builder {
                         });
                         (NodeKind::Source, factory, 1)
                     }
+                    #[cfg(feature = "kafka")]
+                    Connector::Kafka(options) => (
+                        NodeKind::Source,
+                        NodeFactory::Source(crate::connectors::kafka::source::source_factory(
+                            options,
+                        )?),
+                        p,
+                    ),
                     other => {
                         return Err(SqlError::plan(format!(
                             "connector '{}' cannot be read",
@@ -270,6 +278,12 @@ impl Builder {
                 (NodeKind::Operator, factory, p)
             }
             StreamOp::Sink { table } => {
+                #[cfg(feature = "kafka")]
+                if let Connector::Kafka(options) = &table.connector {
+                    let factory = crate::connectors::kafka::sink::sink_factory(options)?;
+                    let parallelism = self.input_parallelism(plan);
+                    return Ok((NodeKind::Sink, NodeFactory::Operator(factory), parallelism));
+                }
                 let connector = table.connector.clone();
                 let factory = operator(move |ctx| {
                     let target = match &connector {
