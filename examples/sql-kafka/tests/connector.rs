@@ -318,4 +318,33 @@ fn an_upsert_kafka_topic_compacts_to_the_final_table() {
         })
         .collect();
     assert_eq!(got, expected);
+
+    // Read back as an upsert-kafka table, the topic is the same table, as a changelog that
+    // an aggregation can consume (the sum of the histogram is the number of keys).
+    env.execute_sql(&format!(
+        "CREATE TABLE histogram_in (cnt BIGINT, keys BIGINT, PRIMARY KEY (cnt) NOT ENFORCED) \
+         WITH ('connector' = 'upsert-kafka', 'topic' = 'histogram', \
+         'properties.bootstrap.servers' = '{}', 'key.format' = 'json', \
+         'value.format' = 'json', 'scan.bounded.mode' = 'latest-offset')",
+        broker.bootstrap
+    ))
+    .unwrap();
+    let mut table: BTreeMap<i64, i64> = BTreeMap::new();
+    for (kind, row) in query(&mut env, "SELECT * FROM histogram_in").unwrap() {
+        let value = |i: usize| row[i].as_deref().unwrap().parse::<i64>().unwrap();
+        if kind.is_accumulate() {
+            table.insert(value(0), value(1));
+        } else {
+            assert_eq!(
+                table.remove(&value(0)),
+                Some(value(1)),
+                "{kind:?} of {row:?}"
+            );
+        }
+    }
+    assert_eq!(table, expected);
+    let total = query(&mut env, "SELECT SUM(keys) FROM histogram_in").unwrap();
+    let (kind, last) = total.last().unwrap();
+    assert!(kind.is_accumulate());
+    assert_eq!(last[0].as_deref(), Some(per_key.len().to_string().as_str()));
 }

@@ -115,10 +115,19 @@ impl Connector {
     pub fn is_source(&self) -> bool {
         match self {
             Connector::Datagen(_) | Connector::Filesystem(_) => true,
-            // Reading upsert-kafka tables (a changelog to normalize) is not supported yet.
             #[cfg(feature = "kafka")]
-            Connector::Kafka(k) => !k.upsert,
+            Connector::Kafka(_) => true,
             _ => false,
+        }
+    }
+
+    /// The physical columns that key the table's rows when it is read as an upsert
+    /// changelog (`upsert-kafka`), which needs normalizing before other operators.
+    pub fn upsert_key(&self) -> Option<&[usize]> {
+        match self {
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(k) if k.upsert => Some(&k.key_columns),
+            _ => None,
         }
     }
 

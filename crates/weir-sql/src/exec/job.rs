@@ -19,6 +19,7 @@ use super::calc::CalcOperator;
 use super::exchange;
 use super::expr::{compile, compile_all};
 use super::group_agg::GroupAggOperator;
+use super::normalize::ChangelogNormalizeOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
@@ -102,7 +103,9 @@ impl Builder {
         for (input_plan, input) in plan.inputs.iter().zip(inputs) {
             let same = self.graph.nodes[input].parallelism == parallelism;
             let (partitioner, factory) = match &plan.op {
-                StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => (
+                StreamOp::GroupAggregate { keys, .. }
+                | StreamOp::WindowAggregate { keys, .. }
+                | StreamOp::ChangelogNormalize { keys } => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
                 ),
@@ -258,6 +261,13 @@ impl Builder {
                         end,
                         schema.clone(),
                     )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::ChangelogNormalize { keys } => {
+                let keys = *keys;
+                let factory = operator(move |_| {
+                    Ok(Box::new(ChangelogNormalizeOperator::new(schema.clone(), keys)?) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }

@@ -10,8 +10,9 @@
 //!   (`EXCEPT_KEY`). The sink accepts inserts only.
 //! - `upsert-kafka`: the key is the `PRIMARY KEY`, in `key.format`; as a sink, `+I` and `+U`
 //!   rows are written under their key, `-D` rows as tombstones (the key with no value) and
-//!   `-U` rows are dropped. Reading an upsert-kafka table (which needs the changelog
-//!   normalized per key, Flink's `ChangelogNormalize`) is not supported yet.
+//!   `-U` rows are dropped; as a source, the topic is read from its start, a record is the
+//!   current row of its key and a tombstone deletes the key's row (the planner adds Flink's
+//!   ChangelogNormalize after the source, [`crate::exec::normalize`]).
 //!
 //! [`source`] adapts the Kafka source to SQL rows, [`sink`] the Kafka sink.
 
@@ -54,6 +55,7 @@ pub const UPSERT_KAFKA_OPTIONS: &[&str] = &[
     "key.format",
     "value.format",
     "value.fields-include",
+    "scan.bounded.mode",
     "sink.delivery-guarantee",
     "sink.transactional-id-prefix",
     "sink.transaction-marker-topic",

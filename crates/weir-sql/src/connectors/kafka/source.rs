@@ -1,8 +1,9 @@
-//! Reading a `kafka` table (reading `upsert-kafka` tables is not supported yet): the Kafka
-//! source's reader, whose records are decoded one by one into
+//! Reading a `kafka` or `upsert-kafka` table: the Kafka source's reader, whose records are decoded one by one into
 //! the texts of the row's columns (a record that is not one of the format fails the job naming
 //! its topic, partition and offset, or is skipped with `<format>.ignore-parse-errors`), and a
-//! [`SourceReader`] around it that casts each poll's texts into a [`ChangeBatch`].
+//! [`SourceReader`] around it that casts each poll's texts into a [`ChangeBatch`]: inserts
+//! for `kafka`; for `upsert-kafka`, `+U` for a record and `-D` for a tombstone (the planner
+//! normalizes this upsert changelog, see [`crate::exec::normalize`]).
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use weir_runtime::{OperatorContext, SourceEventTime, SourcePoll, SourceReader};
 use weir_state::StateSnapshot;
 
 use super::KafkaTableOptions;
-use crate::changelog::ChangeBatch;
+use crate::changelog::{ChangeBatch, RowKind};
 use crate::formats::Format;
 
 /// A record decoded into the text of each physical column (`None` for null).
@@ -24,6 +25,8 @@ use crate::formats::Format;
 struct DecodedRecord {
     /// Topic, partition and offset, for errors.
     location: String,
+    /// An `upsert-kafka` tombstone: the key's row is deleted (only the key's columns are set).
+    delete: bool,
     fields: Vec<Option<String>>,
 }
 
@@ -35,37 +38,48 @@ struct RecordDecoder {
 }
 
 impl RecordDecoder {
-    /// The record's row; `None` for a record without value (skipped, as Flink's formats
-    /// skip them). With `value.fields-include` `ALL`, the value's columns win over the key's.
+    /// The record's row; `None` for a `kafka` record without value (skipped, as Flink's
+    /// formats skip them). With `value.fields-include` `ALL`, the value's columns win over the
+    /// key's.
     fn decode(
         &self,
         record: &ConsumedRecord<'_>,
     ) -> std::result::Result<Option<DecodedRecord>, String> {
         let table = &self.table;
-        let Some(value) = record.value else {
+        if record.value.is_none() && !table.upsert {
             return Ok(None);
-        };
+        }
         let mut fields = vec![None; table.schema.fields().len()];
-        if let (Some(format), Some(key)) = (&table.key_format, record.key) {
-            let texts = format
-                .fields(utf8(key, "key")?, &self.key_schema)
-                .map_err(|e| format!("the key: {e}"))?;
-            for (column, text) in table.key_columns.iter().zip(texts) {
+        match (&table.key_format, record.key) {
+            (Some(format), Some(key)) => {
+                let texts = format
+                    .fields(utf8(key, "key")?, &self.key_schema)
+                    .map_err(|e| format!("the key: {e}"))?;
+                for (column, text) in table.key_columns.iter().zip(texts) {
+                    fields[*column] = text;
+                }
+            }
+            (_, None) if table.upsert => return Err("an upsert-kafka record has no key".into()),
+            _ => {}
+        }
+        if let Some(value) = record.value {
+            let texts = table
+                .value_format
+                .fields(utf8(value, "value")?, &self.value_schema)?;
+            for (column, text) in table.value_columns.iter().zip(texts) {
                 fields[*column] = text;
             }
-        }
-        let texts = table
-            .value_format
-            .fields(utf8(value, "value")?, &self.value_schema)?;
-        for (column, text) in table.value_columns.iter().zip(texts) {
-            fields[*column] = text;
         }
         let location = format!(
             "Kafka {}, offset {}",
             TopicPartition::new(record.topic, record.partition),
             record.offset
         );
-        Ok(Some(DecodedRecord { location, fields }))
+        Ok(Some(DecodedRecord {
+            location,
+            delete: record.value.is_none(),
+            fields,
+        }))
     }
 }
 
@@ -87,22 +101,34 @@ pub fn source_factory(table: &KafkaTableOptions) -> Result<SourceFactory> {
     for (key, value) in &table.options {
         builder = builder.option(key, value.clone());
     }
-    if !table.options.contains_key("scan.startup.mode") {
+    let startup = if table.upsert {
+        // The table is the whole topic.
+        "earliest-offset"
+    } else {
         // Flink SQL's default (the DataStream source's is `earliest-offset`).
-        builder = builder.option("scan.startup.mode", "group-offsets");
-    }
+        table
+            .options
+            .get("scan.startup.mode")
+            .map_or("group-offsets", String::as_str)
+    };
+    builder = builder.option("scan.startup.mode", startup);
     let source = builder
         .deserializer(deserializer_fn(&format_name, move |record| {
             decoder.decode(record)
         }))
         .build()?;
     let readers = source.reader_factory();
-    let (format, schema) = (table.value_format.clone(), table.schema.clone());
+    let (format, schema, upsert) = (
+        table.value_format.clone(),
+        table.schema.clone(),
+        table.upsert,
+    );
     Ok(Arc::new(move |ctx: &OperatorContext| {
         Ok(Box::new(KafkaTableReader {
             records: readers(ctx)?,
             format: format.clone(),
             schema: schema.clone(),
+            upsert,
         }) as Box<dyn SourceReader>)
     }))
 }
@@ -113,6 +139,7 @@ struct KafkaTableReader {
     records: Box<dyn SourceReader>,
     format: Format,
     schema: SchemaRef,
+    upsert: bool,
 }
 
 impl KafkaTableReader {
@@ -132,7 +159,15 @@ impl KafkaTableReader {
         let rows = self
             .format
             .typed_batch(&columns, &locations, &self.schema)?;
-        Ok(ChangeBatch::inserts(rows).into_batch())
+        let kinds = self.upsert.then(|| {
+            (records.iter())
+                .map(|r| match r.delete {
+                    true => RowKind::Delete,
+                    false => RowKind::UpdateAfter,
+                })
+                .collect()
+        });
+        Ok(ChangeBatch { rows, kinds }.into_batch())
     }
 }
 
