@@ -348,3 +348,83 @@ fn an_upsert_kafka_topic_compacts_to_the_final_table() {
     assert!(kind.is_accumulate());
     assert_eq!(last[0].as_deref(), Some(per_key.len().to_string().as_str()));
 }
+
+#[test]
+fn event_time_windows_lose_no_record_however_the_partitions_are_read() {
+    let broker = TestBroker::start();
+    broker.create_topic("clicks", 2);
+    // Both partitions cover the same hour of event time: whichever the source reads first,
+    // watermarks per partition make no record of the other late.
+    const START_MS: i64 = 1_704_067_200_000; // 2024-01-01 00:00:00 UTC
+    let clicks: Vec<(i32, String, i64)> = (0..800)
+        .map(|i| {
+            (
+                (i % 2) as i32,
+                format!("u{}", i % 3),
+                START_MS + (i / 2) * 9_000,
+            )
+        })
+        .collect();
+    let records: Vec<(i32, i64, String)> = clicks
+        .iter()
+        .map(|(partition, user, ms)| {
+            let ts = chrono::DateTime::from_timestamp_millis(*ms)
+                .unwrap()
+                .naive_utc();
+            let ts = ts.format("%Y-%m-%d %H:%M:%S%.3f");
+            (
+                *partition,
+                *ms,
+                format!(r#"{{"user":"{user}","ts":"{ts}"}}"#),
+            )
+        })
+        .collect();
+    broker.produce_batched("clicks", &records);
+    let mut env = env_with(
+        Configuration::new(),
+        &[&source_ddl(
+            "clicks",
+            "user STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND",
+            &broker,
+            "clicks",
+            ", 'format' = 'json'",
+        )],
+    );
+    let StatementResult::Text(plan) = env.execute_sql("EXPLAIN SELECT * FROM clicks").unwrap()
+    else {
+        panic!("EXPLAIN returns text");
+    };
+    assert!(
+        !plan.contains("WatermarkAssigner"),
+        "the watermark is not generated in the source:\n{plan}"
+    );
+
+    let mut expected: BTreeMap<(String, i64), i64> = BTreeMap::new();
+    for (_, user, ms) in &clicks {
+        let window_start = START_MS + (ms - START_MS) / 600_000 * 600_000;
+        *expected.entry((user.clone(), window_start)).or_default() += 1;
+    }
+    let rows = query(
+        &mut env,
+        "SELECT `user`, window_start, COUNT(*) AS c \
+         FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '10' MINUTES)) \
+         GROUP BY `user`, window_start, window_end",
+    )
+    .unwrap();
+    let got: BTreeMap<(String, i64), i64> = rows
+        .into_iter()
+        .map(|(kind, row)| {
+            assert_eq!(kind, RowKind::Insert);
+            let start = chrono::NaiveDateTime::parse_from_str(
+                &row[1].clone().unwrap()[..19],
+                "%Y-%m-%d %H:%M:%S",
+            )
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+            let count = row[2].as_deref().unwrap().parse().unwrap();
+            ((row[0].clone().unwrap(), start), count)
+        })
+        .collect();
+    assert_eq!(got, expected);
+}

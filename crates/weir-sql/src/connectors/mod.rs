@@ -121,6 +121,19 @@ impl Connector {
         }
     }
 
+    /// Whether the source generates `table`'s watermarks itself (per Kafka partition), so
+    /// that the plan needs no WatermarkAssigner after it.
+    pub fn generates_watermarks(&self, table: &crate::catalog::Table) -> bool {
+        match self {
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(_) => kafka::watermarks::PartitionWatermark::of(table).is_some(),
+            _ => {
+                let _ = table;
+                false
+            }
+        }
+    }
+
     /// The physical columns that key the table's rows when it is read as an upsert
     /// changelog (`upsert-kafka`), which needs normalizing before other operators.
     pub fn upsert_key(&self) -> Option<&[usize]> {

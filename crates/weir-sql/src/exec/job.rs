@@ -166,6 +166,7 @@ impl Builder {
                         NodeKind::Source,
                         NodeFactory::Source(crate::connectors::kafka::source::source_factory(
                             options,
+                            crate::connectors::kafka::watermarks::PartitionWatermark::of(table),
                         )?),
                         p,
                     ),

@@ -234,7 +234,8 @@ fn table_scan(table: Arc<Table>) -> Result<StreamPlan> {
     } else {
         calc(source, table.projection.clone(), None, full.clone())
     };
-    if let Some((rowtime, expr)) = &table.watermark {
+    let generated_by_source = table.connector.generates_watermarks(&table);
+    if let Some((rowtime, expr)) = table.watermark.as_ref().filter(|_| !generated_by_source) {
         plan = StreamPlan {
             op: StreamOp::WatermarkAssigner {
                 rowtime: *rowtime,

@@ -18,6 +18,7 @@
 
 pub mod sink;
 pub mod source;
+pub mod watermarks;
 
 use std::collections::BTreeMap;
 

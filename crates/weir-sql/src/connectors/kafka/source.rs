@@ -16,6 +16,7 @@ use weir_runtime::job::SourceFactory;
 use weir_runtime::{OperatorContext, SourceEventTime, SourcePoll, SourceReader};
 use weir_state::StateSnapshot;
 
+use super::watermarks::PartitionWatermark;
 use super::KafkaTableOptions;
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::formats::Format;
@@ -87,8 +88,12 @@ fn utf8<'a>(bytes: &'a [u8], part: &str) -> std::result::Result<&'a str, String>
     std::str::from_utf8(bytes).map_err(|e| format!("the {part} is not UTF-8: {e}"))
 }
 
-/// The factory of the source readers of `table`.
-pub fn source_factory(table: &KafkaTableOptions) -> Result<SourceFactory> {
+/// The factory of the source readers of `table`, which generate `watermark` per partition
+/// if given.
+pub fn source_factory(
+    table: &KafkaTableOptions,
+    watermark: Option<PartitionWatermark>,
+) -> Result<SourceFactory> {
     let decoder = RecordDecoder {
         value_schema: table.value_schema(),
         key_schema: table.key_schema(),
@@ -112,6 +117,12 @@ pub fn source_factory(table: &KafkaTableOptions) -> Result<SourceFactory> {
             .map_or("group-offsets", String::as_str)
     };
     builder = builder.option("scan.startup.mode", startup);
+    if let Some(watermark) = watermark {
+        builder =
+            builder.watermark_strategy(watermark.strategy(|record: &Option<DecodedRecord>| {
+                record.as_ref().map(|r| r.fields.as_slice())
+            }));
+    }
     let source = builder
         .deserializer(deserializer_fn(&format_name, move |record| {
             decoder.decode(record)
