@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A record as read from Kafka, borrowed from the client's buffer.
 #[derive(Debug, Clone, Copy)]
@@ -100,8 +100,9 @@ where
     }
 }
 
-/// Key and value bytes of a record to produce.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Key and value bytes of a record to produce (a record with a key and no value is a
+/// tombstone: compaction removes the key).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducedRecord {
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
@@ -148,6 +149,17 @@ impl<T: Serialize + 'static> KafkaSerializer<T> for JsonSerializer<T> {
             key: self.key.as_ref().map(|key| key(record).into_bytes()),
             value: Some(serde_json::to_vec(record).map_err(|e| e.to_string())?),
         })
+    }
+}
+
+/// Records that already are key and value bytes, written as they are (for front ends that
+/// encode rows themselves, such as SQL's formats).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BytesSerializer;
+
+impl KafkaSerializer<ProducedRecord> for BytesSerializer {
+    fn serialize(&self, record: &ProducedRecord) -> Result<ProducedRecord, String> {
+        Ok(record.clone())
     }
 }
 

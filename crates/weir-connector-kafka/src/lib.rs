@@ -22,8 +22,8 @@ pub mod sink;
 pub mod source;
 
 pub use format::{
-    deserializer_fn, ConsumedRecord, JsonDeserializer, JsonSerializer, KafkaDeserializer,
-    KafkaSerializer, ProducedRecord, StringDeserializer, StringSerializer,
+    deserializer_fn, BytesSerializer, ConsumedRecord, JsonDeserializer, JsonSerializer,
+    KafkaDeserializer, KafkaSerializer, ProducedRecord, StringDeserializer, StringSerializer,
 };
 pub use sink::{DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, SinkPartitioner};
 pub use source::{KafkaSource, KafkaSourceBuilder, StartupMode, TopicPartition};

@@ -13,6 +13,10 @@ use weir_core::{Result, WeirError};
 /// client's `group.id`).
 pub const PROPERTIES_PREFIX: &str = "properties.";
 
+/// Client properties of Flink's (Java) Kafka client that the connector applies itself and
+/// librdkafka does not know (it refuses unknown properties).
+const CONNECTOR_PROPERTIES: &[&str] = &["default.api.timeout.ms"];
+
 /// The options of one source or sink.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectorOptions {
@@ -52,12 +56,16 @@ impl ConnectorOptions {
         }
     }
 
-    /// The client configuration: every `properties.*` option without its prefix.
+    /// The client configuration: every `properties.*` option without its prefix, except
+    /// those the connector applies itself (`properties.default.api.timeout.ms`).
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         for (key, value) in &self.values {
-            if let Some(property) = key.strip_prefix(PROPERTIES_PREFIX) {
-                config.set(property, value);
+            match key.strip_prefix(PROPERTIES_PREFIX) {
+                Some(property) if !CONNECTOR_PROPERTIES.contains(&property) => {
+                    config.set(property, value);
+                }
+                _ => {}
             }
         }
         config
@@ -117,8 +125,10 @@ mod tests {
         let mut options = ConnectorOptions::default();
         options.set("properties.bootstrap.servers", "127.0.0.1:9092");
         options.set("topic", "t");
+        options.set("properties.default.api.timeout.ms", "2000");
         let config = options.client_config();
         assert_eq!(config.get("bootstrap.servers"), Some("127.0.0.1:9092"));
         assert_eq!(config.get("topic"), None);
+        assert_eq!(config.get("default.api.timeout.ms"), None);
     }
 }

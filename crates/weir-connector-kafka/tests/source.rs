@@ -281,3 +281,26 @@ fn an_idle_partition_does_not_hold_back_watermarks() {
         "partition 1 holds event time at 999 without idleness"
     );
 }
+
+#[test]
+fn an_unreachable_bootstrap_server_fails_the_job_naming_it() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let source = KafkaSource::builder()
+        .bootstrap_servers(&bootstrap)
+        .topics(&[TOPIC])
+        .property("default.api.timeout.ms", "2000")
+        .deserializer(StringDeserializer);
+    let err = read(source).unwrap_err().to_string();
+    assert!(err.contains(&format!("'{bootstrap}'")), "{err}");
+    assert!(err.contains("properties.bootstrap.servers"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the request timeout of 2 s was not applied"
+    );
+}

@@ -129,7 +129,7 @@ impl<'a> Planner<'a> {
                 .map(|(name, t)| Field::new(name, t.clone(), true))
                 .collect(),
         );
-        let connector = Connector::from_options(&def.options, &physical_schema)?;
+        let connector = Connector::for_table(&def.options, &physical_schema, &def.primary_key)?;
         let physical = Arc::new(Source {
             schema: physical_schema.clone(),
             plan: None,

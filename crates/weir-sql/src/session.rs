@@ -363,15 +363,12 @@ impl TableEnvironment {
                     .join(", ")
             )));
         }
-        if plan.is_updating()
-            && !matches!(
-                sink.connector,
-                crate::connectors::Connector::Print(_) | crate::connectors::Connector::Blackhole
-            )
-        {
+        if plan.is_updating() && !sink.connector.accepts_updates() {
             return Err(SqlError::plan(format!(
-                "table '{table}' (connector '{}') only accepts inserts, but the query produces updates \
-                 (a non-windowed aggregation); use a window aggregation or a print/upsert sink",
+                "Table sink 'default_catalog.default_database.{table}' doesn't support consuming \
+                 update changes which is produced by a non-windowed aggregation or an upsert \
+                 source: connector '{}' accepts inserts only; use a window aggregation, or an \
+                 upsert sink such as 'upsert-kafka'",
                 sink.connector.name()
             )));
         }

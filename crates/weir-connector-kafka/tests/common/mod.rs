@@ -166,6 +166,15 @@ impl TestBroker {
         partitions: i32,
         isolation: &str,
     ) -> Vec<(i32, i64, String)> {
+        self.read_keyed(topic, partitions, isolation)
+            .into_iter()
+            .map(|r| (r.partition, r.offset, r.value.unwrap_or_default()))
+            .collect()
+    }
+
+    /// Every record of `topic` with its key, as [`read_all`](Self::read_all) reads them
+    /// (a tombstone has no value).
+    pub fn read_keyed(&self, topic: &str, partitions: i32, isolation: &str) -> Vec<KeyedRecord> {
         let consumer: BaseConsumer = self
             .config()
             .set("group.id", "weir-test-reader")
@@ -191,9 +200,13 @@ impl TestBroker {
                 None => {}
                 Some(Ok(m)) => {
                     at_end.remove(&m.partition());
-                    let value =
-                        String::from_utf8(m.payload().unwrap_or_default().to_vec()).unwrap();
-                    out.push((m.partition(), m.offset(), value));
+                    let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
+                    out.push(KeyedRecord {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(text),
+                        value: m.payload().map(text),
+                    });
                 }
                 Some(Err(KafkaError::PartitionEOF(p))) => {
                     at_end.insert(p);
@@ -203,6 +216,15 @@ impl TestBroker {
         }
         out
     }
+}
+
+/// A record read back from a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
 }
 
 /// Writes to a partition in the background until dropped.

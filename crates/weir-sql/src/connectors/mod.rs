@@ -1,11 +1,14 @@
 //! Table connectors, configured by a table's `WITH` options as in Flink: `datagen`,
-//! `filesystem` (with a [`crate::formats::Format`]), `print` and `blackhole`.
+//! `filesystem` (with a [`crate::formats::Format`]), `print` and `blackhole`, and with the
+//! cargo feature `kafka`, `kafka` and `upsert-kafka`.
 //!
 //! [`Connector::from_options`] checks the options (an unknown connector or option lists the
 //! valid ones) and accepts the legacy `'connector.type'` keys of older Flink DDL.
 
 pub mod datagen;
 pub mod filesystem;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod print;
 
 use std::collections::BTreeMap;
@@ -26,6 +29,9 @@ pub enum Connector {
     Print(print::PrintOptions),
     /// Rows discarded.
     Blackhole,
+    /// A Kafka topic (`kafka` or `upsert-kafka`).
+    #[cfg(feature = "kafka")]
+    Kafka(kafka::KafkaTableOptions),
 }
 
 /// The connectors, each with its option keys (`fields.#.` stands for any field name).
@@ -34,11 +40,25 @@ const CONNECTORS: &[(&str, &[&str])] = &[
     ("filesystem", filesystem::OPTIONS),
     ("print", print::OPTIONS),
     ("blackhole", &[]),
+    #[cfg(feature = "kafka")]
+    ("kafka", kafka::KAFKA_OPTIONS),
+    #[cfg(feature = "kafka")]
+    ("upsert-kafka", kafka::UPSERT_KAFKA_OPTIONS),
 ];
 
 impl Connector {
     /// The connector described by `options` (after [`normalize_options`]).
     pub fn from_options(options: &BTreeMap<String, String>, schema: &SchemaRef) -> Result<Self> {
+        Self::for_table(options, schema, &[])
+    }
+
+    /// The connector of a table with `options`, physical columns `schema` and `primary_key`.
+    #[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
+    pub fn for_table(
+        options: &BTreeMap<String, String>,
+        schema: &SchemaRef,
+        primary_key: &[String],
+    ) -> Result<Self> {
         let name = options.get("connector").ok_or_else(|| {
             SqlError::connector(format!(
                 "the table has no 'connector' option; available connectors: {}",
@@ -54,7 +74,10 @@ impl Connector {
         let format = options.get("format").map(String::as_str);
         for key in options.keys().filter(|k| *k != "connector") {
             let generic = generic_key(key);
-            if !keys.contains(&generic.as_str()) && !check_format_keys(key, format) {
+            if !keys.contains(&generic.as_str())
+                && !check_format_keys(key, format)
+                && !is_key_or_value_format_key(key, options)
+            {
                 let mut valid: Vec<&str> = keys.to_vec();
                 if let Some(format) = format {
                     valid.extend(check_keys_of(format));
@@ -77,13 +100,56 @@ impl Connector {
                 format: Format::from_options(options)?,
             }),
             "print" => Connector::Print(print::PrintOptions::from_options(options)),
+            #[cfg(feature = "kafka")]
+            "kafka" | "upsert-kafka" => Connector::Kafka(kafka::KafkaTableOptions::from_options(
+                name == "upsert-kafka",
+                options,
+                schema,
+                primary_key,
+            )?),
             _ => Connector::Blackhole,
         })
     }
 
     /// Whether rows can be read from the table.
     pub fn is_source(&self) -> bool {
-        matches!(self, Connector::Datagen(_) | Connector::Filesystem(_))
+        match self {
+            Connector::Datagen(_) | Connector::Filesystem(_) => true,
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the source generates `table`'s watermarks itself (per Kafka partition), so
+    /// that the plan needs no WatermarkAssigner after it.
+    #[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
+    pub fn generates_watermarks(&self, table: &crate::catalog::Table) -> bool {
+        match self {
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(_) => kafka::watermarks::PartitionWatermark::of(table).is_some(),
+            _ => false,
+        }
+    }
+
+    /// The physical columns that key the table's rows when it is read as an upsert
+    /// changelog (`upsert-kafka`), which needs normalizing before other operators.
+    pub fn upsert_key(&self) -> Option<&[usize]> {
+        match self {
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(k) if k.upsert => Some(&k.key_columns),
+            _ => None,
+        }
+    }
+
+    /// Whether the table can be written with updates and deletions.
+    pub fn accepts_updates(&self) -> bool {
+        match self {
+            Connector::Print(_) | Connector::Blackhole => true,
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(k) => k.upsert,
+            _ => false,
+        }
     }
 
     /// The connector's name.
@@ -93,6 +159,8 @@ impl Connector {
             Connector::Filesystem(_) => "filesystem",
             Connector::Print(_) => "print",
             Connector::Blackhole => "blackhole",
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(k) => k.name(),
         }
     }
 }
@@ -113,8 +181,11 @@ fn check_keys_of(format: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// `fields.amount.min` → `fields.#.min`.
+/// `fields.amount.min` → `fields.#.min`, `properties.group.id` → `properties.#`.
 fn generic_key(key: &str) -> String {
+    if key.starts_with("properties.") {
+        return "properties.#".to_string();
+    }
     match key
         .strip_prefix("fields.")
         .and_then(|rest| rest.rsplit_once('.'))
@@ -122,6 +193,17 @@ fn generic_key(key: &str) -> String {
         Some((_, option)) => format!("fields.#.{option}"),
         None => key.to_string(),
     }
+}
+
+/// Whether `key` is an option of the key or value format (`key.json.*` with
+/// `'key.format' = 'json'`, `value.csv.*` with `'value.format' = 'csv'`).
+fn is_key_or_value_format_key(key: &str, options: &BTreeMap<String, String>) -> bool {
+    ["key.", "value."].iter().any(|prefix| {
+        key.strip_prefix(prefix).is_some_and(|rest| {
+            let format = options.get(&format!("{prefix}format")).map(String::as_str);
+            check_format_keys(rest, format)
+        })
+    })
 }
 
 /// Maps the legacy keys of older Flink DDL (`'connector.type'`, `'connector.path'`,

@@ -19,6 +19,7 @@ use super::calc::CalcOperator;
 use super::exchange;
 use super::expr::{compile, compile_all};
 use super::group_agg::GroupAggOperator;
+use super::normalize::ChangelogNormalizeOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
@@ -102,7 +103,9 @@ impl Builder {
         for (input_plan, input) in plan.inputs.iter().zip(inputs) {
             let same = self.graph.nodes[input].parallelism == parallelism;
             let (partitioner, factory) = match &plan.op {
-                StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => (
+                StreamOp::GroupAggregate { keys, .. }
+                | StreamOp::WindowAggregate { keys, .. }
+                | StreamOp::ChangelogNormalize { keys } => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
                 ),
@@ -158,6 +161,15 @@ impl Builder {
                         });
                         (NodeKind::Source, factory, 1)
                     }
+                    #[cfg(feature = "kafka")]
+                    Connector::Kafka(options) => (
+                        NodeKind::Source,
+                        NodeFactory::Source(crate::connectors::kafka::source::source_factory(
+                            options,
+                            crate::connectors::kafka::watermarks::PartitionWatermark::of(table),
+                        )?),
+                        p,
+                    ),
                     other => {
                         return Err(SqlError::plan(format!(
                             "connector '{}' cannot be read",
@@ -253,6 +265,13 @@ impl Builder {
                 });
                 (NodeKind::Operator, factory, p)
             }
+            StreamOp::ChangelogNormalize { keys } => {
+                let keys = *keys;
+                let factory = operator(move |_| {
+                    Ok(Box::new(ChangelogNormalizeOperator::new(schema.clone(), keys)?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
             StreamOp::Union => {
                 let factory = operator(move |_| {
                     let identity = Arc::new(
@@ -270,6 +289,12 @@ impl Builder {
                 (NodeKind::Operator, factory, p)
             }
             StreamOp::Sink { table } => {
+                #[cfg(feature = "kafka")]
+                if let Connector::Kafka(options) = &table.connector {
+                    let factory = crate::connectors::kafka::sink::sink_factory(options)?;
+                    let parallelism = self.input_parallelism(plan);
+                    return Ok((NodeKind::Sink, NodeFactory::Operator(factory), parallelism));
+                }
                 let connector = table.connector.clone();
                 let factory = operator(move |ctx| {
                     let target = match &connector {

@@ -60,7 +60,8 @@ impl KeyCodec {
     }
 }
 
-struct Access<'a>(&'a mut KeyedStateBackend<GroupKey>);
+/// The keyed state of the current key, for state handles.
+pub struct Access<'a>(pub &'a mut KeyedStateBackend<GroupKey>);
 
 impl StateAccess<GroupKey> for Access<'_> {
     fn backend(&mut self) -> &mut KeyedStateBackend<GroupKey> {

@@ -1,5 +1,5 @@
 //! Execution of streaming plans on Weir's runtime: the operators ([`calc`], [`watermark`],
-//! [`window_tvf`], [`group_agg`], [`window_agg`]), their state ([`keyed`], [`accumulators`],
+//! [`window_tvf`], [`group_agg`], [`window_agg`], [`normalize`]), their state ([`keyed`], [`accumulators`],
 //! [`value`]), the exchanges between them ([`exchange`]), sources and sinks, and the job
 //! builder ([`job`]).
 
@@ -10,6 +10,7 @@ pub mod expr;
 pub mod group_agg;
 pub mod job;
 pub mod keyed;
+pub mod normalize;
 pub mod sinks;
 pub mod sources;
 pub mod value;

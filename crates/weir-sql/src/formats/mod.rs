@@ -51,16 +51,25 @@ impl Format {
         }
     }
 
+    /// The format's name, the prefix of its options.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Csv(_) => "csv",
+            Format::Json(_) => "json",
+        }
+    }
+
     /// Whether bad lines and fields are tolerated instead of failing the job.
-    fn ignore_parse_errors(&self) -> bool {
+    pub fn ignore_parse_errors(&self) -> bool {
         match self {
             Format::Csv(o) => o.ignore_parse_errors,
             Format::Json(o) => o.ignore_parse_errors,
         }
     }
 
-    /// The text of each of `schema`'s columns in `line` (`None` for null).
-    fn fields(&self, line: &str, schema: &SchemaRef) -> Result<Vec<Option<String>>, String> {
+    /// The text of each of `schema`'s columns in `line` (`None` for null), or why the line
+    /// is not a record of the format.
+    pub fn fields(&self, line: &str, schema: &SchemaRef) -> Result<Vec<Option<String>>, String> {
         match self {
             Format::Csv(o) => csv::fields(line, schema, o),
             Format::Json(o) => json::fields(line, schema, o),
@@ -92,6 +101,17 @@ impl Format {
                 }
             }
         }
+        self.typed_batch(&columns, &locations, schema)
+    }
+
+    /// The batch of `schema` whose column `c` holds the texts `columns[c]` cast to the
+    /// column's type; `locations[row]` names where each row comes from.
+    pub fn typed_batch(
+        &self,
+        columns: &[Vec<Option<String>>],
+        locations: &[&str],
+        schema: &SchemaRef,
+    ) -> weir_core::Result<RecordBatch> {
         let arrays: Vec<ArrayRef> = columns
             .iter()
             .zip(schema.fields())
@@ -128,7 +148,10 @@ impl Format {
                 });
             }
         }
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| WeirError::Other(e.to_string()))
+        let options = arrow::record_batch::RecordBatchOptions::new()
+            .with_row_count(Some(columns.first().map_or(locations.len(), Vec::len)));
+        RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
+            .map_err(|e| WeirError::Other(e.to_string()))
     }
 
     /// Encodes the rows of `batch` as lines.

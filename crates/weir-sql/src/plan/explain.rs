@@ -40,6 +40,9 @@ pub fn describe(plan: &StreamPlan) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        StreamOp::ChangelogNormalize { keys } => {
+            format!("ChangelogNormalize(key=[{}])", names(*keys).join(", "))
+        }
         StreamOp::Values { rows } => format!("Values(tuples=[{} rows])", rows.num_rows()),
         StreamOp::Calc { exprs, filter, .. } => {
             let select: Vec<String> = exprs

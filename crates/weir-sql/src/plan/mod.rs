@@ -70,6 +70,9 @@ pub enum StreamOp {
         window: WindowTvf,
         time_column: usize,
     },
+    /// Turns an upsert changelog keyed by the first `keys` columns into a full changelog
+    /// (Flink's ChangelogNormalize), keeping each key's last row.
+    ChangelogNormalize { keys: usize },
     /// Non-windowed aggregation by the first `keys` columns, with an updating changelog.
     GroupAggregate { keys: usize, aggs: Vec<AggCall> },
     /// Window aggregation: the keys include the window; emits once per window when the
@@ -102,7 +105,7 @@ impl StreamPlan {
     /// Whether the node's output can contain updates or deletions (not insert-only).
     pub fn is_updating(&self) -> bool {
         match &self.op {
-            StreamOp::GroupAggregate { .. } => true,
+            StreamOp::GroupAggregate { .. } | StreamOp::ChangelogNormalize { .. } => true,
             StreamOp::TableSourceScan { .. }
             | StreamOp::Values { .. }
             | StreamOp::WindowAggregate { .. } => false,

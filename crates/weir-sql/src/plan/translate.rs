@@ -211,12 +211,16 @@ fn table_scan(table: Arc<Table>) -> Result<StreamPlan> {
         name,
         &table.physical_schema,
     )?);
-    let source = StreamPlan {
+    let scan = StreamPlan {
         op: StreamOp::TableSourceScan {
             table: table.clone(),
         },
         inputs: Vec::new(),
         schema: physical,
+    };
+    let source = match table.connector.upsert_key() {
+        Some(key) => normalized(scan, key, &table)?,
+        None => scan,
     };
     let full = Arc::new(DFSchema::try_from_qualified_schema(name, &table.schema)?);
     let mut plan = if table.schema.fields().len() == table.physical_schema.fields().len()
@@ -230,7 +234,8 @@ fn table_scan(table: Arc<Table>) -> Result<StreamPlan> {
     } else {
         calc(source, table.projection.clone(), None, full.clone())
     };
-    if let Some((rowtime, expr)) = &table.watermark {
+    let generated_by_source = table.connector.generates_watermarks(&table);
+    if let Some((rowtime, expr)) = table.watermark.as_ref().filter(|_| !generated_by_source) {
         plan = StreamPlan {
             op: StreamOp::WatermarkAssigner {
                 rowtime: *rowtime,
@@ -242,6 +247,36 @@ fn table_scan(table: Arc<Table>) -> Result<StreamPlan> {
         };
     }
     Ok(plan)
+}
+
+/// `scan`, an upsert changelog keyed by the physical columns `key`, normalized: its columns
+/// reordered key first, then [`StreamOp::ChangelogNormalize`], then put back in order.
+fn normalized(scan: StreamPlan, key: &[usize], table: &Table) -> Result<StreamPlan> {
+    let physical = scan.schema.clone();
+    let count = physical.fields().len();
+    let order: Vec<usize> = (key.iter().copied())
+        .chain((0..count).filter(|c| !key.contains(c)))
+        .collect();
+    let keyed_schema = Arc::new(DFSchema::try_from_qualified_schema(
+        table.def.name.as_str(),
+        &table.physical_schema.project(&order)?,
+    )?);
+    let columns = physical.columns();
+    let key_first = calc(
+        scan,
+        order
+            .iter()
+            .map(|c| Expr::Column(columns[*c].clone()))
+            .collect(),
+        None,
+        keyed_schema.clone(),
+    );
+    let normalize = StreamPlan {
+        op: StreamOp::ChangelogNormalize { keys: key.len() },
+        inputs: vec![key_first],
+        schema: keyed_schema,
+    };
+    Ok(calc(normalize, columns_of(&physical), None, physical))
 }
 
 fn calc(
