@@ -72,7 +72,7 @@ impl StreamOperator for ChangelogNormalizeOperator {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
         let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
         if let Some(restored) = ctx.restored_state() {
-            state.restore(restored);
+            state.restore(restored)?;
         }
         self.state = Some(state);
         Ok(())
