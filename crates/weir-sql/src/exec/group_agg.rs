@@ -40,8 +40,7 @@ impl StreamOperator for GroupAggOperator {
     }
 
     fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
-        self.core.snapshot(snapshot);
-        Ok(())
+        self.core.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
