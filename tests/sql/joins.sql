@@ -1,8 +1,10 @@
 -- Regular joins with an updating result: outer joins (a row without a match is padded with
 -- NULLs, retracted when a match arrives) and joins of updating inputs (aggregations). The
 -- order in which Flink's two inputs arrive is not deterministic, so the final results are
--- compared (every retraction must remove a row emitted before).
+-- compared (every retraction must remove a row emitted before). Two parallel subtasks.
 -- compare: final
+SET 'parallelism.default' = '2';
+
 CREATE TABLE orders (
   id INT,
   customer STRING,

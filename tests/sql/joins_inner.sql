@@ -1,6 +1,8 @@
--- Regular inner joins of insert-only tables: every result row is an insert, whatever the
--- order in which the two inputs arrive.
+-- Regular inner joins of insert-only tables, on two parallel subtasks: every result row is an
+-- insert, whatever the order in which the two inputs arrive.
 -- compare: multiset
+SET 'parallelism.default' = '2';
+
 CREATE TABLE orders (
   id INT,
   customer STRING,
