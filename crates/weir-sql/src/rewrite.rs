@@ -61,6 +61,9 @@ static FLOOR_CEIL_TO: LazyLock<Regex> =
 static WINDOW_TVF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE)\s*\(").unwrap());
 
+static TEMPORAL_JOIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bFOR\s+SYSTEM_TIME\s+AS\s+OF\b").unwrap());
+
 /// A rewritten query and the window TVFs it used.
 #[derive(Debug, Clone)]
 pub struct Rewritten {
@@ -72,6 +75,16 @@ pub struct Rewritten {
 
 /// Rewrites Flink-only syntax in `sql`.
 pub fn rewrite(sql: &str) -> Result<Rewritten> {
+    if let Some(m) = TEMPORAL_JOIN.find(sql) {
+        let before = &sql[..m.start()];
+        return Err(SqlError::Parse {
+            line: before.matches('\n').count() + 1,
+            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+            message: "temporal joins (FOR SYSTEM_TIME AS OF) are not supported by Weir yet; \
+                      use a regular or interval join"
+                .into(),
+        });
+    }
     let sql = PLURAL_INTERVAL.replace_all(sql, "$1$2").into_owned();
     let sql = rewrite_floor_ceil(&sql);
     let mut windows = Vec::new();

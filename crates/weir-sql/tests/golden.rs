@@ -173,7 +173,11 @@ golden!(
     distinct_union,
     window_tvf,
     formats,
-    values_view
+    values_view,
+    joins_inner,
+    joins,
+    interval_join,
+    window_join
 );
 
 #[test]

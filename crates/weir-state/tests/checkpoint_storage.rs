@@ -492,7 +492,10 @@ fn shared_files_go_with_the_last_checkpoint_that_references_them() {
     let running = storage.begin(3).unwrap();
     let source = base.0.join("source");
     fs::write(&source, "running").unwrap();
-    running.file_writer().copy_shared("a", "4.sst", &source).unwrap();
+    running
+        .file_writer()
+        .copy_shared("a", "4.sst", &source)
+        .unwrap();
     // After a restart, instance b's checkpoint completes (the running one never will): the
     // files of a, which no checkpoint references any more, are deleted.
     write_incremental(&storage, 4, &[("b", "1.sst")]);
@@ -502,5 +505,8 @@ fn shared_files_go_with_the_last_checkpoint_that_references_them() {
     let err = load(&storage.checkpoint_dir(4).display().to_string())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("shared/b/1.sst") && err.contains("missing"), "{err}");
+    assert!(
+        err.contains("shared/b/1.sst") && err.contains("missing"),
+        "{err}"
+    );
 }

@@ -19,11 +19,14 @@ use super::calc::CalcOperator;
 use super::exchange;
 use super::expr::{compile, compile_all};
 use super::group_agg::GroupAggOperator;
+use super::interval_join::IntervalJoinOperator;
+use super::join::JoinOperator;
 use super::normalize::ChangelogNormalizeOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
 use super::window_agg::WindowAggOperator;
+use super::window_join::WindowJoinOperator;
 use super::window_tvf::WindowTvfOperator;
 use crate::changelog::ChangeBatch;
 use crate::connectors::filesystem::{FileReader, FileWriter};
@@ -44,11 +47,15 @@ pub fn build_job(
         .get(&weir_core::config::options::PARALLELISM_DEFAULT)
         .map_err(|e| SqlError::Runtime(e.into()))?
         .max(1);
+    let state_ttl = config
+        .get(&weir_core::config::options::TABLE_STATE_TTL)
+        .map_err(|e| SqlError::Runtime(e.into()))?;
     let mut builder = Builder {
         graph: StreamGraph::default(),
         nodes: Vec::new(),
         partitioners: Vec::new(),
         parallelism,
+        state_ttl,
         collect,
     };
     builder.add(plan)?;
@@ -67,6 +74,8 @@ struct Builder {
     nodes: Vec<NodeFactory>,
     partitioners: Vec<PartitionerFactory>,
     parallelism: usize,
+    /// `table.exec.state.ttl`.
+    state_ttl: std::time::Duration,
     collect: Option<Sender<ChangeBatch>>,
 }
 
@@ -97,15 +106,22 @@ impl Builder {
             parallelism,
             max_parallelism: default_max_parallelism(self.parallelism.max(parallelism)),
             chaining: ChainingStrategy::Always,
-            inputs: usize::from(!inputs.is_empty()),
+            inputs: if is_join(plan) {
+                2
+            } else {
+                usize::from(!inputs.is_empty())
+            },
         });
         self.nodes.push(factory);
-        for (input_plan, input) in plan.inputs.iter().zip(inputs) {
+        for (index, (input_plan, input)) in plan.inputs.iter().zip(inputs).enumerate() {
             let same = self.graph.nodes[input].parallelism == parallelism;
             let (partitioner, factory) = match &plan.op {
                 StreamOp::GroupAggregate { keys, .. }
                 | StreamOp::WindowAggregate { keys, .. }
-                | StreamOp::ChangelogNormalize { keys } => (
+                | StreamOp::ChangelogNormalize { keys }
+                | StreamOp::Join { keys, .. }
+                | StreamOp::IntervalJoin { keys, .. }
+                | StreamOp::WindowJoin { keys, .. } => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
                 ),
@@ -116,7 +132,7 @@ impl Builder {
             self.graph.edges.push(StreamEdge {
                 source: NodeId(input),
                 target: NodeId(id),
-                input: 0,
+                input: if is_join(plan) { index } else { 0 },
                 partitioner,
                 side_output: None,
             });
@@ -272,6 +288,65 @@ impl Builder {
                 });
                 (NodeKind::Operator, factory, p)
             }
+            StreamOp::Join {
+                kind,
+                keys,
+                condition,
+            } => {
+                let (kind, keys, ttl) = (*kind, *keys, self.state_ttl);
+                let (condition, left, right) = join_parts(plan, condition)?;
+                let factory = operator(move |_| {
+                    Ok(Box::new(JoinOperator::new(
+                        kind,
+                        [&left, &right],
+                        keys,
+                        condition.clone(),
+                        schema.clone(),
+                        ttl,
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::IntervalJoin {
+                kind,
+                keys,
+                condition,
+                bounds,
+            } => {
+                let (kind, keys, bounds) = (*kind, *keys, *bounds);
+                let (condition, left, right) = join_parts(plan, condition)?;
+                let factory = operator(move |_| {
+                    Ok(Box::new(IntervalJoinOperator::new(
+                        kind,
+                        [&left, &right],
+                        keys,
+                        bounds,
+                        condition.clone(),
+                        schema.clone(),
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::WindowJoin {
+                kind,
+                keys,
+                condition,
+                window_end,
+            } => {
+                let (kind, keys, window_end) = (*kind, *keys, *window_end);
+                let (condition, left, right) = join_parts(plan, condition)?;
+                let factory = operator(move |_| {
+                    Ok(Box::new(WindowJoinOperator::new(
+                        kind,
+                        [&left, &right],
+                        keys,
+                        window_end,
+                        condition.clone(),
+                        schema.clone(),
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
             StreamOp::Union => {
                 let factory = operator(move |_| {
                     let identity = Arc::new(
@@ -332,6 +407,30 @@ impl Builder {
                 .map_or(self.parallelism, |n| n.parallelism),
         }
     }
+}
+
+/// The compiled condition of a join (over its output) and the schemas of its inputs.
+fn join_parts(
+    plan: &StreamPlan,
+    condition: &Option<datafusion_expr::Expr>,
+) -> Result<(Option<super::expr::Compiled>, SchemaRef, SchemaRef)> {
+    let condition = condition
+        .as_ref()
+        .map(|c| compile(c, &plan.schema))
+        .transpose()?;
+    Ok((
+        condition,
+        arrow_schema(&plan.inputs[0]),
+        arrow_schema(&plan.inputs[1]),
+    ))
+}
+
+/// Whether `plan` is an operator with two logical inputs.
+fn is_join(plan: &StreamPlan) -> bool {
+    matches!(
+        plan.op,
+        StreamOp::Join { .. } | StreamOp::IntervalJoin { .. } | StreamOp::WindowJoin { .. }
+    )
 }
 
 /// A source node whose readers `f` creates.

@@ -60,12 +60,61 @@ impl KeyCodec {
     }
 }
 
-/// The keyed state of the current key, for state handles.
-pub struct Access<'a>(pub &'a mut KeyedStateBackend<GroupKey>);
+/// Keyed state positioned on one key, for state handles.
+pub struct Access<'a>(&'a mut KeyedStateBackend<GroupKey>);
 
 impl StateAccess<GroupKey> for Access<'_> {
     fn backend(&mut self) -> &mut KeyedStateBackend<GroupKey> {
         self.0
+    }
+}
+
+/// The keyed state backend and event-time timers of a keyed SQL operator's subtask, by key
+/// group, so that checkpoints cover them and restore them on any parallelism.
+pub struct KeyedStore {
+    /// Event-time timers per key.
+    pub timers: TimerService<GroupKey>,
+    state: Option<KeyedStateBackend<GroupKey>>,
+    max_parallelism: usize,
+}
+
+impl Default for KeyedStore {
+    fn default() -> Self {
+        KeyedStore {
+            timers: TimerService::default(),
+            state: None,
+            max_parallelism: 128,
+        }
+    }
+}
+
+impl KeyedStore {
+    /// Creates the state backend for the subtask's key groups and restores its state.
+    pub fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
+        if let Some(restored) = ctx.restored_state() {
+            state.restore(restored)?;
+            self.timers.restore(restored, ctx.key_group_range())?;
+        }
+        self.max_parallelism = ctx.max_parallelism;
+        self.state = Some(state);
+        Ok(())
+    }
+
+    /// Adds the state and timers to a checkpoint.
+    pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
+        if let Some(state) = self.state.as_mut() {
+            state.snapshot(snapshot)?;
+            self.timers.snapshot(self.max_parallelism, snapshot);
+        }
+        Ok(())
+    }
+
+    /// The state of `key`.
+    pub fn access(&mut self, key: GroupKey) -> Result<Access<'_>> {
+        let state = self.state.as_mut().expect("open() runs before any input");
+        state.set_current_key(key)?;
+        Ok(Access(state))
     }
 }
 
@@ -77,10 +126,8 @@ pub struct AggCore {
     pub codec: KeyCodec,
     /// The output schema: the keys, then one column per call.
     pub schema: SchemaRef,
-    /// Event-time timers per group.
-    pub timers: TimerService<GroupKey>,
-    state: Option<KeyedStateBackend<GroupKey>>,
-    max_parallelism: usize,
+    /// The groups' state and timers.
+    pub store: KeyedStore,
     group: ValueState<GroupState>,
     pending: Vec<(RowKind, GroupKey, Vec<Value>)>,
 }
@@ -98,9 +145,7 @@ impl AggCore {
             calls,
             codec: KeyCodec::new(input, keys)?,
             schema,
-            timers: TimerService::default(),
-            state: None,
-            max_parallelism: 128,
+            store: KeyedStore::default(),
             group: ValueState::new("group"),
             pending: Vec::new(),
         })
@@ -108,47 +153,30 @@ impl AggCore {
 
     /// Creates the state backend for the subtask's key groups and restores its state.
     pub fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
-        if let Some(restored) = ctx.restored_state() {
-            state.restore(restored)?;
-            self.timers.restore(restored, ctx.key_group_range())?;
-        }
-        self.max_parallelism = ctx.max_parallelism;
-        self.state = Some(state);
-        Ok(())
+        self.store.open(ctx)
     }
 
     /// Adds the groups and timers to a checkpoint.
     pub fn snapshot(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
-        if let Some(state) = self.state.as_mut() {
-            state.snapshot(snapshot)?;
-            self.timers.snapshot(self.max_parallelism, snapshot);
-        }
-        Ok(())
-    }
-
-    fn access(&mut self, key: GroupKey) -> Result<Access<'_>> {
-        let state = self.state.as_mut().expect("open() runs before any input");
-        state.set_current_key(key)?;
-        Ok(Access(state))
+        self.store.snapshot(snapshot)
     }
 
     /// The state of group `key`, if it has one.
     pub fn get(&mut self, key: &GroupKey) -> Result<Option<GroupState>> {
         let group = self.group.clone();
-        group.value(&mut self.access(key.clone())?)
+        group.value(&mut self.store.access(key.clone())?)
     }
 
     /// Stores the state of group `key`.
     pub fn put(&mut self, key: &GroupKey, state: GroupState) -> Result<()> {
         let group = self.group.clone();
-        group.update(&mut self.access(key.clone())?, state)
+        group.update(&mut self.store.access(key.clone())?, state)
     }
 
     /// Forgets group `key`.
     pub fn clear(&mut self, key: &GroupKey) -> Result<()> {
         let group = self.group.clone();
-        group.clear(&mut self.access(key.clone())?)
+        group.clear(&mut self.store.access(key.clone())?)
     }
 
     /// Queues an output row: the group's key and aggregate results.

@@ -10,9 +10,9 @@ use arrow::datatypes::SchemaRef;
 use weir_core::element::Batch;
 use weir_core::{Result, WeirError};
 use weir_runtime::{OperatorContext, Output, StreamOperator};
-use weir_state::{KeyedStateBackend, StateSnapshot, ValueState};
+use weir_state::{StateSnapshot, ValueState};
 
-use super::keyed::{Access, GroupKey, KeyCodec};
+use super::keyed::{KeyCodec, KeyedStore};
 use super::value::{to_array, Value};
 use crate::changelog::{ChangeBatch, RowKind};
 
@@ -20,7 +20,7 @@ use crate::changelog::{ChangeBatch, RowKind};
 pub struct ChangelogNormalizeOperator {
     codec: KeyCodec,
     schema: SchemaRef,
-    state: Option<KeyedStateBackend<GroupKey>>,
+    store: KeyedStore,
     last_row: ValueState<Vec<Value>>,
 }
 
@@ -30,15 +30,9 @@ impl ChangelogNormalizeOperator {
         Ok(ChangelogNormalizeOperator {
             codec: KeyCodec::new(&schema, keys)?,
             schema,
-            state: None,
+            store: KeyedStore::default(),
             last_row: ValueState::new("last-row"),
         })
-    }
-
-    fn access(&mut self, key: GroupKey) -> Result<Access<'_>> {
-        let state = self.state.as_mut().expect("open() runs before any input");
-        state.set_current_key(key)?;
-        Ok(Access(state))
     }
 
     /// The batch of `rows`.
@@ -70,19 +64,11 @@ impl ChangelogNormalizeOperator {
 
 impl StreamOperator for ChangelogNormalizeOperator {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
-        if let Some(restored) = ctx.restored_state() {
-            state.restore(restored)?;
-        }
-        self.state = Some(state);
-        Ok(())
+        self.store.open(ctx)
     }
 
     fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
-        match self.state.as_mut() {
-            Some(state) => state.snapshot(snapshot),
-            None => Ok(()),
-        }
+        self.store.snapshot(snapshot)
     }
 
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
@@ -91,7 +77,7 @@ impl StreamOperator for ChangelogNormalizeOperator {
         let last_row = self.last_row.clone();
         let mut emitted = Vec::new();
         for (row, key) in keys.into_iter().enumerate() {
-            let mut access = self.access(key)?;
+            let mut access = self.store.access(key)?;
             let previous = last_row.value(&mut access)?;
             if change.kind(row).is_accumulate() {
                 let current: Vec<Value> = (change.rows.columns().iter())

@@ -62,7 +62,7 @@ impl StreamOperator for WindowAggOperator {
             .expect("cast to timestamps");
         let calls = self.core.calls.clone();
         for (row, key) in keys.into_iter().enumerate() {
-            if ends.is_null(row) || ends.value(row) - 1 <= self.core.timers.watermark() {
+            if ends.is_null(row) || ends.value(row) - 1 <= self.core.store.timers.watermark() {
                 continue; // late: the window already fired
             }
             let fire_at = ends.value(row) - 1;
@@ -81,6 +81,7 @@ impl StreamOperator for WindowAggOperator {
             group.rows += 1;
             self.core.put(&key, group)?;
             self.core
+                .store
                 .timers
                 .register(TimeDomain::EventTime, fire_at, key, Namespace::Void);
         }
@@ -88,9 +89,9 @@ impl StreamOperator for WindowAggOperator {
     }
 
     fn process_watermark(&mut self, watermark: Watermark, out: &mut dyn Output) -> Result<()> {
-        self.core.timers.advance_watermark(watermark.0);
+        self.core.store.timers.advance_watermark(watermark.0);
         let calls = self.core.calls.clone();
-        while let Some((_, key, _)) = self.core.timers.pop_event_timer() {
+        while let Some((_, key, _)) = self.core.store.timers.pop_event_timer() {
             if let Some(group) = self.core.get(&key)? {
                 self.core
                     .emit(RowKind::Insert, key.clone(), group.results(&calls));

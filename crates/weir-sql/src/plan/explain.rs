@@ -108,6 +108,38 @@ pub fn describe(plan: &StreamPlan) -> String {
             input_names(*keys).join(", "),
             select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
         ),
+        StreamOp::Join {
+            kind, condition, ..
+        } => format!(
+            "Join(joinType=[{}], where=[{}], select=[{}])",
+            kind.flink_name(),
+            join_where(plan, condition),
+            names(usize::MAX).join(", ")
+        ),
+        StreamOp::IntervalJoin {
+            kind,
+            condition,
+            bounds,
+            ..
+        } => format!(
+            "IntervalJoin(joinType=[{}], windowBounds=[isRowTime=true, leftLowerBound={}, \
+             leftUpperBound={}, leftTimeIndex={}, rightTimeIndex={}], where=[{}], select=[{}])",
+            kind.flink_name(),
+            bounds.lower,
+            bounds.upper,
+            bounds.left_time,
+            bounds.right_time,
+            join_where(plan, condition),
+            names(usize::MAX).join(", ")
+        ),
+        StreamOp::WindowJoin {
+            kind, condition, ..
+        } => format!(
+            "WindowJoin(joinType=[{}], where=[{}], select=[{}], emit=[on watermark])",
+            kind.flink_name(),
+            join_where(plan, condition),
+            names(usize::MAX).join(", ")
+        ),
         StreamOp::Union => format!(
             "Union(all=[true], union=[{}])",
             names(usize::MAX).join(", ")
@@ -161,34 +193,65 @@ fn render(plan: &StreamPlan, depth: usize, out: &mut String) {
         out.push_str(&format!("{}+- {}", "   ".repeat(depth - 1), describe(plan)));
     }
     out.push('\n');
-    let exchange = match &plan.op {
-        StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => {
-            let input = &plan.inputs[0];
-            let names: Vec<&str> = input
-                .schema
-                .fields()
-                .iter()
-                .take(*keys)
-                .map(|f| f.name().as_str())
-                .collect();
-            Some(format!(
-                "Exchange(distribution=[hash[{}]])",
-                names.join(", ")
-            ))
-        }
-        _ => None,
-    };
-    match exchange {
-        Some(e) => {
-            out.push_str(&format!("{}+- {e}\n", "   ".repeat(depth)));
-            for input in &plan.inputs {
+    for (i, input) in plan.inputs.iter().enumerate() {
+        match exchange(plan, i) {
+            Some(e) => {
+                out.push_str(&format!("{}+- {e}\n", "   ".repeat(depth)));
                 render(input, depth + 2, out);
             }
+            None => render(input, depth + 1, out),
         }
-        None => {
-            for input in &plan.inputs {
-                render(input, depth + 1, out);
-            }
+    }
+}
+
+/// The exchange before input `i` of `plan`, if it is not forward.
+fn exchange(plan: &StreamPlan, i: usize) -> Option<String> {
+    let names = match &plan.op {
+        StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => plan
+            .inputs[i]
+            .schema
+            .fields()
+            .iter()
+            .take(*keys)
+            .map(|f| f.name().clone())
+            .collect(),
+        StreamOp::Join { .. } | StreamOp::IntervalJoin { .. } | StreamOp::WindowJoin { .. } => {
+            join_keys(plan, i)
         }
+        _ => return None,
+    };
+    Some(if names.is_empty() {
+        "Exchange(distribution=[single])".to_string()
+    } else {
+        format!("Exchange(distribution=[hash[{}]])", names.join(", "))
+    })
+}
+
+/// The key expressions of input `i` of a join (its Calc puts them first).
+fn join_keys(plan: &StreamPlan, i: usize) -> Vec<String> {
+    let keys = match &plan.op {
+        StreamOp::Join { keys, .. }
+        | StreamOp::IntervalJoin { keys, .. }
+        | StreamOp::WindowJoin { keys, .. } => *keys,
+        _ => 0,
+    };
+    match &plan.inputs[i].op {
+        StreamOp::Calc { exprs, .. } => exprs.iter().take(keys).map(unaliased).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `where=[...]` of a join: its key equalities and its condition.
+fn join_where(plan: &StreamPlan, condition: &Option<Expr>) -> String {
+    let mut parts: Vec<String> = join_keys(plan, 0)
+        .into_iter()
+        .zip(join_keys(plan, 1))
+        .map(|(l, r)| format!("{l} = {r}"))
+        .collect();
+    parts.extend(condition.iter().map(unaliased));
+    if parts.is_empty() {
+        "true".to_string()
+    } else {
+        parts.join(" AND ")
     }
 }

@@ -3,6 +3,7 @@
 //! ([`explain`]).
 
 pub mod explain;
+mod join;
 mod translate;
 
 use std::sync::Arc;
@@ -45,6 +46,55 @@ pub struct AggCall {
     pub display: String,
 }
 
+/// Which rows of a join appear without a match, padded with NULLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// Only matched pairs.
+    Inner,
+    /// Also the left rows without a match.
+    Left,
+    /// Also the right rows without a match.
+    Right,
+    /// Also the rows of either side without a match.
+    Full,
+}
+
+impl JoinKind {
+    /// Whether rows of input `side` (0 left, 1 right) without a match are emitted.
+    pub fn is_outer(self, side: usize) -> bool {
+        match self {
+            JoinKind::Inner => false,
+            JoinKind::Left => side == 0,
+            JoinKind::Right => side == 1,
+            JoinKind::Full => true,
+        }
+    }
+
+    /// Flink's name of the join type, as `EXPLAIN` shows it.
+    pub fn flink_name(self) -> &'static str {
+        match self {
+            JoinKind::Inner => "InnerJoin",
+            JoinKind::Left => "LeftOuterJoin",
+            JoinKind::Right => "RightOuterJoin",
+            JoinKind::Full => "FullOuterJoin",
+        }
+    }
+}
+
+/// The time bounds of an interval join: a left row at time `l` and a right row at time `r`
+/// (both event-time attributes) join when `lower <= l - r <= upper` (milliseconds, inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntervalBounds {
+    /// The lowest `l - r`.
+    pub lower: i64,
+    /// The highest `l - r`.
+    pub upper: i64,
+    /// The time column among the left input's row columns (after its keys).
+    pub left_time: usize,
+    /// The time column among the right input's row columns (after its keys).
+    pub right_time: usize,
+}
+
 /// What a node of a streaming plan does.
 #[derive(Debug, Clone)]
 pub enum StreamOp {
@@ -82,6 +132,31 @@ pub enum StreamOp {
         aggs: Vec<AggCall>,
         window_end: usize,
     },
+    /// Regular join of two inputs whose first `keys` columns are the equi-join key (the rest
+    /// are the input's row); pairs must also pass `condition` (over the output columns). Both
+    /// inputs' rows are kept in keyed state; the result is a changelog.
+    Join {
+        kind: JoinKind,
+        keys: usize,
+        condition: Option<Expr>,
+    },
+    /// Interval join on event time: like [`StreamOp::Join`], and the rows' times must be
+    /// within `bounds`; rows are dropped from state when the watermark passes. Insert-only.
+    IntervalJoin {
+        kind: JoinKind,
+        keys: usize,
+        condition: Option<Expr>,
+        bounds: IntervalBounds,
+    },
+    /// Window join: the keys include both inputs' `window_start` and `window_end` (key column
+    /// `window_end` is the end); each window's rows are joined once, when the watermark passes
+    /// its end. Insert-only.
+    WindowJoin {
+        kind: JoinKind,
+        keys: usize,
+        condition: Option<Expr>,
+        window_end: usize,
+    },
     /// The rows of all inputs.
     Union,
     /// Writes to a table.
@@ -106,10 +181,59 @@ impl StreamPlan {
     pub fn is_updating(&self) -> bool {
         match &self.op {
             StreamOp::GroupAggregate { .. } | StreamOp::ChangelogNormalize { .. } => true,
+            StreamOp::Join { kind, .. } if *kind != JoinKind::Inner => true,
             StreamOp::TableSourceScan { .. }
             | StreamOp::Values { .. }
+            | StreamOp::IntervalJoin { .. }
+            | StreamOp::WindowJoin { .. }
             | StreamOp::WindowAggregate { .. } => false,
             _ => self.inputs.iter().any(StreamPlan::is_updating),
         }
+    }
+
+    /// Which output columns are event-time attributes (rowtime columns with watermarks): the
+    /// columns of a `WATERMARK FOR` declaration, passed on unchanged by projections, a window
+    /// TVF's `window_time` and the time attributes of both inputs of an interval join.
+    pub fn rowtime_columns(&self) -> Vec<bool> {
+        let width = self.schema.fields().len();
+        let input = |i: usize| self.inputs[i].rowtime_columns();
+        let mut columns = match &self.op {
+            StreamOp::WatermarkAssigner { rowtime, .. } => {
+                let mut c = input(0);
+                c.resize(width, false);
+                c[*rowtime] = true;
+                c
+            }
+            StreamOp::Calc {
+                exprs,
+                input_schema,
+                ..
+            } => {
+                let from = input(0);
+                exprs
+                    .iter()
+                    .map(|e| match e.clone().unalias() {
+                        Expr::Column(c) => input_schema
+                            .index_of_column(&c)
+                            .is_ok_and(|i| from.get(i).copied().unwrap_or(false)),
+                        _ => false,
+                    })
+                    .collect()
+            }
+            StreamOp::WindowTableFunction { .. } => {
+                let mut c = vec![false; width];
+                c[width - 1] = true;
+                c
+            }
+            StreamOp::IntervalJoin { keys, .. } => {
+                let mut c: Vec<bool> = input(0).split_off(*keys);
+                c.extend(input(1).split_off(*keys));
+                c
+            }
+            StreamOp::Union | StreamOp::Sink { .. } | StreamOp::Collect => input(0),
+            _ => Vec::new(),
+        };
+        columns.resize(width, false);
+        columns
     }
 }

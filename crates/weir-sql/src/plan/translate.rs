@@ -37,12 +37,7 @@ impl Translator<'_> {
                 let input = self.translate(&p.input)?;
                 Ok(calc(input, p.expr.clone(), None, p.schema.clone()))
             }
-            LogicalPlan::Filter(f) => {
-                let input = self.translate(&f.input)?;
-                let schema = input.schema.clone();
-                let exprs = columns_of(&schema);
-                Ok(calc(input, exprs, Some(f.predicate.clone()), schema))
-            }
+            LogicalPlan::Filter(f) => self.filtered(&f.input, Some(f.predicate.clone())),
             LogicalPlan::SubqueryAlias(a) => {
                 let mut input = self.translate(&a.input)?;
                 input.schema = a.schema.clone();
@@ -167,7 +162,7 @@ impl Translator<'_> {
                  only be sorted on a time attribute; use a window aggregation or Top-N instead",
             )),
             LogicalPlan::Limit(_) => Err(SqlError::plan("LIMIT is not supported in streaming mode yet")),
-            LogicalPlan::Join(_) => Err(SqlError::plan("joins are not supported by Weir's SQL yet")),
+            LogicalPlan::Join(join) => self.join(join, None),
             LogicalPlan::Window(_) => Err(SqlError::plan(
                 "OVER aggregations and ROW_NUMBER() are not supported by Weir's SQL yet",
             )),
@@ -176,6 +171,29 @@ impl Translator<'_> {
                 other.display()
             ))),
         }
+    }
+
+    /// A join of its translated inputs; `predicate` is the `WHERE` over an inner join.
+    fn join(&self, join: &datafusion_expr::Join, predicate: Option<&Expr>) -> Result<StreamPlan> {
+        super::join::translate_join(join, predicate, &|input, filter| {
+            self.filtered(input, filter)
+        })
+    }
+
+    /// `plan` with the rows that pass `filter`: an inner join takes it into its condition.
+    fn filtered(&self, plan: &LogicalPlan, filter: Option<Expr>) -> Result<StreamPlan> {
+        let Some(filter) = filter else {
+            return self.translate(plan);
+        };
+        if let LogicalPlan::Join(join) = plan {
+            if join.join_type == datafusion_expr::JoinType::Inner {
+                return self.join(join, Some(&filter));
+            }
+        }
+        let input = self.translate(plan)?;
+        let schema = input.schema.clone();
+        let exprs = columns_of(&schema);
+        Ok(calc(input, exprs, Some(filter), schema))
     }
 
     /// The input table or view of a window TVF, then the window assignment.
