@@ -6,6 +6,7 @@ CREATE TABLE generated (
 ) WITH (
     'connector' = 'datagen',
     'number-of-rows' = '${EVENTS}',
+    'rows-per-second' = '1000000000',
     'fields.seq.kind' = 'sequence',
     'fields.seq.start' = '0',
     'fields.seq.end' = '${LAST}',
