@@ -104,3 +104,60 @@ fn exactly_once_needs_a_transactional_id_prefix() {
         .to_string();
     assert!(err.contains("'sink.transactional-id-prefix'"), "{err}");
 }
+
+/// A broker that stops answering mid-job (paused with SIGSTOP for longer than the producer's
+/// delivery timeout, then resumed with SIGCONT): the producer retries, the undelivered
+/// records fail the job, the restart strategy restarts it from its latest checkpoint, and the
+/// output holds every record (at least once).
+#[test]
+fn a_paused_broker_leads_to_a_restart_and_loses_nothing() {
+    const COUNT: u64 = 6000;
+    let broker = TestBroker::start();
+    broker.create_topic(TOPIC, 3);
+    let checkpoints = std::env::temp_dir().join(format!("weir-kafka-pause-{}", std::process::id()));
+    let env = StreamExecutionEnvironment::with_configuration(Configuration::new());
+    env.set_parallelism(2);
+    env.configure("execution.checkpointing.interval", "200 ms")
+        .configure(
+            "execution.checkpointing.dir",
+            &checkpoints.display().to_string(),
+        )
+        .configure("restart-strategy.type", "fixed-delay")
+        .configure("restart-strategy.fixed-delay.attempts", "20")
+        .configure("restart-strategy.fixed-delay.delay", "500 ms");
+    let sink = KafkaSink::builder()
+        .bootstrap_servers(&broker.bootstrap)
+        .topic(TOPIC)
+        .serializer(StringSerializer)
+        .delivery_guarantee(DeliveryGuarantee::AtLeastOnce)
+        .property("message.timeout.ms", "1500")
+        .build()
+        .unwrap();
+    let records = env
+        .from_generator(|i| format!("line-{i}"), Some(COUNT), Some(2_000.0))
+        .uid("generator")
+        .rebalance();
+    sink.sink(&records, "Kafka").uid("kafka");
+    let handle = env.execute_async("paused broker").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    broker.pause();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    broker.resume();
+    let result = handle.wait();
+    let _ = std::fs::remove_dir_all(&checkpoints);
+    let result = result.unwrap();
+    assert!(
+        result.num_restarts >= 1,
+        "the pause should have failed the job"
+    );
+    let mut got: Vec<String> = broker
+        .read_all(TOPIC, 3, "read_uncommitted")
+        .into_iter()
+        .map(|(_, _, v)| v)
+        .collect();
+    got.sort();
+    got.dedup();
+    let mut expected: Vec<String> = (0..COUNT).map(|i| format!("line-{i}")).collect();
+    expected.sort();
+    assert_eq!(got, expected);
+}

@@ -64,6 +64,25 @@ impl TestBroker {
         broker
     }
 
+    /// Pauses the broker's process (SIGSTOP): it stops answering, its connections stay open.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes the broker's process (SIGCONT) with its data (kept in its memory).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} of the test broker failed");
+    }
+
     fn config(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.bootstrap);
