@@ -173,7 +173,9 @@ golden!(
     distinct_union,
     window_tvf,
     formats,
-    values_view
+    values_view,
+    nexmark_rows,
+    nexmark_functions
 );
 
 #[test]

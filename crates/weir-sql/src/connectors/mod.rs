@@ -1,11 +1,12 @@
 //! Table connectors, configured by a table's `WITH` options as in Flink: `datagen`,
-//! `filesystem` (with a [`crate::formats::Format`]), `print` and `blackhole`.
+//! `filesystem` (with a [`crate::formats::Format`]), `nexmark`, `print` and `blackhole`.
 //!
 //! [`Connector::from_options`] checks the options (an unknown connector or option lists the
 //! valid ones) and accepts the legacy `'connector.type'` keys of older Flink DDL.
 
 pub mod datagen;
 pub mod filesystem;
+pub mod nexmark;
 pub mod print;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ pub enum Connector {
     Datagen(datagen::DatagenOptions),
     /// Files of a directory or one file.
     Filesystem(filesystem::FilesystemOptions),
+    /// Nexmark events, generated in-process.
+    Nexmark(nexmark::NexmarkTable),
     /// Rows printed to standard output.
     Print(print::PrintOptions),
     /// Rows discarded.
@@ -32,6 +35,7 @@ pub enum Connector {
 const CONNECTORS: &[(&str, &[&str])] = &[
     ("datagen", datagen::OPTIONS),
     ("filesystem", filesystem::OPTIONS),
+    ("nexmark", nexmark::OPTIONS),
     ("print", print::OPTIONS),
     ("blackhole", &[]),
 ];
@@ -76,6 +80,7 @@ impl Connector {
                     .ok_or_else(|| SqlError::connector("the filesystem connector needs 'path'"))?,
                 format: Format::from_options(options)?,
             }),
+            "nexmark" => Connector::Nexmark(nexmark::NexmarkTable::from_options(options, schema)?),
             "print" => Connector::Print(print::PrintOptions::from_options(options)),
             _ => Connector::Blackhole,
         })
@@ -83,7 +88,10 @@ impl Connector {
 
     /// Whether rows can be read from the table.
     pub fn is_source(&self) -> bool {
-        matches!(self, Connector::Datagen(_) | Connector::Filesystem(_))
+        matches!(
+            self,
+            Connector::Datagen(_) | Connector::Filesystem(_) | Connector::Nexmark(_)
+        )
     }
 
     /// The connector's name.
@@ -91,6 +99,7 @@ impl Connector {
         match self {
             Connector::Datagen(_) => "datagen",
             Connector::Filesystem(_) => "filesystem",
+            Connector::Nexmark(_) => "nexmark",
             Connector::Print(_) => "print",
             Connector::Blackhole => "blackhole",
         }
@@ -175,7 +184,7 @@ mod tests {
             Connector::from_options(&options(&[("connector", "kafka2")]), &schema()).unwrap_err();
         assert!(
             err.to_string()
-                .contains("datagen, filesystem, print, blackhole"),
+                .contains("datagen, filesystem, nexmark, print, blackhole"),
             "{err}"
         );
     }

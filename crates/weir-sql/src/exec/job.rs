@@ -26,6 +26,7 @@ use super::window_agg::WindowAggOperator;
 use super::window_tvf::WindowTvfOperator;
 use crate::changelog::ChangeBatch;
 use crate::connectors::filesystem::{FileReader, FileWriter};
+use crate::connectors::nexmark::NexmarkReader;
 use crate::connectors::Connector;
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
@@ -157,6 +158,17 @@ impl Builder {
                             Ok(Box::new(SqlSourceReader::new(reader, schema.clone())) as _)
                         });
                         (NodeKind::Source, factory, 1)
+                    }
+                    Connector::Nexmark(table) => {
+                        let table = table.clone();
+                        let factory = source(move |ctx| {
+                            let reader = NexmarkReader::new(&table, schema.clone(), ctx)?;
+                            Ok(Box::new(SqlSourceReader::new(
+                                TableReader::Nexmark(reader),
+                                schema.clone(),
+                            )) as _)
+                        });
+                        (NodeKind::Source, factory, p)
                     }
                     other => {
                         return Err(SqlError::plan(format!(
