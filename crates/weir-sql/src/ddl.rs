@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Field, Fields};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
@@ -89,7 +89,11 @@ impl TableDef {
                 } => format!(
                     "  `{}` {}{}",
                     c.name,
-                    type_name.to_ascii_uppercase(),
+                    if type_name.starts_with("ROW") {
+                        type_name.clone() // field names keep their case
+                    } else {
+                        type_name.to_ascii_uppercase()
+                    },
                     if *not_null { " NOT NULL" } else { "" }
                 ),
                 ColumnKind::Computed { expr } => format!("  `{}` AS {expr}", c.name),
@@ -221,9 +225,7 @@ fn table_element(
         });
         return Ok(());
     }
-    let type_name = p.parse_data_type()?.to_string();
-    let data_type = arrow_type(&type_name)
-        .map_err(|e| sqlparser::parser::ParserError::ParserError(e.to_string()))?;
+    let (type_name, data_type) = column_type(p)?;
     let not_null = p.parse_keywords(&[Keyword::NOT, Keyword::NULL]);
     if p.parse_keywords(&[Keyword::PRIMARY, Keyword::KEY]) {
         p.expect_keywords(&[Keyword::NOT, Keyword::ENFORCED])?;
@@ -238,6 +240,78 @@ fn table_element(
         },
     });
     Ok(())
+}
+
+/// A column type: a Flink type name, or a nested row `ROW<name type, ...>` (also written
+/// `ROW(name type, ...)`) whose fields may be rows again. Returns the type as written (for
+/// `SHOW CREATE TABLE`) and its Arrow type.
+fn column_type(p: &mut Parser) -> Result<(String, DataType), sqlparser::parser::ParserError> {
+    let mut pending_close = false;
+    let parsed = column_type_nested(p, &mut pending_close)?;
+    if pending_close {
+        return Err(sqlparser::parser::ParserError::ParserError(
+            "unexpected '>' after a column type".into(),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// [`column_type`] inside a `ROW<...>`: a `>>` token closes two rows at once, so the inner
+/// row sets `pending_close` for the outer one.
+fn column_type_nested(
+    p: &mut Parser,
+    pending_close: &mut bool,
+) -> Result<(String, DataType), sqlparser::parser::ParserError> {
+    let is_row = matches!(&p.peek_token().token, Token::Word(w) if w.keyword == Keyword::ROW)
+        && matches!(p.peek_nth_token(1).token, Token::Lt | Token::LParen);
+    if !is_row {
+        let type_name = p.parse_data_type()?.to_string();
+        let data_type = arrow_type(&type_name)
+            .map_err(|e| sqlparser::parser::ParserError::ParserError(e.to_string()))?;
+        return Ok((type_name, data_type));
+    }
+    p.next_token();
+    let angle = p.next_token().token == Token::Lt;
+    let mut names = Vec::new();
+    let mut fields = Vec::new();
+    loop {
+        let name = p.parse_identifier()?.value;
+        let mut inner_close = false;
+        let (type_name, data_type) = column_type_nested(p, &mut inner_close)?;
+        let not_null = p.parse_keywords(&[Keyword::NOT, Keyword::NULL]);
+        if let Token::SingleQuotedString(_) = p.peek_token().token {
+            p.next_token(); // a field description
+        }
+        names.push(format!(
+            "`{name}` {type_name}{}",
+            if not_null { " NOT NULL" } else { "" }
+        ));
+        fields.push(Field::new(name, data_type, true));
+        if inner_close {
+            break; // `>>`: the inner row's closing bracket was also this one's
+        }
+        if !p.consume_token(&Token::Comma) {
+            if angle {
+                match p.next_token().token {
+                    Token::Gt => {}
+                    Token::ShiftRight => *pending_close = true,
+                    other => {
+                        return Err(sqlparser::parser::ParserError::ParserError(format!(
+                            "expected ',' or '>' in ROW<...>, found {other}"
+                        )))
+                    }
+                }
+            } else {
+                p.expect_token(&Token::RParen)?;
+            }
+            break;
+        }
+    }
+    let (open, close) = if angle { ('<', '>') } else { ('(', ')') };
+    Ok((
+        format!("ROW{open}{}{close}", names.join(", ")),
+        DataType::Struct(Fields::from(fields)),
+    ))
 }
 
 #[cfg(test)]
@@ -262,6 +336,37 @@ mod tests {
         );
         assert_eq!(t.options["rows-per-second"], "5");
         assert!(t.to_ddl().contains("PRIMARY KEY (`id`) NOT ENFORCED"));
+    }
+
+    #[test]
+    fn parses_nested_rows() {
+        let t = parse_create_table(
+            "CREATE TABLE n (event_type INT, bid ROW<auction BIGINT, `dateTime` TIMESTAMP(3), \
+             inner ROW<x INT, y ROW(z STRING)>>, p ROW(id BIGINT NOT NULL 'the id')) \
+             WITH ('connector' = 'blackhole')",
+        )
+        .unwrap();
+        let types: Vec<&DataType> = t.physical_columns().map(|(_, t)| t).collect();
+        let DataType::Struct(bid) = types[1] else {
+            panic!("{:?}", types[1])
+        };
+        let names: Vec<&str> = bid.iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["auction", "dateTime", "inner"]);
+        let DataType::Struct(inner) = bid[2].data_type() else {
+            panic!("{bid:?}")
+        };
+        assert_eq!(
+            inner[1].data_type(),
+            &DataType::Struct(Fields::from(vec![Field::new("z", DataType::Utf8, true)]))
+        );
+        assert!(matches!(types[2], DataType::Struct(f) if f[0].data_type() == &DataType::Int64));
+        assert!(t.to_ddl().contains(
+            "`bid` ROW<`auction` BIGINT, `dateTime` TIMESTAMP(3), `inner` ROW<`x` INT, `y` ROW(`z` STRING)>>"
+        ));
+        let err =
+            parse_create_table("CREATE TABLE n (r ROW<a INT b INT>) WITH ('connector' = 'x')")
+                .unwrap_err();
+        assert!(err.to_string().contains("ROW<...>"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The function library: DataFusion's scalar and aggregate functions plus Flink's own
-//! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `CURRENT_WATERMARK`).
+//! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `HOUR`, `CURRENT_WATERMARK`, and the
+//! string functions of [`text`]).
+
+mod text;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -34,6 +37,9 @@ impl Default for Functions {
             Arc::new(ScalarUDF::from(DateFormat::default())),
             Arc::new(ScalarUDF::from(CurrentWatermark::default())),
             Arc::new(ScalarUDF::from(Mod::default())),
+            Arc::new(ScalarUDF::from(Hour::default())),
+            Arc::new(ScalarUDF::from(text::RegexpExtract::default())),
+            Arc::new(ScalarUDF::from(text::SplitIndex::default())),
         ];
         for f in datafusion_functions::all_default_functions()
             .into_iter()
@@ -242,6 +248,42 @@ impl ScalarUDFImpl for DateFormat {
     }
 }
 
+/// `HOUR(ts)`: the hour of the day (0 to 23) of a timestamp.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Hour {
+    signature: Signature,
+}
+
+impl Default for Hour {
+    fn default() -> Self {
+        Hour {
+            signature: Signature::exact(vec![TIMESTAMP_MS], Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Hour {
+    fn name(&self) -> &str {
+        "hour"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Int64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        const MS_PER_HOUR: i64 = 3_600_000;
+        let values = args.args[0].to_array(args.number_rows)?;
+        let millis = values.as_primitive::<arrow::datatypes::TimestampMillisecondType>();
+        let hours: Int64Array = millis
+            .iter()
+            .map(|ms| ms.map(|ms| ms.div_euclid(MS_PER_HOUR).rem_euclid(24)))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(hours)))
+    }
+}
+
 /// `CURRENT_WATERMARK(rowtime)`: the current watermark of the operator, NULL before the first.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct CurrentWatermark {
@@ -334,6 +376,9 @@ mod tests {
             "date_format",
             "to_timestamp_ltz",
             "proctime",
+            "hour",
+            "regexp_extract",
+            "split_index",
         ] {
             assert!(f.scalars.contains_key(name), "{name}");
         }

@@ -7,7 +7,8 @@
 //!   `CREATE TABLE` with watermarks, computed columns and primary keys into the [`catalog`]),
 //!   `SET`/`RESET`, `SHOW`, `DESCRIBE`, `EXPLAIN`, `INSERT` and queries;
 //! - [`rewrite`] turns Flink-only syntax (window TVFs, `FLOOR(ts TO HOUR)`, plural interval
-//!   units) into SQL that DataFusion's parser accepts, and [`planner`] plans it into an
+//!   units) into SQL that DataFusion's parser accepts, [`field_names`] names selected
+//!   nested-row fields as Flink does, and [`planner`] plans it into an
 //!   analysed DataFusion logical plan, with [`functions`] (DataFusion's and Flink's);
 //! - [`plan`] translates the logical plan into a streaming plan of Weir operators, and
 //!   [`exec`] runs it on the mini-cluster: Arrow record batches with a row kind per row
@@ -24,6 +25,7 @@ pub mod ddl;
 pub mod display;
 pub mod error;
 pub mod exec;
+pub mod field_names;
 pub mod formats;
 pub mod functions;
 pub mod parse;

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
 use datafusion_common::config::ConfigOptions;
 use datafusion_common::{DFSchema, TableReference};
-use datafusion_expr::planner::ContextProvider;
+use datafusion_expr::planner::{ContextProvider, ExprPlanner};
 use datafusion_expr::{
     AggregateUDF, Expr, HigherOrderUDF, LogicalPlan, LogicalPlanBuilder, ScalarUDF, TableSource,
     WindowUDF,
 };
+use datafusion_functions::core::planner::CoreFunctionPlanner;
 use datafusion_optimizer::analyzer::Analyzer;
 use datafusion_sql::planner::{PlannerContext, SqlToRel};
 use sqlparser::ast::Statement;
@@ -21,6 +22,7 @@ use crate::catalog::{schema_of, Catalog, Entry, Table};
 use crate::connectors::{normalize_options, Connector};
 use crate::ddl::{ColumnKind, TableDef};
 use crate::error::{Result, SqlError};
+use crate::field_names::name_field_accesses;
 use crate::functions::Functions;
 use crate::parse::{parse_error, parser};
 use crate::rewrite::{rewrite, WindowTvf};
@@ -51,6 +53,8 @@ pub struct Planner<'a> {
     functions: &'a Functions,
     windows: Vec<WindowTvf>,
     options: ConfigOptions,
+    /// Plans field access on nested rows (`person.id`) as `get_field`.
+    expr_planners: Vec<Arc<dyn ExprPlanner>>,
 }
 
 /// A planned query.
@@ -72,6 +76,7 @@ impl<'a> Planner<'a> {
             functions,
             windows: Vec::new(),
             options,
+            expr_planners: vec![Arc::new(CoreFunctionPlanner::default())],
         }
     }
 
@@ -83,7 +88,8 @@ impl<'a> Planner<'a> {
         }
         self.windows = rewritten.windows;
         let mut p = parser(&rewritten.sql)?;
-        let query = p.parse_query().map_err(parse_error)?;
+        let mut query = p.parse_query().map_err(parse_error)?;
+        name_field_accesses(&mut query);
         p.expect_token(&sqlparser::tokenizer::Token::EOF)
             .map_err(parse_error)?;
         let sql_to_rel = SqlToRel::new(&self);
@@ -260,6 +266,10 @@ impl ContextProvider for Planner<'_> {
             .aggregates
             .get(&name.to_ascii_lowercase())
             .cloned()
+    }
+
+    fn get_expr_planners(&self) -> &[Arc<dyn ExprPlanner>] {
+        &self.expr_planners
     }
 
     fn get_window_meta(&self, _name: &str) -> Option<Arc<WindowUDF>> {

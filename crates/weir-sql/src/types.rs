@@ -61,6 +61,13 @@ pub fn flink_type_name(data_type: &DataType) -> String {
         DataType::Timestamp(_, Some(_)) => "TIMESTAMP_LTZ(3)".into(),
         DataType::Binary => "BYTES".into(),
         DataType::Null => "NULL".into(),
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("`{}` {}", f.name(), flink_type_name(f.data_type())))
+                .collect();
+            format!("ROW<{}>", fields.join(", "))
+        }
         other => other.to_string(),
     }
 }

@@ -177,7 +177,9 @@ golden!(
     joins_inner,
     joins,
     interval_join,
-    window_join
+    window_join,
+    nexmark_rows,
+    nexmark_functions
 );
 
 #[test]

@@ -123,7 +123,7 @@ fn unknown_connector_and_table_are_explained() {
     let err = run("CREATE TABLE t (a INT) WITH ('connector' = 'kafak');").unwrap_err();
     assert!(
         err.to_string()
-            .contains("available connectors: datagen, filesystem, print, blackhole"),
+            .contains("available connectors: datagen, filesystem, nexmark, print, blackhole"),
         "{err}"
     );
     let err = run("SELECT * FROM nowhere;").unwrap_err();

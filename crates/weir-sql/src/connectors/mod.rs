@@ -1,6 +1,6 @@
 //! Table connectors, configured by a table's `WITH` options as in Flink: `datagen`,
-//! `filesystem` (with a [`crate::formats::Format`]), `print` and `blackhole`, and with the
-//! cargo feature `kafka`, `kafka` and `upsert-kafka`.
+//! `filesystem` (with a [`crate::formats::Format`]), `nexmark`, `print` and `blackhole`, and
+//! with the cargo feature `kafka`, `kafka` and `upsert-kafka`.
 //!
 //! [`Connector::from_options`] checks the options (an unknown connector or option lists the
 //! valid ones) and accepts the legacy `'connector.type'` keys of older Flink DDL.
@@ -9,6 +9,7 @@ pub mod datagen;
 pub mod filesystem;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+pub mod nexmark;
 pub mod print;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,8 @@ pub enum Connector {
     Datagen(datagen::DatagenOptions),
     /// Files of a directory or one file.
     Filesystem(filesystem::FilesystemOptions),
+    /// Nexmark events, generated in-process.
+    Nexmark(nexmark::NexmarkTable),
     /// Rows printed to standard output.
     Print(print::PrintOptions),
     /// Rows discarded.
@@ -38,6 +41,7 @@ pub enum Connector {
 const CONNECTORS: &[(&str, &[&str])] = &[
     ("datagen", datagen::OPTIONS),
     ("filesystem", filesystem::OPTIONS),
+    ("nexmark", nexmark::OPTIONS),
     ("print", print::OPTIONS),
     ("blackhole", &[]),
     #[cfg(feature = "kafka")]
@@ -99,6 +103,7 @@ impl Connector {
                     .ok_or_else(|| SqlError::connector("the filesystem connector needs 'path'"))?,
                 format: Format::from_options(options)?,
             }),
+            "nexmark" => Connector::Nexmark(nexmark::NexmarkTable::from_options(options, schema)?),
             "print" => Connector::Print(print::PrintOptions::from_options(options)),
             #[cfg(feature = "kafka")]
             "kafka" | "upsert-kafka" => Connector::Kafka(kafka::KafkaTableOptions::from_options(
@@ -114,7 +119,7 @@ impl Connector {
     /// Whether rows can be read from the table.
     pub fn is_source(&self) -> bool {
         match self {
-            Connector::Datagen(_) | Connector::Filesystem(_) => true,
+            Connector::Datagen(_) | Connector::Filesystem(_) | Connector::Nexmark(_) => true,
             #[cfg(feature = "kafka")]
             Connector::Kafka(_) => true,
             _ => false,
@@ -157,6 +162,7 @@ impl Connector {
         match self {
             Connector::Datagen(_) => "datagen",
             Connector::Filesystem(_) => "filesystem",
+            Connector::Nexmark(_) => "nexmark",
             Connector::Print(_) => "print",
             Connector::Blackhole => "blackhole",
             #[cfg(feature = "kafka")]
@@ -257,7 +263,7 @@ mod tests {
             Connector::from_options(&options(&[("connector", "kafka2")]), &schema()).unwrap_err();
         assert!(
             err.to_string()
-                .contains("datagen, filesystem, print, blackhole"),
+                .contains("datagen, filesystem, nexmark, print, blackhole"),
             "{err}"
         );
     }

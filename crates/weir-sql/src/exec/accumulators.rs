@@ -105,6 +105,7 @@ mod tests {
             kind,
             arg: Some(0),
             distinct,
+            filter: None,
             display: String::new(),
         }
     }

@@ -63,7 +63,9 @@ impl StreamOperator for GroupAggOperator {
                 .zip(calls.iter())
                 .zip(arguments(&calls, &change.rows, row))
             {
-                acc.update(call, value, retract);
+                if let Some(value) = value {
+                    acc.update(call, value, retract);
+                }
             }
             group.rows += if retract { -1 } else { 1 };
             if group.rows > 0 {

@@ -30,6 +30,7 @@ use super::window_join::WindowJoinOperator;
 use super::window_tvf::WindowTvfOperator;
 use crate::changelog::ChangeBatch;
 use crate::connectors::filesystem::{FileReader, FileWriter};
+use crate::connectors::nexmark::NexmarkReader;
 use crate::connectors::Connector;
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
@@ -186,6 +187,17 @@ impl Builder {
                         )?),
                         p,
                     ),
+                    Connector::Nexmark(table) => {
+                        let table = table.clone();
+                        let factory = source(move |ctx| {
+                            let reader = NexmarkReader::new(&table, schema.clone(), ctx)?;
+                            Ok(Box::new(SqlSourceReader::new(
+                                TableReader::Nexmark(reader),
+                                schema.clone(),
+                            )) as _)
+                        });
+                        (NodeKind::Source, factory, p)
+                    }
                     other => {
                         return Err(SqlError::plan(format!(
                             "connector '{}' cannot be read",

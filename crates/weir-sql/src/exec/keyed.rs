@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use arrow::row::{RowConverter, SortField};
 use weir_core::{Result, WeirError};
@@ -221,13 +221,20 @@ impl AggCore {
     }
 }
 
-/// The values of the call arguments of row `row` (NULL for `COUNT(*)`).
-pub fn arguments(calls: &[AggCall], batch: &RecordBatch, row: usize) -> Vec<Value> {
+/// The values of the call arguments of row `row` (NULL for `COUNT(*)`); `None` for a call
+/// whose `FILTER` leaves the row out.
+pub fn arguments(calls: &[AggCall], batch: &RecordBatch, row: usize) -> Vec<Option<Value>> {
     calls
         .iter()
         .map(|c| {
-            c.arg
-                .map_or(Value::Null, |a| Value::read(batch.column(a).as_ref(), row))
+            let taken = c.filter.is_none_or(|f| {
+                let flags = batch.column(f).as_boolean();
+                flags.is_valid(row) && flags.value(row)
+            });
+            taken.then(|| {
+                c.arg
+                    .map_or(Value::Null, |a| Value::read(batch.column(a).as_ref(), row))
+            })
         })
         .collect()
 }

@@ -13,6 +13,7 @@ use weir_state::{ListMode, StateSnapshot};
 use crate::changelog::ChangeBatch;
 use crate::connectors::datagen::{generate, DatagenOptions};
 use crate::connectors::filesystem::FileReader;
+use crate::connectors::nexmark::NexmarkReader;
 
 /// What a source subtask reads.
 pub enum TableReader {
@@ -28,6 +29,8 @@ pub enum TableReader {
         started: Option<Instant>,
         emitted_since_start: u64,
     },
+    /// Generated Nexmark events (the reader restores and checkpoints its own splits).
+    Nexmark(NexmarkReader),
 }
 
 const POSITION: &str = "position";
@@ -55,6 +58,9 @@ fn batch_of(rows: RecordBatch) -> Batch {
 
 impl SourceReader for SqlSourceReader {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
+        if let TableReader::Nexmark(_) = self.reader {
+            return Ok(());
+        }
         let Some(restored) = ctx.restored_state() else {
             return Ok(());
         };
@@ -66,12 +72,14 @@ impl SourceReader for SqlSourceReader {
             TableReader::Values { next, .. } => *next = position.0 as usize,
             TableReader::Files(files) => files.seek(position)?,
             TableReader::Datagen { next, .. } => *next = position.0,
+            TableReader::Nexmark(_) => {}
         }
         Ok(())
     }
 
     fn snapshot_state(&mut self, snapshot: &mut StateSnapshot) -> Result<()> {
         let position = match &self.reader {
+            TableReader::Nexmark(reader) => return reader.snapshot_state(snapshot),
             TableReader::Values { next, .. } => (*next as u64, 0),
             TableReader::Files(files) => files.position(),
             TableReader::Datagen { next, .. } => (*next, 0),
@@ -94,6 +102,11 @@ impl SourceReader for SqlSourceReader {
             TableReader::Files(files) => match files.next_batch(max_records)? {
                 Some(rows) => Ok(SourcePoll::Ready(batch_of(rows))),
                 None => Ok(SourcePoll::Finished(self.empty())),
+            },
+            TableReader::Nexmark(reader) => match reader.next_batch(max_records)? {
+                None => Ok(SourcePoll::Finished(self.empty())),
+                Some((rows, wait)) if wait.is_zero() => Ok(SourcePoll::Ready(batch_of(rows))),
+                Some((rows, wait)) => Ok(SourcePoll::Pending(batch_of(rows), wait)),
             },
             TableReader::Datagen {
                 options,

@@ -76,7 +76,9 @@ impl StreamOperator for WindowAggOperator {
                 .zip(calls.iter())
                 .zip(arguments(&calls, &change.rows, row))
             {
-                acc.update(call, value, false);
+                if let Some(value) = value {
+                    acc.update(call, value, false);
+                }
             }
             group.rows += 1;
             self.core.put(&key, group)?;

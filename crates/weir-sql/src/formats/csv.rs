@@ -1,8 +1,9 @@
-//! The `csv` format: comma-separated fields, `"` quotes with `""` escapes.
+//! The `csv` format: comma-separated fields, `"` quotes with `""` escapes; a nested row is
+//! one field of values separated by `;` (`csv.array-element-delimiter`).
 
 use std::collections::BTreeMap;
 
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{DataType, Fields, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
 use crate::display::{format_value, BoolStyle};
@@ -14,6 +15,7 @@ pub const OPTIONS: &[&str] = &[
     "csv.field-delimiter",
     "csv.null-literal",
     "csv.allow-comments",
+    "csv.array-element-delimiter",
 ];
 
 /// Options of the csv format.
@@ -27,6 +29,9 @@ pub struct CsvOptions {
     pub null_literal: Option<String>,
     /// `csv.allow-comments`: skip lines starting with `#`.
     pub allow_comments: bool,
+    /// `csv.array-element-delimiter` (default `;`): separates the values of a nested row
+    /// within its field.
+    pub element_delimiter: String,
 }
 
 impl CsvOptions {
@@ -47,6 +52,15 @@ impl CsvOptions {
             delimiter,
             null_literal: options.get("csv.null-literal").cloned(),
             allow_comments: flag(options, "csv.allow-comments")?,
+            element_delimiter: match options.get("csv.array-element-delimiter") {
+                Some(d) if d.is_empty() => {
+                    return Err(SqlError::connector(
+                        "'csv.array-element-delimiter' must not be empty",
+                    ))
+                }
+                Some(d) => d.clone(),
+                None => ";".into(),
+            },
         })
     }
 }
@@ -113,6 +127,26 @@ pub fn fields(
         }
     }
     Ok(fields)
+}
+
+/// The values of a nested row of `fields`, written in one field separated by the array
+/// element delimiter (Flink's csv format). As in Flink, an empty value is an empty string,
+/// which a field of another type cannot parse.
+pub fn row_fields(
+    text: &str,
+    fields: &Fields,
+    options: &CsvOptions,
+) -> Result<Vec<Option<String>>, String> {
+    let values: Vec<&str> = text.split(options.element_delimiter.as_str()).collect();
+    if values.len() != fields.len() {
+        return Err(format!(
+            "expected {} values separated by '{}', found {}",
+            fields.len(),
+            options.element_delimiter,
+            values.len()
+        ));
+    }
+    Ok(values.into_iter().map(|v| Some(v.to_string())).collect())
 }
 
 fn field(text: String, was_quoted: bool, options: &CsvOptions) -> Option<String> {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use arrow::array::Array;
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{DataType, Fields, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion_common::ScalarValue;
 use serde_json::{Map, Value};
@@ -45,6 +45,35 @@ impl JsonOptions {
     }
 }
 
+/// Decodes all `lines` at once with arrow's JSON decoder (straight into columns, nested
+/// rows included), or `None` when a line does not decode that way or the options ask for
+/// line-by-line checks: the caller then decodes line by line, which names the bad line or
+/// skips it. Strings are read into number and timestamp columns, and numbers into string
+/// columns, as the line-by-line decoding does.
+pub fn decode_all(
+    lines: &[(String, String)],
+    schema: &SchemaRef,
+    options: &JsonOptions,
+) -> Option<RecordBatch> {
+    if options.fail_on_missing_field || options.ignore_parse_errors {
+        return None;
+    }
+    let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
+        .with_batch_size(lines.len().max(1))
+        .with_coerce_primitive(true)
+        .build_decoder()
+        .ok()?;
+    for (_, line) in lines {
+        let consumed = decoder.decode(line.as_bytes()).ok()?;
+        if consumed != line.len() {
+            return None;
+        }
+        decoder.decode(b"\n").ok()?;
+    }
+    let batch = decoder.flush().ok()??;
+    (batch.num_rows() == lines.len()).then_some(batch)
+}
+
 /// The text of each column of `schema` in the JSON object on `line`.
 pub fn fields(
     line: &str,
@@ -60,11 +89,28 @@ pub fn fields(
             None if options.fail_on_missing_field => {
                 Err(format!("field '{}' is missing", field.name()))
             }
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Ok(Some(other.to_string())),
+            value => Ok(value_text(value)),
         })
         .collect()
+}
+
+/// The text of each of `fields` in the nested JSON object `text` (a missing field is NULL).
+pub fn row_fields(text: &str, fields: &Fields) -> Result<Vec<Option<String>>, String> {
+    let object: Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    Ok(fields
+        .iter()
+        .map(|field| value_text(object.get(field.name())))
+        .collect())
+}
+
+/// The text of a JSON value (`None` for null or missing).
+fn value_text(value: Option<&Value>) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    }
 }
 
 /// The rows of `batch` as JSON objects, one per line.

@@ -42,6 +42,9 @@ pub struct AggCall {
     pub arg: Option<usize>,
     /// `DISTINCT`: each distinct value counts once.
     pub distinct: bool,
+    /// `FILTER (WHERE ...)`: the boolean column in the aggregation's input that says which
+    /// rows the call takes.
+    pub filter: Option<usize>,
     /// How `EXPLAIN` shows the call.
     pub display: String,
 }

@@ -331,9 +331,9 @@ fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
     let Expr::AggregateFunction(AggregateFunction { func, params }) = inner else {
         return Err(SqlError::plan(format!("not an aggregate call: {expr}")));
     };
-    if params.filter.is_some() || !params.order_by.is_empty() {
+    if !params.order_by.is_empty() {
         return Err(SqlError::plan(format!(
-            "{expr}: FILTER and WITHIN GROUP are not supported yet"
+            "{expr}: WITHIN GROUP is not supported yet"
         )));
     }
     let name = func.name().to_ascii_lowercase();
@@ -359,10 +359,15 @@ fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
         }
         _ => return Err(SqlError::plan(format!("{expr}: expected one argument"))),
     };
+    let filter = params.filter.as_ref().map(|f| {
+        exprs.push(f.as_ref().clone());
+        exprs.len() - 1
+    });
     Ok(AggCall {
         kind,
         arg,
         distinct: params.distinct,
+        filter,
         display: expr.schema_name().to_string(),
     })
 }
