@@ -4,11 +4,12 @@
 use std::process::Command;
 
 fn state_size_reports_a_line(backend: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_weir-bench"))
-        .args(["state-size", "--state-mb", "1", "--updates", "2", "-D"])
-        .arg(format!("state.backend.type={backend}"))
-        .output()
-        .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weir-bench"));
+    command.args(["state-size", "--state-mb", "1", "--updates", "2"]);
+    for (key, value) in weir_state::testing::backend_options(backend) {
+        command.arg("-D").arg(format!("{key}={value}"));
+    }
+    let out = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
