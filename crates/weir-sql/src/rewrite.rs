@@ -61,8 +61,21 @@ static FLOOR_CEIL_TO: LazyLock<Regex> =
 static WINDOW_TVF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE)\s*\(").unwrap());
 
-static TEMPORAL_JOIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bFOR\s+SYSTEM_TIME\s+AS\s+OF\b").unwrap());
+/// Flink syntax that Weir cannot run yet, and what to say where it appears.
+static UNSUPPORTED: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
+    vec![
+        (
+            Regex::new(r"(?i)\bFOR\s+SYSTEM_TIME\s+AS\s+OF\b").unwrap(),
+            "temporal joins (FOR SYSTEM_TIME AS OF) are not supported by Weir yet; use a \
+             regular or interval join",
+        ),
+        (
+            Regex::new(r"(?i)\bOVER\s*\(").unwrap(),
+            "OVER windows are not supported by Weir yet: neither Top-N and deduplication \
+             (ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)) nor OVER aggregations",
+        ),
+    ]
+});
 
 /// A rewritten query and the window TVFs it used.
 #[derive(Debug, Clone)]
@@ -75,15 +88,15 @@ pub struct Rewritten {
 
 /// Rewrites Flink-only syntax in `sql`.
 pub fn rewrite(sql: &str) -> Result<Rewritten> {
-    if let Some(m) = TEMPORAL_JOIN.find(sql) {
-        let before = &sql[..m.start()];
-        return Err(SqlError::Parse {
-            line: before.matches('\n').count() + 1,
-            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
-            message: "temporal joins (FOR SYSTEM_TIME AS OF) are not supported by Weir yet; \
-                      use a regular or interval join"
-                .into(),
-        });
+    for (pattern, message) in UNSUPPORTED.iter() {
+        if let Some(m) = pattern.find(sql) {
+            let before = &sql[..m.start()];
+            return Err(SqlError::Parse {
+                line: before.matches('\n').count() + 1,
+                column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+                message: message.to_string(),
+            });
+        }
     }
     let sql = PLURAL_INTERVAL.replace_all(sql, "$1$2").into_owned();
     let sql = rewrite_floor_ceil(&sql);

@@ -177,3 +177,19 @@ fn datagen_sequence_is_bounded() {
     assert_eq!(col(1).as_deref(), Some("500500"));
     assert!(matches!(col(2).as_deref(), Some("1" | "2" | "3")));
 }
+
+#[test]
+fn an_over_window_is_refused_with_its_position() {
+    let mut env = TableEnvironment::new(Configuration::new());
+    let Err(err) = env.execute_sql(
+        "SELECT * FROM (\n  SELECT item, ROW_NUMBER() OVER (PARTITION BY item ORDER BY price DESC) AS n\n  FROM bids) WHERE n <= 3",
+    ) else {
+        panic!("an OVER window was accepted");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("OVER windows are not supported") && err.contains("Top-N"),
+        "{err}"
+    );
+    assert!(err.contains("line 2, column 29"), "{err}");
+}
