@@ -169,7 +169,7 @@ weir_has_sql() { [[ -x $WEIR ]] && "$WEIR" sql --help >/dev/null 2>&1; }
 # Queries with an updating result (non-windowed aggregations): a filesystem sink takes
 # inserts only (Flink's in streaming mode too), so Weir prints the changelog and
 # fold_changelog.py applies it into the final rows that Flink's batch run writes.
-UPDATING_QUERIES=" q15 q16 q17 "
+UPDATING_QUERIES=" q4 q5 q15 q16 q17 "
 
 run_weir() {
     local q=$1 sql=$WORK/sql/$q.weir.sql timef=$WORK/logs/$q.weir.time status=ok

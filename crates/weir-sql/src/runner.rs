@@ -50,7 +50,8 @@ pub fn run_statement(env: &mut TableEnvironment, sql: &str, out: &mut dyn Write)
             writeln!(out, "[INFO] Job {id} finished.").map_err(io)?;
         }
         StatementResult::Query(query) => {
-            let mut table = StreamingTable::start(&query.schema, out).map_err(io)?;
+            let mut table =
+                StreamingTable::start(&query.schema, query.changelog, out).map_err(io)?;
             for batch in query.rows.iter() {
                 table.rows(&batch, out).map_err(io)?;
             }

@@ -9,7 +9,7 @@ use crossbeam_channel::Receiver;
 use datafusion_common::DFSchema;
 use datafusion_expr::{Expr, LogicalPlan};
 use regex::Regex;
-use weir_core::config::Configuration;
+use weir_core::config::{options, Configuration, RuntimeMode};
 use weir_runtime::{JobHandle, MiniCluster};
 
 use crate::catalog::{Catalog, Entry, View};
@@ -20,6 +20,7 @@ use crate::exec::job::build_job;
 use crate::functions::Functions;
 use crate::plan::{explain, translate, StreamOp, StreamPlan, Translator};
 use crate::planner::Planner;
+use crate::script::split_statements;
 use crate::types::flink_type_name;
 
 /// What a statement returned.
@@ -45,6 +46,9 @@ pub struct QueryResult {
     pub schema: SchemaRef,
     /// The changelog of the result, as it is produced.
     pub rows: Receiver<ChangeBatch>,
+    /// Whether the rows are a changelog (streaming mode) rather than final rows (batch mode,
+    /// where every row is an insert).
+    pub changelog: bool,
     /// The job computing it.
     pub job: JobHandle,
 }
@@ -69,6 +73,12 @@ static DESCRIBE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)^(?:DESCRIBE|DESC)\s+`?([\w.]+)`?$").unwrap());
 static INSERT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?is)^INSERT\s+(?:INTO|OVERWRITE)\s+(?:TABLE\s+)?`?([\w.]+)`?\s+(.+)$").unwrap()
+});
+static STATEMENT_SET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?is)^(?:EXECUTE\s+STATEMENT\s+SET\s+BEGIN|BEGIN\s+STATEMENT\s+SET)\s*;?(.*?)\bEND$",
+    )
+    .unwrap()
 });
 static EXPLAIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)^EXPLAIN\s+(?:PLAN\s+FOR\s+)?(.+)$").unwrap());
@@ -110,7 +120,8 @@ impl TableEnvironment {
     pub fn execute_sql(&mut self, statement: &str) -> Result<StatementResult> {
         let sql = statement.trim().trim_end_matches(';').trim();
         let words: Vec<String> = sql
-            .split_whitespace()
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
             .take(3)
             .map(|w| w.to_ascii_uppercase())
             .collect();
@@ -131,9 +142,10 @@ impl TableEnvironment {
             ("INSERT", ..) => self.insert(sql),
             ("SELECT", ..) | ("WITH", ..) | ("VALUES", ..) | ("(", ..) => self.query(sql),
             _ if first.starts_with('(') => self.query(sql),
-            ("EXECUTE", ..) | ("BEGIN", ..) => Err(SqlError::plan(
-                "EXECUTE STATEMENT SET is not supported yet: run the INSERT statements one by one",
-            )),
+            ("EXECUTE", "STATEMENT", "SET") | ("BEGIN", "STATEMENT", "SET") => {
+                self.statement_set(sql)
+            }
+            ("EXECUTE", "INSERT", _) => self.insert(sql["EXECUTE".len()..].trim_start()),
             _ => Err(SqlError::Parse {
                 line: 1,
                 column: 1,
@@ -319,7 +331,7 @@ impl TableEnvironment {
         if let Some(caps) = INSERT.captures(sql) {
             return self.insert_plan(&caps[1], &caps[2]);
         }
-        let (plan, _) = self.query_plan(sql)?;
+        let plan = self.runnable_query_plan(sql)?;
         let schema = plan.schema.clone();
         Ok(StreamPlan {
             op: StreamOp::Collect,
@@ -344,11 +356,47 @@ impl TableEnvironment {
         Ok((translate(&planned.plan, &translator)?, planned.plan))
     }
 
+    /// Whether jobs run in batch mode (`execution.runtime-mode: batch`).
+    fn batch_mode(&self) -> Result<bool> {
+        let mode = self
+            .config()?
+            .get(&options::EXECUTION_RUNTIME_MODE)
+            .map_err(|e| SqlError::plan(e.to_string()))?;
+        Ok(mode == RuntimeMode::Batch)
+    }
+
+    /// The streaming plan of a query as it runs in the current mode: in batch mode every
+    /// source must end, and an updating result becomes its final rows.
+    fn runnable_query_plan(&self, sql: &str) -> Result<StreamPlan> {
+        let (plan, _) = self.query_plan(sql)?;
+        if !self.batch_mode()? {
+            return Ok(plan);
+        }
+        if let Some(table) = plan.unbounded_source() {
+            return Err(SqlError::plan(format!(
+                "Querying an unbounded table 'default_catalog.default_database.{}' in batch \
+                 mode is not allowed: its '{}' source does not end (give datagen \
+                 'number-of-rows', nexmark 'events.num', or kafka 'scan.bounded.mode')",
+                table.def.name,
+                table.connector.name()
+            )));
+        }
+        if !plan.is_updating() {
+            return Ok(plan);
+        }
+        let schema = plan.schema.clone();
+        Ok(StreamPlan {
+            op: StreamOp::FinalResult,
+            inputs: vec![plan],
+            schema,
+        })
+    }
+
     fn insert_plan(&self, table: &str, query: &str) -> Result<StreamPlan> {
         let Entry::Table(sink) = self.catalog.lookup(table)? else {
             return Err(SqlError::plan(format!("cannot INSERT INTO view '{table}'")));
         };
-        let (plan, _) = self.query_plan(query)?;
+        let plan = self.runnable_query_plan(query)?;
         let target = &sink.physical_schema;
         if plan.schema.fields().len() != target.fields().len() {
             return Err(SqlError::plan(format!(
@@ -425,11 +473,18 @@ impl TableEnvironment {
     fn submit(
         &self,
         name: &str,
-        plan: &StreamPlan,
+        plans: &[StreamPlan],
         collect: Option<crossbeam_channel::Sender<ChangeBatch>>,
     ) -> Result<JobHandle> {
-        let config = self.config()?;
-        let job = build_job(name, plan, &config, collect)?;
+        let mut config = self.config()?;
+        if self.batch_mode()? {
+            // As in Flink, a bounded job in batch mode does not take checkpoints.
+            let interval = &options::CHECKPOINTING_INTERVAL;
+            for key in std::iter::once(&interval.key).chain(interval.fallback_keys) {
+                config.remove(key);
+            }
+        }
+        let job = build_job(name, plans, &config, collect)?;
         Ok(MiniCluster::new(config).submit(job)?)
     }
 
@@ -439,17 +494,45 @@ impl TableEnvironment {
             .ok_or_else(|| SqlError::plan("expected INSERT INTO table query"))?;
         let plan = self.insert_plan(&caps[1], &caps[2])?;
         let name = format!("insert-into_default_catalog.default_database.{}", &caps[1]);
-        Ok(StatementResult::Job(self.submit(&name, &plan, None)?))
+        Ok(StatementResult::Job(self.submit(&name, &[plan], None)?))
+    }
+
+    /// `EXECUTE STATEMENT SET BEGIN INSERT ...; INSERT ...; END` (or `BEGIN STATEMENT SET;
+    /// ... END`): all INSERTs in one job, as Flink submits them.
+    fn statement_set(&mut self, sql: &str) -> Result<StatementResult> {
+        let body = STATEMENT_SET.captures(sql).ok_or_else(|| {
+            SqlError::plan("expected EXECUTE STATEMENT SET BEGIN INSERT INTO ...; ... END")
+        })?;
+        let mut plans = Vec::new();
+        let mut tables = Vec::new();
+        for statement in split_statements(&body[1]) {
+            let caps = INSERT.captures(&statement.text).ok_or_else(|| {
+                SqlError::plan(format!(
+                    "only INSERT statements are allowed in a statement set, found: {}",
+                    statement.text.split_whitespace().next().unwrap_or("")
+                ))
+            })?;
+            plans.push(self.insert_plan(&caps[1], &caps[2])?);
+            tables.push(format!("default_catalog.default_database.{}", &caps[1]));
+        }
+        if plans.is_empty() {
+            return Err(SqlError::plan(
+                "the statement set holds no INSERT statement",
+            ));
+        }
+        let name = format!("insert-into_{}", tables.join(","));
+        Ok(StatementResult::Job(self.submit(&name, &plans, None)?))
     }
 
     fn query(&mut self, sql: &str) -> Result<StatementResult> {
         let plan = self.stream_plan(sql)?;
         let schema: SchemaRef = Arc::new(plan.schema.as_arrow().clone());
         let (sender, receiver) = crossbeam_channel::bounded(16);
-        let job = self.submit("collect", &plan, Some(sender))?;
+        let job = self.submit("collect", &[plan], Some(sender))?;
         Ok(StatementResult::Query(QueryResult {
             schema,
             rows: receiver,
+            changelog: !self.batch_mode()?,
             job,
         }))
     }

@@ -13,6 +13,8 @@ const NULL: &str = "<NULL>";
 /// Prints a streaming result: the header at once, then rows as they arrive.
 pub struct StreamingTable {
     widths: Vec<usize>,
+    /// Whether rows are printed with their row kind (the `op` column).
+    changelog: bool,
     rows: usize,
 }
 
@@ -55,10 +57,17 @@ fn row_line(cells: &[String], widths: &[usize]) -> String {
 }
 
 impl StreamingTable {
-    /// Prints the header of a result of `schema`.
-    pub fn start(schema: &SchemaRef, out: &mut dyn Write) -> std::io::Result<Self> {
-        let mut widths = vec![2];
-        let mut names = vec!["op".to_string()];
+    /// Prints the header of a result of `schema`, with the `op` column when the result is a
+    /// `changelog` (streaming mode) rather than final rows (batch mode).
+    pub fn start(
+        schema: &SchemaRef,
+        changelog: bool,
+        out: &mut dyn Write,
+    ) -> std::io::Result<Self> {
+        let (mut widths, mut names) = match changelog {
+            true => (vec![2], vec!["op".to_string()]),
+            false => (Vec::new(), Vec::new()),
+        };
         for f in schema.fields() {
             widths.push(type_width(f.data_type()).max(f.name().chars().count()));
             names.push(f.name().clone());
@@ -66,13 +75,20 @@ impl StreamingTable {
         writeln!(out, "{}", border(&widths))?;
         writeln!(out, "{}", row_line(&names, &widths))?;
         writeln!(out, "{}", border(&widths))?;
-        Ok(StreamingTable { widths, rows: 0 })
+        Ok(StreamingTable {
+            widths,
+            changelog,
+            rows: 0,
+        })
     }
 
     /// Prints the rows of `batch`.
     pub fn rows(&mut self, batch: &ChangeBatch, out: &mut dyn Write) -> std::io::Result<()> {
         for row in 0..batch.rows.num_rows() {
-            let mut cells = vec![batch.kind(row).short_string().to_string()];
+            let mut cells = Vec::with_capacity(self.widths.len());
+            if self.changelog {
+                cells.push(batch.kind(row).short_string().to_string());
+            }
             for column in batch.rows.columns() {
                 cells.push(
                     format_value(column.as_ref(), row, BoolStyle::Upper)

@@ -7,6 +7,9 @@
 //! - `multiset` (the default): the same rows and kinds in any order;
 //! - `final`: the same final result once each changelog is applied (`+I`/`+U` add a row,
 //!   `-U`/`-D` remove one), for results whose interleaving is not deterministic.
+//!
+//! A script with a line `-- mode: batch` runs in batch mode (`execution.runtime-mode: batch`,
+//! as Flink ran it), whose results are final rows printed without the `op` column.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,8 +32,9 @@ fn cells(line: &str) -> Vec<String> {
         .collect()
 }
 
-/// The query result tables (those with an `op` column) in printed output.
-fn result_tables(output: &str) -> Vec<ResultTable> {
+/// The query result tables in printed output: those with an `op` column, or in `batch` mode
+/// every table.
+fn result_tables(output: &str, batch: bool) -> Vec<ResultTable> {
     let mut tables = Vec::new();
     let mut lines = output.lines().peekable();
     while let Some(line) = lines.next() {
@@ -47,7 +51,7 @@ fn result_tables(output: &str) -> Vec<ResultTable> {
             rows.push(cells(row));
         }
         lines.next_if(|l| l.starts_with("+-"));
-        if header.first().map(String::as_str) == Some("op") {
+        if batch || header.first().map(String::as_str) == Some("op") {
             tables.push(ResultTable { header, rows });
         }
     }
@@ -86,8 +90,16 @@ fn sql_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sql")
 }
 
+fn is_batch(script: &str) -> bool {
+    script.lines().any(|l| l.trim() == "-- mode: batch")
+}
+
 fn run_weir(script: &str, dir: &Path) -> String {
-    let mut env = TableEnvironment::new(Configuration::new());
+    let mut config = Configuration::new();
+    if is_batch(script) {
+        config.set_string("execution.runtime-mode", "batch");
+    }
+    let mut env = TableEnvironment::new(config);
     let vars = HashMap::from([("DIR".to_string(), dir.display().to_string())]);
     let mut out = Vec::new();
     if let Err(e) = run_script(&mut env, script, &vars, &mut out) {
@@ -105,8 +117,9 @@ fn check(name: &str) {
     let expected = std::fs::read_to_string(dir.join(format!("{name}.expected")))
         .expect("expected output (run tests/sql/generate_expected.sh)");
     let actual_output = run_weir(&script, &dir);
-    let expected_tables = result_tables(&expected);
-    let actual_tables = result_tables(&actual_output);
+    let batch = is_batch(&script);
+    let expected_tables = result_tables(&expected, batch);
+    let actual_tables = result_tables(&actual_output, batch);
     assert!(
         !expected_tables.is_empty(),
         "{name}: Flink printed no results"
@@ -179,13 +192,14 @@ golden!(
     interval_join,
     window_join,
     nexmark_rows,
-    nexmark_functions
+    nexmark_functions,
+    batch
 );
 
 #[test]
 fn parser_reads_flink_tables() {
     let output = "+----+---+\n| op | a |\n+----+---+\n| +I | 1 |\n| -U | 1 |\n| +U | 2 |\n+----+---+\n3 rows in set\n";
-    let tables = result_tables(output);
+    let tables = result_tables(output, false);
     assert_eq!(tables.len(), 1);
     assert_eq!(final_rows(&tables[0].rows), vec![vec!["2".to_string()]]);
 }

@@ -193,3 +193,99 @@ fn an_over_window_is_refused_with_its_position() {
     );
     assert!(err.contains("line 2, column 29"), "{err}");
 }
+
+#[test]
+fn coalesce_takes_the_first_value_that_is_not_null() {
+    let out = run(
+        "SELECT a, COALESCE(a, b, 0) AS c FROM (VALUES (1, 2), (CAST(NULL AS INT), 3), \
+         (CAST(NULL AS INT), CAST(NULL AS INT))) AS t(a, b);",
+    )
+    .unwrap();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("| +I"))
+        .map(|l| {
+            l.split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ["+I", "1", "1"],
+            ["+I", "<NULL>", "3"],
+            ["+I", "<NULL>", "0"]
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn a_statement_set_runs_its_inserts_as_one_job() {
+    let base = std::env::temp_dir().join(format!("weir-sql-set-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (big, small) = (base.join("big"), base.join("small"));
+    let sinks = format!(
+        "CREATE TABLE big (id INT) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');\n\
+         CREATE TABLE small (id INT) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv')",
+        big.display(),
+        small.display()
+    );
+    let set = "EXECUTE STATEMENT SET BEGIN\n\
+               INSERT INTO big SELECT id FROM orders WHERE amount >= 10;\n\
+               INSERT INTO small SELECT id FROM orders WHERE amount < 10;\nEND";
+    let mut env = TableEnvironment::new(Configuration::new());
+    let vars = HashMap::from([("DIR".to_string(), data_dir().display().to_string())]);
+    let mut out = Vec::new();
+    run_script(&mut env, &format!("{ORDERS};\n{sinks};"), &vars, &mut out).unwrap();
+    let StatementResult::Job(job) = env.execute_sql(set).unwrap() else {
+        panic!("a statement set submits a job");
+    };
+    let result = job.wait().unwrap();
+    assert_eq!(
+        result.job_name,
+        "insert-into_default_catalog.default_database.big,default_catalog.default_database.small"
+    );
+    let read = |dir: &std::path::Path| std::fs::read_to_string(dir.join("part-0-0")).unwrap();
+    assert_eq!(read(&big), "1\n2\n");
+    assert_eq!(read(&small), "3\n4\n5\n6\n");
+    let err = env
+        .execute_sql("BEGIN STATEMENT SET; SELECT 1; END")
+        .err()
+        .expect("a query in a statement set is refused");
+    assert!(err.to_string().contains("only INSERT statements"), "{err}");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn batch_mode_writes_final_rows_and_refuses_unbounded_sources() {
+    let out_dir = std::env::temp_dir().join(format!("weir-sql-batch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let script = format!(
+        "SET 'execution.runtime-mode' = 'batch';\n{ORDERS};\n\
+         CREATE TABLE totals (customer STRING, total INT) WITH ('connector' = 'filesystem', \
+         'path' = '{}', 'format' = 'csv');\n\
+         INSERT INTO totals SELECT customer, SUM(amount) FROM orders GROUP BY customer;",
+        out_dir.display()
+    );
+    run(&script).unwrap();
+    let mut lines: Vec<String> = std::fs::read_to_string(out_dir.join("part-0-0"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["alice,18", "bob,21", "carol,7"]);
+    let err = run("SET 'execution.runtime-mode' = 'batch';\n\
+         CREATE TABLE endless (a INT) WITH ('connector' = 'datagen');\nSELECT a FROM endless;")
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "Querying an unbounded table 'default_catalog.default_database.endless' in batch mode"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

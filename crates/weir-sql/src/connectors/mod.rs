@@ -126,6 +126,23 @@ impl Connector {
         }
     }
 
+    /// Whether the table, read as a source, ends (what batch mode needs): a datagen with
+    /// `number-of-rows`, files, a nexmark table with `events.num`, a Kafka table with a
+    /// `scan.bounded.mode` other than `unbounded`.
+    pub fn is_bounded(&self) -> bool {
+        match self {
+            Connector::Datagen(d) => d.number_of_rows.is_some(),
+            Connector::Filesystem(_) => true,
+            Connector::Nexmark(n) => n.options.config.events.is_some_and(|e| e > 0),
+            #[cfg(feature = "kafka")]
+            Connector::Kafka(k) => k
+                .options
+                .get("scan.bounded.mode")
+                .is_some_and(|m| m != "unbounded"),
+            Connector::Print(_) | Connector::Blackhole => false,
+        }
+    }
+
     /// Whether the source generates `table`'s watermarks itself (per Kafka partition), so
     /// that the plan needs no WatermarkAssigner after it.
     #[cfg_attr(not(feature = "kafka"), allow(unused_variables))]

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema};
+use datafusion_common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion_common::DFSchema;
 use datafusion_expr::execution_props::ExecutionProps;
+use datafusion_expr::expr::ScalarFunction;
+use datafusion_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion_expr::Expr;
 use datafusion_physical_expr::{create_physical_expr, PhysicalExpr};
 
@@ -19,11 +22,33 @@ pub type Compiled = Arc<dyn PhysicalExpr>;
 /// Compiles `expr` over the columns of `schema`.
 pub fn compile(expr: &Expr, schema: &DFSchema) -> Result<Compiled> {
     Ok(create_physical_expr(
-        expr,
+        &rewrite_functions(expr.clone(), schema)?,
         schema,
         &ExecutionProps::new(),
         &Default::default(),
     )?)
+}
+
+/// Replaces the calls of functions that exist only to be rewritten by the planner (such as
+/// `COALESCE`, which becomes a `CASE`) by what they stand for. Only the functions' own
+/// rewrites run, not DataFusion's other simplifications, which would fold calls that must be
+/// evaluated per row (`PROCTIME()`, `CURRENT_WATERMARK`).
+fn rewrite_functions(expr: Expr, schema: &DFSchema) -> Result<Expr> {
+    let context = SimplifyContext::builder()
+        .with_schema(Arc::new(schema.clone()))
+        .build();
+    let rewritten = expr.transform_up(|e| {
+        let Expr::ScalarFunction(ScalarFunction { func, args }) = e else {
+            return Ok(Transformed::no(e));
+        };
+        Ok(match func.simplify(args, &context)? {
+            ExprSimplifyResult::Simplified(new) => Transformed::yes(new),
+            ExprSimplifyResult::Original(args) => {
+                Transformed::no(Expr::ScalarFunction(ScalarFunction { func, args }))
+            }
+        })
+    });
+    Ok(rewritten.data()?)
 }
 
 /// Compiles each of `exprs` over the columns of `schema`.

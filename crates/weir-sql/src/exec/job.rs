@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use crossbeam_channel::Sender;
-use weir_core::config::Configuration;
+use weir_core::config::{Configuration, RuntimeMode};
 use weir_core::graph::{
     ChainingStrategy, JobGraph, NodeId, NodeKind, PartitionerKind, StreamEdge, StreamGraph,
     StreamNode,
@@ -18,6 +18,7 @@ use weir_runtime::{OperatorContext, SourceReader, StreamOperator};
 use super::calc::CalcOperator;
 use super::exchange;
 use super::expr::{compile, compile_all};
+use super::final_result::FinalResultOperator;
 use super::group_agg::GroupAggOperator;
 use super::interval_join::IntervalJoinOperator;
 use super::join::JoinOperator;
@@ -36,11 +37,11 @@ use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
 use crate::plan::{StreamOp, StreamPlan};
 
-/// Builds the job of `plan` (whose root is a sink). `collect` receives the rows of a
-/// [`StreamOp::Collect`] root.
+/// Builds one job of `plans` (each rooted at a sink: one plan for a query or INSERT, several
+/// for a statement set). `collect` receives the rows of a [`StreamOp::Collect`] root.
 pub fn build_job(
     name: &str,
-    plan: &StreamPlan,
+    plans: &[StreamPlan],
     config: &Configuration,
     collect: Option<Sender<ChangeBatch>>,
 ) -> Result<ExecutableJob> {
@@ -58,8 +59,14 @@ pub fn build_job(
         parallelism,
         state_ttl,
         collect,
+        batch: config
+            .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
+            .map_err(|e| SqlError::Runtime(e.into()))?
+            == RuntimeMode::Batch,
     };
-    builder.add(plan)?;
+    for plan in plans {
+        builder.add(plan)?;
+    }
     let chaining = config
         .get(&weir_core::config::options::PIPELINE_OPERATOR_CHAINING)
         .map_err(|e| SqlError::Runtime(e.into()))?;
@@ -78,6 +85,8 @@ struct Builder {
     /// `table.exec.state.ttl`.
     state_ttl: std::time::Duration,
     collect: Option<Sender<ChangeBatch>>,
+    /// `execution.runtime-mode: batch`: watermarks only at the end of input.
+    batch: bool,
 }
 
 fn arrow_schema(plan: &StreamPlan) -> SchemaRef {
@@ -125,6 +134,10 @@ impl Builder {
                 | StreamOp::WindowJoin { keys, .. } => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
+                ),
+                StreamOp::FinalResult => (
+                    PartitionerKind::Hash,
+                    exchange::hash(arrow_schema(input_plan), plan.schema.fields().len()),
                 ),
                 _ if same => (PartitionerKind::Forward, partitioner::forward()),
                 _ if parallelism == 1 => (PartitionerKind::Global, partitioner::forward()),
@@ -239,9 +252,10 @@ impl Builder {
             StreamOp::WatermarkAssigner {
                 expr, input_schema, ..
             } => {
-                let expr = compile(expr, input_schema)?;
-                let factory =
-                    operator(move |_| Ok(Box::new(WatermarkAssigner::new(expr.clone())) as _));
+                let (expr, batch) = (compile(expr, input_schema)?, self.batch);
+                let factory = operator(move |_| {
+                    Ok(Box::new(WatermarkAssigner::new(expr.clone(), batch)) as _)
+                });
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
             StreamOp::WindowTableFunction {
@@ -394,6 +408,11 @@ impl Builder {
                     Ok(Box::new(SinkOperator::new(target)) as _)
                 });
                 (NodeKind::Sink, factory, self.input_parallelism(plan))
+            }
+            StreamOp::FinalResult => {
+                let factory =
+                    operator(move |_| Ok(Box::new(FinalResultOperator::new(schema.clone())?) as _));
+                (NodeKind::Operator, factory, p)
             }
             StreamOp::Collect => {
                 let sender = self

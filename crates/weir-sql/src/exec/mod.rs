@@ -8,6 +8,7 @@ pub mod accumulators;
 pub mod calc;
 pub mod exchange;
 pub mod expr;
+pub mod final_result;
 pub mod group_agg;
 pub mod interval_join;
 pub mod job;

@@ -14,20 +14,26 @@ use crate::changelog::ChangeBatch;
 pub struct WatermarkAssigner {
     expr: Compiled,
     current: i64,
+    /// Batch mode: no row is late, so only the end of input is a watermark.
+    batch: bool,
 }
 
 impl WatermarkAssigner {
-    /// An assigner of the watermark `expr`.
-    pub fn new(expr: Compiled) -> Self {
+    /// An assigner of the watermark `expr`; in `batch` mode it only passes the end of input.
+    pub fn new(expr: Compiled, batch: bool) -> Self {
         WatermarkAssigner {
             expr,
             current: i64::MIN,
+            batch,
         }
     }
 }
 
 impl StreamOperator for WatermarkAssigner {
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
+        if self.batch {
+            return out.collect(batch);
+        }
         let change = ChangeBatch::from_batch(&batch);
         let values = evaluate(&self.expr, &change.rows).map_err(WeirError::from)?;
         let values =

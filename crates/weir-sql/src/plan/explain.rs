@@ -149,6 +149,7 @@ pub fn describe(plan: &StreamPlan) -> String {
             table.def.name,
             names(usize::MAX).join(", ")
         ),
+        StreamOp::FinalResult => format!("FinalResult(fields=[{}])", names(usize::MAX).join(", ")),
         StreamOp::Collect => format!(
             "Sink(table=[*anonymous_collect*], fields=[{}])",
             names(usize::MAX).join(", ")

@@ -102,9 +102,13 @@ pub struct IntervalBounds {
 #[derive(Debug, Clone)]
 pub enum StreamOp {
     /// Reads a table through its connector (physical columns).
-    TableSourceScan { table: Arc<Table> },
+    TableSourceScan {
+        table: Arc<Table>,
+    },
     /// Emits constant rows.
-    Values { rows: RecordBatch },
+    Values {
+        rows: RecordBatch,
+    },
     /// Computes expressions over each row, keeping the rows that pass `filter`.
     Calc {
         exprs: Vec<Expr>,
@@ -125,9 +129,14 @@ pub enum StreamOp {
     },
     /// Turns an upsert changelog keyed by the first `keys` columns into a full changelog
     /// (Flink's ChangelogNormalize), keeping each key's last row.
-    ChangelogNormalize { keys: usize },
+    ChangelogNormalize {
+        keys: usize,
+    },
     /// Non-windowed aggregation by the first `keys` columns, with an updating changelog.
-    GroupAggregate { keys: usize, aggs: Vec<AggCall> },
+    GroupAggregate {
+        keys: usize,
+        aggs: Vec<AggCall>,
+    },
     /// Window aggregation: the keys include the window; emits once per window when the
     /// watermark passes its end (`window_end` is the key column of the window end).
     WindowAggregate {
@@ -163,7 +172,11 @@ pub enum StreamOp {
     /// The rows of all inputs.
     Union,
     /// Writes to a table.
-    Sink { table: Arc<Table> },
+    /// Batch mode: the final rows of an updating input, emitted as inserts when it ends.
+    FinalResult,
+    Sink {
+        table: Arc<Table>,
+    },
     /// Sends the rows to the client that runs the query.
     Collect,
 }
@@ -180,6 +193,14 @@ pub struct StreamPlan {
 }
 
 impl StreamPlan {
+    /// The first source table of the plan that does not end, if any.
+    pub fn unbounded_source(&self) -> Option<&Arc<Table>> {
+        match &self.op {
+            StreamOp::TableSourceScan { table } if !table.connector.is_bounded() => Some(table),
+            _ => self.inputs.iter().find_map(StreamPlan::unbounded_source),
+        }
+    }
+
     /// Whether the node's output can contain updates or deletions (not insert-only).
     pub fn is_updating(&self) -> bool {
         match &self.op {
@@ -189,7 +210,8 @@ impl StreamPlan {
             | StreamOp::Values { .. }
             | StreamOp::IntervalJoin { .. }
             | StreamOp::WindowJoin { .. }
-            | StreamOp::WindowAggregate { .. } => false,
+            | StreamOp::WindowAggregate { .. }
+            | StreamOp::FinalResult => false,
             _ => self.inputs.iter().any(StreamPlan::is_updating),
         }
     }
