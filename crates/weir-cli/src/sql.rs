@@ -64,12 +64,12 @@ fn run(args: &SqlArgs) -> Result<(), String> {
         })
         .collect::<Result<_, _>>()?;
     let mut env = TableEnvironment::new(config);
-    let stdout = std::io::stdout();
     match &args.file {
         Some(file) => {
             let script =
                 std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
-            run_script(&mut env, &script, &vars, &mut stdout.lock()).map_err(|e| e.to_string())
+            // Not a locked stdout: a job's `print` sink writes to it from other threads.
+            run_script(&mut env, &script, &vars, &mut std::io::stdout()).map_err(|e| e.to_string())
         }
         None => interactive(&mut env, &vars),
     }

@@ -76,3 +76,32 @@ fn run_passes_arguments_properties_and_exit_code_to_the_job() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_sql_script_with_a_print_sink_prints_its_rows() {
+    let script = std::env::temp_dir().join(format!("weir-cli-print-{}.sql", std::process::id()));
+    std::fs::write(
+        &script,
+        "CREATE TABLE out (a INT, b STRING) WITH ('connector' = 'print');\n\
+         INSERT INTO out VALUES (1, 'x'), (2, 'y');\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["sql", "-f", script.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`weir sql -f` with a print sink did not finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("+I[1, x]\n+I[2, y]"), "{printed}");
+    let _ = std::fs::remove_file(&script);
+}
