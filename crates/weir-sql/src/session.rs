@@ -18,7 +18,7 @@ use crate::ddl::{parse_create_table, ColumnKind};
 use crate::error::{Result, SqlError};
 use crate::exec::job::build_job;
 use crate::functions::Functions;
-use crate::plan::{explain, translate, StreamOp, StreamPlan, Translator};
+use crate::plan::{explain, phases, translate, StreamOp, StreamPlan, Translator};
 use crate::planner::Planner;
 use crate::types::flink_type_name;
 
@@ -316,16 +316,22 @@ impl TableEnvironment {
 
     /// Plans a query or INSERT into its streaming plan (with its sink at the root).
     fn stream_plan(&self, sql: &str) -> Result<StreamPlan> {
-        if let Some(caps) = INSERT.captures(sql) {
-            return self.insert_plan(&caps[1], &caps[2]);
+        let plan = match INSERT.captures(sql) {
+            Some(caps) => self.insert_plan(&caps[1], &caps[2])?,
+            None => {
+                let (plan, _) = self.query_plan(sql)?;
+                let schema = plan.schema.clone();
+                StreamPlan {
+                    op: StreamOp::Collect,
+                    inputs: vec![plan],
+                    schema,
+                }
+            }
+        };
+        if phases::two_phase(&self.config()?)? {
+            return phases::split_aggregations(plan);
         }
-        let (plan, _) = self.query_plan(sql)?;
-        let schema = plan.schema.clone();
-        Ok(StreamPlan {
-            op: StreamOp::Collect,
-            inputs: vec![plan],
-            schema,
-        })
+        Ok(plan)
     }
 
     fn query_plan(&self, sql: &str) -> Result<(StreamPlan, LogicalPlan)> {
