@@ -76,3 +76,30 @@ fn run_passes_arguments_properties_and_exit_code_to_the_job() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `weir sql -f` with an INSERT into a `print` table: the job's rows reach standard output
+/// and the client ends (it used to hold standard output's lock while it waited for the job,
+/// which the print sink waited for).
+#[test]
+fn sql_prints_the_rows_of_a_print_sink() {
+    let dir = std::env::temp_dir().join(format!("weir-cli-sql-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("print.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE out (k INT, n BIGINT) WITH ('connector' = 'print');\n\
+         INSERT INTO out SELECT k, COUNT(*) FROM (VALUES (1), (2), (1)) AS t(k) GROUP BY k;\n",
+    )
+    .unwrap();
+    let out = weir(&["sql", "-f", &script.display().to_string()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in ["+I[1, 1]", "+I[2, 1]", "-U[1, 1]", "+U[1, 2]"] {
+        assert!(stdout.contains(row), "missing {row}:\n{stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
