@@ -68,8 +68,10 @@ fn run(args: &SqlArgs) -> Result<(), String> {
         Some(file) => {
             let script =
                 std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
-            // Not a locked stdout: a job's `print` sink writes to it from other threads.
-            run_script(&mut env, &script, &vars, &mut std::io::stdout()).map_err(|e| e.to_string())
+            // Not `stdout().lock()`: a `print` sink's tasks write to standard output while a
+            // statement's job runs, and would wait for the lock forever.
+            let mut out = std::io::stdout();
+            run_script(&mut env, &script, &vars, &mut out).map_err(|e| e.to_string())
         }
         None => interactive(&mut env, &vars),
     }

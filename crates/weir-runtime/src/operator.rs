@@ -34,6 +34,8 @@ pub trait Output {
 ///
 /// Checkpoints: when a checkpoint's barrier reaches the operator (after every record before
 /// it and none after it), the runtime calls
+/// [`prepare_snapshot_pre_barrier`](StreamOperator::prepare_snapshot_pre_barrier), which may
+/// still emit records ahead of the barrier, then
 /// [`snapshot_state`](StreamOperator::snapshot_state); once the checkpoint is complete on
 /// every task, [`notify_checkpoint_complete`](StreamOperator::notify_checkpoint_complete).
 /// When the job is restored from a checkpoint, `open` finds the operator's state in
@@ -42,6 +44,12 @@ pub trait StreamOperator: Send {
     /// Called once before any input; restores state from
     /// [`OperatorContext::restored_state`] when there is some.
     fn open(&mut self, _ctx: &OperatorContext) -> Result<()> {
+        Ok(())
+    }
+    /// A checkpoint's barrier arrived: emit what the operator holds outside its state (a
+    /// mini-batch's buffer) before the barrier goes on, so that the snapshot that follows
+    /// covers everything before the barrier (Flink's `prepareSnapshotPreBarrier`).
+    fn prepare_snapshot_pre_barrier(&mut self, _out: &mut dyn Output) -> Result<()> {
         Ok(())
     }
     /// Adds the operator's state to the checkpoint being taken. Keep it cheap: encode large

@@ -313,9 +313,12 @@ impl ChainedOperator {
         Self::attribute(&self.ctx, || op.end_input(input, out))
     }
 
-    /// A checkpoint barrier arrived on all inputs: snapshot this operator into `chain` (or
-    /// record why it cannot), then pass the barrier on.
+    /// A checkpoint barrier arrived on all inputs: let this operator emit what it holds
+    /// before the barrier, snapshot it into `chain` (or record why it cannot), then pass the
+    /// barrier on.
     pub fn checkpoint(&mut self, b: CheckpointBarrier, chain: &mut ChainSnapshot) -> Result<()> {
+        let (op, out) = (&mut self.operator, &mut self.outputs);
+        Self::attribute(&self.ctx, || op.prepare_snapshot_pre_barrier(out))?;
         let (op, ctx) = (&mut self.operator, &self.ctx);
         chain.take(&b, ctx, Some(ctx.key_group_range()), |snapshot| {
             Self::attribute(ctx, || op.snapshot_state(snapshot))

@@ -18,7 +18,7 @@ use crate::ddl::{parse_create_table, ColumnKind};
 use crate::error::{Result, SqlError};
 use crate::exec::job::build_job;
 use crate::functions::Functions;
-use crate::plan::{explain, translate, StreamOp, StreamPlan, Translator};
+use crate::plan::{explain, phases, translate, StreamOp, StreamPlan, Translator};
 use crate::planner::Planner;
 use crate::script::split_statements;
 use crate::types::flink_type_name;
@@ -328,16 +328,26 @@ impl TableEnvironment {
 
     /// Plans a query or INSERT into its streaming plan (with its sink at the root).
     fn stream_plan(&self, sql: &str) -> Result<StreamPlan> {
-        if let Some(caps) = INSERT.captures(sql) {
-            return self.insert_plan(&caps[1], &caps[2]);
+        match INSERT.captures(sql) {
+            Some(caps) => self.insert_plan(&caps[1], &caps[2]),
+            None => {
+                let plan = self.runnable_query_plan(sql)?;
+                let schema = plan.schema.clone();
+                self.optimized(StreamPlan {
+                    op: StreamOp::Collect,
+                    inputs: vec![plan],
+                    schema,
+                })
+            }
         }
-        let plan = self.runnable_query_plan(sql)?;
-        let schema = plan.schema.clone();
-        Ok(StreamPlan {
-            op: StreamOp::Collect,
-            inputs: vec![plan],
-            schema,
-        })
+    }
+
+    /// `plan` with the optimisations the configuration asks for (two-phase aggregation).
+    fn optimized(&self, plan: StreamPlan) -> Result<StreamPlan> {
+        if phases::two_phase(&self.config()?)? {
+            return phases::split_aggregations(plan);
+        }
+        Ok(plan)
     }
 
     fn query_plan(&self, sql: &str) -> Result<(StreamPlan, LogicalPlan)> {
@@ -444,7 +454,7 @@ impl TableEnvironment {
             inputs: vec![plan],
             schema: schema.clone(),
         };
-        Ok(StreamPlan {
+        self.optimized(StreamPlan {
             op: StreamOp::Sink {
                 table: sink.clone(),
             },

@@ -183,6 +183,7 @@ macro_rules! golden {
 golden!(
     select_filter,
     group_agg,
+    agg_phases,
     distinct_union,
     window_tvf,
     formats,

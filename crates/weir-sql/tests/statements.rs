@@ -69,6 +69,57 @@ fn explain_shows_the_streaming_operators() {
     }
 }
 
+/// As Flink's planner: two phases (a local aggregation before the shuffle, a global one
+/// after it) when mini-batch is on and the strategy is not ONE_PHASE, else one.
+#[test]
+fn explain_shows_two_phase_aggregation_with_mini_batch() {
+    let query =
+        "EXPLAIN SELECT customer, COUNT(DISTINCT amount) AS n FROM orders GROUP BY customer;";
+    let mini_batch = "SET 'table.exec.mini-batch.enabled' = 'true';
+        SET 'table.exec.mini-batch.allow-latency' = '1 s';
+        SET 'table.exec.mini-batch.size' = '1000';";
+    let plan = |settings: &str| run(&format!("{ORDERS};\n{settings}\n{query}")).unwrap();
+    for settings in [
+        "",
+        "SET 'table.optimizer.agg-phase-strategy' = 'TWO_PHASE';",
+        &format!("{mini_batch}\nSET 'table.optimizer.agg-phase-strategy' = 'ONE_PHASE';"),
+    ] {
+        let out = plan(settings);
+        assert!(out.contains("GroupAggregate(groupBy=[customer]"), "{out}");
+        assert!(!out.contains("LocalGroupAggregate"), "{out}");
+    }
+    for strategy in ["AUTO", "TWO_PHASE"] {
+        let out = plan(&format!(
+            "{mini_batch}\nSET 'table.optimizer.agg-phase-strategy' = '{strategy}';"
+        ));
+        let global = out
+            .find("GlobalGroupAggregate(groupBy=[customer]")
+            .expect(&out);
+        let exchange = out
+            .find("Exchange(distribution=[hash[customer]])")
+            .expect(&out);
+        let local = out
+            .find("LocalGroupAggregate(groupBy=[customer]")
+            .expect(&out);
+        assert!(global < exchange && exchange < local, "{out}");
+    }
+}
+
+#[test]
+fn mini_batch_needs_a_size_and_a_latency() {
+    let err = run(&format!(
+        "{ORDERS};\nSET 'table.exec.mini-batch.enabled' = 'true';
+         SET 'table.exec.mini-batch.allow-latency' = '1 s';
+         SELECT customer, COUNT(*) FROM orders GROUP BY customer;"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("'table.exec.mini-batch.size' must be greater than zero"),
+        "{err}"
+    );
+}
+
 #[test]
 fn insert_into_a_filesystem_table_writes_committed_files() {
     let out_dir = std::env::temp_dir().join(format!("weir-sql-insert-{}", std::process::id()));

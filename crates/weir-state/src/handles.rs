@@ -139,6 +139,17 @@ impl<V: StateValue> ValueState<V> {
         self.d
             .with::<K, V, _>(ctx, |b, id, ns| b.remove::<V>(id, ns).map(|_| ()))
     }
+    /// Removes the current key's value and returns it, without copying it: read a value out
+    /// to change it over several steps, then [`update`](Self::update) it back.
+    pub fn take<K: StateKey>(&self, ctx: &mut (impl StateAccess<K> + ?Sized)) -> Result<Option<V>> {
+        self.d.with::<K, V, _>(ctx, |b, id, ns| {
+            // A read first, so that an expired value is not returned.
+            if b.get::<V>(id, ns)?.is_none() {
+                return Ok(None);
+            }
+            b.remove::<V>(id, ns)
+        })
+    }
     /// Runs `f` on the current key's value in place, without copying it (`None` if there is
     /// no value); what `f` changes counts as written.
     pub fn with_value_mut<K: StateKey, R>(

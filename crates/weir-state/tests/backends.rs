@@ -405,6 +405,23 @@ fn expired_entries_are_not_returned(backend: &str) {
     assert_eq!(ctx.backend.entry_count("m").unwrap(), 0);
 }
 
+fn a_taken_value_is_gone_until_updated(backend: &str) {
+    let mut ctx = open(backend, 1, 0);
+    let value = ValueState::<Vec<u64>>::new("v");
+    ctx.key(7);
+    value.update(&mut ctx, vec![1, 2]).unwrap();
+    ctx.key(8);
+    assert_eq!(value.take(&mut ctx).unwrap(), None);
+    ctx.key(7);
+    assert_eq!(value.take(&mut ctx).unwrap(), Some(vec![1, 2]));
+    assert_eq!(value.value(&mut ctx).unwrap(), None);
+    assert_eq!(ctx.backend.entry_count("v").unwrap(), 0);
+    value.update(&mut ctx, vec![3]).unwrap();
+    ctx.key(8);
+    ctx.key(7);
+    assert_eq!(value.value(&mut ctx).unwrap(), Some(vec![3]));
+}
+
 fn a_list_with_and_without_ttl_under_one_name_is_an_error(backend: &str) {
     let mut ctx = open(backend, 1, 0);
     ctx.key(7);
@@ -429,6 +446,7 @@ for_each_backend!(
     a_snapshot_keeps_the_state_of_its_time,
     restored_state_not_declared_yet_is_passed_on,
     expired_entries_are_not_returned,
+    a_taken_value_is_gone_until_updated,
     a_list_with_and_without_ttl_under_one_name_is_an_error,
 );
 

@@ -312,25 +312,30 @@ catalogue! {
     pub const MINI_BATCH_ENABLED: ConfigOption<bool> = ConfigOption::new(
         "table.exec.mini-batch.enabled",
         "false",
-        "Whether SQL operators buffer input into mini-batches to touch state less often.",
+        "Whether non-windowed SQL aggregations buffer their input into mini-batches, touching \
+         state and emitting once per key per mini-batch; needs a positive allow-latency and size.",
     );
     /// `table.exec.mini-batch.allow-latency`
     pub const MINI_BATCH_ALLOW_LATENCY: ConfigOption<Duration> = ConfigOption::new(
         "table.exec.mini-batch.allow-latency",
         "0 ms",
-        "Maximum time input is buffered for a mini-batch.",
+        "Maximum time (processing time) input is buffered for a mini-batch; must be greater \
+         than zero when mini-batch is enabled.",
     );
     /// `table.exec.mini-batch.size`
     pub const MINI_BATCH_SIZE: ConfigOption<i64> = ConfigOption::new(
         "table.exec.mini-batch.size",
         "-1",
-        "Maximum number of input rows buffered for a mini-batch.",
+        "Maximum number of input rows buffered for a mini-batch; must be greater than zero \
+         when mini-batch is enabled.",
     );
     /// `table.optimizer.agg-phase-strategy`
     pub const AGG_PHASE_STRATEGY: ConfigOption<String> = ConfigOption::new(
         "table.optimizer.agg-phase-strategy",
         "AUTO",
-        "Whether aggregations run in one phase or two (local pre-aggregation, then global).",
+        "Whether non-windowed aggregations run in one phase or two (a local pre-aggregation \
+         before the shuffle by key, then a global one); two phases need mini-batch, and AUTO \
+         takes them whenever mini-batch is enabled.",
     )
     .one_of(&["AUTO", "ONE_PHASE", "TWO_PHASE"]);
     /// `table.exec.state.ttl`

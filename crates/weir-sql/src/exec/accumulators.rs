@@ -1,5 +1,9 @@
 //! Retractable accumulators of COUNT, SUM, MIN, MAX and AVG (with DISTINCT), and the state
 //! of one group: what a SQL aggregation keeps per key in keyed state.
+//!
+//! An accumulator is *full* (the state of a group: every value of MIN, MAX and DISTINCT is
+//! kept with a positive multiplicity) or *partial* (what a local pre-aggregation gathered in
+//! one mini-batch: changes of multiplicities, of either sign, to be merged into a full one).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +23,11 @@ pub struct Accumulator {
     values: BTreeMap<Value, i64>,
 }
 
+/// Whether `call` keeps its values with their multiplicities.
+fn keeps_values(call: &AggCall) -> bool {
+    call.distinct || matches!(call.kind, AggKind::Min | AggKind::Max)
+}
+
 impl Accumulator {
     /// Adds (`retract` false) or removes one input value.
     pub fn update(&mut self, call: &AggCall, value: Value, retract: bool) {
@@ -26,23 +35,69 @@ impl Accumulator {
             return;
         }
         let delta = if retract { -1 } else { 1 };
-        let keeps_values = call.distinct || matches!(call.kind, AggKind::Min | AggKind::Max);
-        if keeps_values {
-            let n = self.values.entry(value.clone()).or_insert(0);
-            *n += delta;
-            let now = *n;
-            if now <= 0 {
-                self.values.remove(&value);
-            }
+        if keeps_values(call) {
+            let (before, after) = self.shift(&value, delta, true);
             // A distinct value only counts when it appears first or disappears last.
-            if call.distinct && !((delta == 1 && now == 1) || (delta == -1 && now == 0)) {
+            if call.distinct && (before > 0) == (after > 0) {
                 return;
             }
         }
+        self.add(call, &value, delta);
+    }
+
+    /// Adds or removes one input value of a partial accumulator.
+    pub fn update_partial(&mut self, call: &AggCall, value: Value, retract: bool) {
+        if call.arg.is_some() && matches!(value, Value::Null) {
+            return;
+        }
+        let delta = if retract { -1 } else { 1 };
+        if keeps_values(call) {
+            self.shift(&value, delta, false);
+            if call.distinct {
+                return; // counted when merged, against the group's own values
+            }
+        }
+        self.add(call, &value, delta);
+    }
+
+    /// Merges the partial accumulator `partial` into this full one.
+    pub fn merge(&mut self, call: &AggCall, partial: Accumulator) {
+        if !call.distinct {
+            self.count += partial.count;
+            if let Some(sum) = partial.sum {
+                self.sum = Some(self.sum.take().unwrap_or(Value::Null).add(&sum, false));
+            }
+        }
+        if keeps_values(call) {
+            for (value, delta) in partial.values {
+                let (before, after) = self.shift(&value, delta, true);
+                if call.distinct && (before > 0) != (after > 0) {
+                    self.add(call, &value, if after > 0 { 1 } else { -1 });
+                }
+            }
+        }
+    }
+
+    /// Counts `value` once more (`delta` 1) or once less (-1) in the count and sum.
+    fn add(&mut self, call: &AggCall, value: &Value, delta: i64) {
         self.count += delta;
         if matches!(call.kind, AggKind::Sum | AggKind::Avg) {
-            self.sum = Some(self.sum.take().unwrap_or(Value::Null).add(&value, retract));
+            self.sum = Some(self.sum.take().unwrap_or(Value::Null).add(value, delta < 0));
         }
+    }
+
+    /// Adds `delta` to the multiplicity of `value`; returns it before and after. A full
+    /// accumulator (`full`) forgets values whose multiplicity is not positive, a partial one
+    /// those whose multiplicity is zero.
+    fn shift(&mut self, value: &Value, delta: i64, full: bool) -> (i64, i64) {
+        let n = self.values.entry(value.clone()).or_insert(0);
+        let before = *n;
+        *n += delta;
+        let after = *n;
+        if after == 0 || (full && after < 0) {
+            self.values.remove(value);
+        }
+        (before, after)
     }
 
     /// The aggregate's current result.
@@ -84,6 +139,38 @@ impl GroupState {
             rows: 0,
             accumulators: vec![Accumulator::default(); calls.len()],
         }
+    }
+
+    /// Adds (`retract` false) or removes one row whose call arguments are `arguments` (see
+    /// [`arguments`](super::keyed::arguments)); `partial` for a partial group.
+    pub fn update(
+        &mut self,
+        calls: &[AggCall],
+        arguments: Vec<Option<Value>>,
+        retract: bool,
+        partial: bool,
+    ) {
+        for ((acc, call), value) in self.accumulators.iter_mut().zip(calls).zip(arguments) {
+            match value {
+                Some(value) if partial => acc.update_partial(call, value, retract),
+                Some(value) => acc.update(call, value, retract),
+                None => {}
+            }
+        }
+        self.rows += if retract { -1 } else { 1 };
+    }
+
+    /// Merges the partial group `partial` into this one.
+    pub fn merge(&mut self, calls: &[AggCall], partial: GroupState) {
+        for ((acc, call), other) in self
+            .accumulators
+            .iter_mut()
+            .zip(calls)
+            .zip(partial.accumulators)
+        {
+            acc.merge(call, other);
+        }
+        self.rows += partial.rows;
     }
 
     /// The results of all calls.
@@ -138,5 +225,52 @@ mod tests {
         a.update(&s, Value::Int(4), false);
         a.update(&s, Value::Int(4), true);
         assert_eq!(a.result(&s), Value::Null);
+    }
+
+    /// Two partial groups merged into a full one give what updating the full one row by row
+    /// gives, also for retractions and distinct values.
+    #[test]
+    fn merged_partials_equal_row_by_row_updates() {
+        let calls = [
+            call(AggKind::Count, true),
+            call(AggKind::Sum, true),
+            call(AggKind::Min, false),
+            call(AggKind::Max, false),
+            call(AggKind::Avg, false),
+        ];
+        let rows: [(i64, bool); 9] = [
+            (5, false),
+            (3, false),
+            (5, false),
+            (9, false),
+            (5, true),
+            (9, true),
+            (3, true),
+            (7, false),
+            (5, true),
+        ];
+        let mut full = GroupState::new(&calls);
+        let mut merged = GroupState::new(&calls);
+        for chunk in rows.chunks(4) {
+            let mut partial = GroupState::new(&calls);
+            for (v, retract) in chunk {
+                let args = vec![Some(Value::Int(*v)); calls.len()];
+                full.update(&calls, args.clone(), *retract, false);
+                partial.update(&calls, args, *retract, true);
+            }
+            merged.merge(&calls, partial);
+            assert_eq!(merged.results(&calls), full.results(&calls));
+            assert_eq!(merged.rows, full.rows);
+        }
+        assert_eq!(
+            full.results(&calls),
+            vec![
+                Value::Int(1),
+                Value::Int(7),
+                Value::Int(7),
+                Value::Int(7),
+                Value::Float(7.0)
+            ]
+        );
     }
 }

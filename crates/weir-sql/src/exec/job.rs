@@ -19,9 +19,11 @@ use super::calc::CalcOperator;
 use super::exchange;
 use super::expr::{compile, compile_all};
 use super::final_result::FinalResultOperator;
-use super::group_agg::GroupAggOperator;
+use super::group_agg::{AggInput, GroupAggOperator};
 use super::interval_join::IntervalJoinOperator;
 use super::join::JoinOperator;
+use super::local_agg::LocalGroupAggOperator;
+use super::mini_batch::MiniBatch;
 use super::normalize::ChangelogNormalizeOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
@@ -35,7 +37,7 @@ use crate::connectors::nexmark::NexmarkReader;
 use crate::connectors::Connector;
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
-use crate::plan::{StreamOp, StreamPlan};
+use crate::plan::{AggCall, StreamOp, StreamPlan};
 
 /// Builds one job of `plans` (each rooted at a sink: one plan for a query or INSERT, several
 /// for a statement set). `collect` receives the rows of a [`StreamOp::Collect`] root.
@@ -58,6 +60,7 @@ pub fn build_job(
         partitioners: Vec::new(),
         parallelism,
         state_ttl,
+        mini_batch: MiniBatch::from_config(config)?,
         collect,
         batch: config
             .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
@@ -84,6 +87,8 @@ struct Builder {
     parallelism: usize,
     /// `table.exec.state.ttl`.
     state_ttl: std::time::Duration,
+    /// `table.exec.mini-batch.*`.
+    mini_batch: Option<MiniBatch>,
     collect: Option<Sender<ChangeBatch>>,
     /// `execution.runtime-mode: batch`: watermarks only at the end of input.
     batch: bool,
@@ -127,6 +132,7 @@ impl Builder {
             let same = self.graph.nodes[input].parallelism == parallelism;
             let (partitioner, factory) = match &plan.op {
                 StreamOp::GroupAggregate { keys, .. }
+                | StreamOp::GlobalGroupAggregate { keys, .. }
                 | StreamOp::WindowAggregate { keys, .. }
                 | StreamOp::ChangelogNormalize { keys }
                 | StreamOp::Join { keys, .. }
@@ -273,17 +279,30 @@ impl Builder {
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
             StreamOp::GroupAggregate { keys, aggs } => {
+                let factory = self.group_aggregate(plan, *keys, aggs, schema, AggInput::Rows)?;
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::GlobalGroupAggregate { keys, aggs } => {
+                let factory =
+                    self.group_aggregate(plan, *keys, aggs, schema, AggInput::Partials)?;
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::LocalGroupAggregate { keys, aggs } => {
                 let (keys, aggs, input) =
                     (*keys, Arc::new(aggs.clone()), arrow_schema(&plan.inputs[0]));
+                let mini_batch = self.mini_batch.ok_or_else(|| {
+                    SqlError::plan("internal: a two-phase aggregation without mini-batch")
+                })?;
                 let factory = operator(move |_| {
-                    Ok(Box::new(GroupAggOperator::new(
+                    Ok(Box::new(LocalGroupAggOperator::new(
                         aggs.clone(),
                         &input,
                         keys,
                         schema.clone(),
+                        mini_batch,
                     )?) as _)
                 });
-                (NodeKind::Operator, factory, p)
+                (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
             StreamOp::WindowAggregate {
                 keys,
@@ -425,6 +444,29 @@ impl Builder {
                 (NodeKind::Sink, factory, 1)
             }
         })
+    }
+
+    /// The factory of a group aggregation (one-phase, or the global phase) of `plan`.
+    fn group_aggregate(
+        &self,
+        plan: &StreamPlan,
+        keys: usize,
+        aggs: &[AggCall],
+        schema: SchemaRef,
+        input: AggInput,
+    ) -> Result<NodeFactory> {
+        let (aggs, input_schema) = (Arc::new(aggs.to_vec()), arrow_schema(&plan.inputs[0]));
+        let mini_batch = self.mini_batch;
+        Ok(operator(move |_| {
+            Ok(Box::new(GroupAggOperator::new(
+                aggs.clone(),
+                &input_schema,
+                keys,
+                schema.clone(),
+                input,
+                mini_batch,
+            )?) as _)
+        }))
     }
 
     fn input_parallelism(&self, plan: &StreamPlan) -> usize {

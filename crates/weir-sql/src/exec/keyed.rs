@@ -48,6 +48,11 @@ impl KeyCodec {
         Ok(rows.iter().map(|r| r.as_ref().to_vec()).collect())
     }
 
+    /// How many key columns there are.
+    pub fn key_count(&self) -> usize {
+        self.keys
+    }
+
     /// The key columns of `keys`.
     pub fn decode(&self, keys: &[GroupKey]) -> Result<Vec<ArrayRef>> {
         if self.keys == 0 {
@@ -161,22 +166,17 @@ impl AggCore {
         self.store.snapshot(snapshot)
     }
 
-    /// The state of group `key`, if it has one.
-    pub fn get(&mut self, key: &GroupKey) -> Result<Option<GroupState>> {
+    /// Takes the state of group `key` out of keyed state, if it has one (put it back with
+    /// [`put`](Self::put)).
+    pub fn take(&mut self, key: &GroupKey) -> Result<Option<GroupState>> {
         let group = self.group.clone();
-        group.value(&mut self.store.access(key.clone())?)
+        group.take(&mut self.store.access(key.clone())?)
     }
 
     /// Stores the state of group `key`.
     pub fn put(&mut self, key: &GroupKey, state: GroupState) -> Result<()> {
         let group = self.group.clone();
         group.update(&mut self.store.access(key.clone())?, state)
-    }
-
-    /// Forgets group `key`.
-    pub fn clear(&mut self, key: &GroupKey) -> Result<()> {
-        let group = self.group.clone();
-        group.clear(&mut self.store.access(key.clone())?)
     }
 
     /// Queues an output row: the group's key and aggregate results.

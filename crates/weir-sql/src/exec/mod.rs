@@ -1,6 +1,7 @@
 //! Execution of streaming plans on Weir's runtime: the operators ([`calc`], [`watermark`],
-//! [`window_tvf`], [`group_agg`], [`window_agg`], [`normalize`], [`join`], [`interval_join`],
-//! [`window_join`]), their state ([`keyed`], [`accumulators`], [`value`], [`join_rows`]), the
+//! [`window_tvf`], [`group_agg`], [`local_agg`], [`window_agg`], [`normalize`], [`join`],
+//! [`interval_join`], [`window_join`]), their state ([`keyed`], [`accumulators`],
+//! [`group_buffer`], [`value`], [`join_rows`]), mini-batches ([`mini_batch`]), the
 //! exchanges between them ([`exchange`]), sources and sinks, and the job
 //! builder ([`job`]).
 
@@ -10,11 +11,14 @@ pub mod exchange;
 pub mod expr;
 pub mod final_result;
 pub mod group_agg;
+pub mod group_buffer;
 pub mod interval_join;
 pub mod job;
 pub mod join;
 pub mod join_rows;
 pub mod keyed;
+pub mod local_agg;
+pub mod mini_batch;
 pub mod normalize;
 pub mod sinks;
 pub mod sources;

@@ -1,6 +1,7 @@
 //! Window aggregation over a window TVF: rows accumulate per (window, group) and each
 //! window's result is emitted once, as an insert, when the watermark passes the window's end;
-//! rows of windows that already fired are late and dropped.
+//! rows of windows that already fired are late and dropped. A batch reads each of its groups
+//! out of keyed state once and writes it back once.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain};
 
 use super::accumulators::GroupState;
+use super::group_buffer::GroupBuffer;
 use super::keyed::{arguments, AggCore};
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::AggCall;
@@ -20,6 +22,8 @@ use crate::plan::AggCall;
 pub struct WindowAggOperator {
     core: AggCore,
     window_end: usize,
+    /// The groups of the batch being processed, out of keyed state.
+    groups: GroupBuffer<GroupState>,
 }
 
 impl WindowAggOperator {
@@ -35,6 +39,7 @@ impl WindowAggOperator {
         Ok(WindowAggOperator {
             core: AggCore::new(calls, input, keys, schema)?,
             window_end,
+            groups: GroupBuffer::default(),
         })
     }
 }
@@ -66,26 +71,21 @@ impl StreamOperator for WindowAggOperator {
                 continue; // late: the window already fired
             }
             let fire_at = ends.value(row) - 1;
-            let mut group = self
-                .core
-                .get(&key)?
-                .unwrap_or_else(|| GroupState::new(&calls));
-            for ((acc, call), value) in group
-                .accumulators
-                .iter_mut()
-                .zip(calls.iter())
-                .zip(arguments(&calls, &change.rows, row))
-            {
-                if let Some(value) = value {
-                    acc.update(call, value, false);
-                }
-            }
-            group.rows += 1;
+            let core = &mut self.core;
+            let group = self.groups.entry(key, |key| {
+                // The key holds the window: one timer per key fires it.
+                (core.store.timers).register(
+                    TimeDomain::EventTime,
+                    fire_at,
+                    key.clone(),
+                    Namespace::Void,
+                );
+                Ok(core.take(key)?.unwrap_or_else(|| GroupState::new(&calls)))
+            })?;
+            group.update(&calls, arguments(&calls, &change.rows, row), false, false);
+        }
+        for (key, group) in self.groups.drain() {
             self.core.put(&key, group)?;
-            self.core
-                .store
-                .timers
-                .register(TimeDomain::EventTime, fire_at, key, Namespace::Void);
         }
         Ok(())
     }
@@ -94,10 +94,8 @@ impl StreamOperator for WindowAggOperator {
         self.core.store.timers.advance_watermark(watermark.0);
         let calls = self.core.calls.clone();
         while let Some((_, key, _)) = self.core.store.timers.pop_event_timer() {
-            if let Some(group) = self.core.get(&key)? {
-                self.core
-                    .emit(RowKind::Insert, key.clone(), group.results(&calls));
-                self.core.clear(&key)?;
+            if let Some(group) = self.core.take(&key)? {
+                self.core.emit(RowKind::Insert, key, group.results(&calls));
             }
         }
         if let Some(output) = self.core.take_output()? {

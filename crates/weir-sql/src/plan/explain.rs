@@ -103,6 +103,24 @@ pub fn describe(plan: &StreamPlan) -> String {
             input_names(*keys).join(", "),
             select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
         ),
+        StreamOp::LocalGroupAggregate { keys, aggs } => {
+            let keys = input_names(*keys);
+            let select: Vec<String> = keys
+                .iter()
+                .cloned()
+                .chain(aggs.iter().map(|a| a.display.clone()))
+                .collect();
+            format!(
+                "LocalGroupAggregate(groupBy=[{}], select=[{}])",
+                keys.join(", "),
+                select.join(", ")
+            )
+        }
+        StreamOp::GlobalGroupAggregate { keys, aggs } => format!(
+            "GlobalGroupAggregate(groupBy=[{}], select=[{}])",
+            input_names(*keys).join(", "),
+            select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
+        ),
         StreamOp::WindowAggregate { keys, aggs, .. } => format!(
             "WindowAggregate(groupBy=[{}], select=[{}], emit=[on watermark])",
             input_names(*keys).join(", "),
@@ -208,8 +226,9 @@ fn render(plan: &StreamPlan, depth: usize, out: &mut String) {
 /// The exchange before input `i` of `plan`, if it is not forward.
 fn exchange(plan: &StreamPlan, i: usize) -> Option<String> {
     let names = match &plan.op {
-        StreamOp::GroupAggregate { keys, .. } | StreamOp::WindowAggregate { keys, .. } => plan
-            .inputs[i]
+        StreamOp::GroupAggregate { keys, .. }
+        | StreamOp::GlobalGroupAggregate { keys, .. }
+        | StreamOp::WindowAggregate { keys, .. } => plan.inputs[i]
             .schema
             .fields()
             .iter()

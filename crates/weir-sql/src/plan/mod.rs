@@ -1,9 +1,11 @@
 //! Streaming plans: the tree of Weir operators a query runs as ([`StreamPlan`]), translated
-//! from DataFusion's analysed logical plan by [`translate`], and shown by `EXPLAIN`
+//! from DataFusion's analysed logical plan by [`translate`], its aggregations split in two
+//! phases where the configuration asks for it ([`phases`]), and shown by `EXPLAIN`
 //! ([`explain`]).
 
 pub mod explain;
 mod join;
+pub mod phases;
 mod translate;
 
 use std::sync::Arc;
@@ -137,6 +139,20 @@ pub enum StreamOp {
         keys: usize,
         aggs: Vec<AggCall>,
     },
+    /// The local half of a two-phase aggregation (before the shuffle): per key and
+    /// mini-batch, the partial groups of its input rows, as rows of the keys and a binary
+    /// column of encoded partial groups.
+    LocalGroupAggregate {
+        keys: usize,
+        aggs: Vec<AggCall>,
+    },
+    /// The global half of a two-phase aggregation: merges the partial groups of its
+    /// [`StreamOp::LocalGroupAggregate`] input by the first `keys` columns, with an updating
+    /// changelog.
+    GlobalGroupAggregate {
+        keys: usize,
+        aggs: Vec<AggCall>,
+    },
     /// Window aggregation: the keys include the window; emits once per window when the
     /// watermark passes its end (`window_end` is the key column of the window end).
     WindowAggregate {
@@ -204,13 +220,16 @@ impl StreamPlan {
     /// Whether the node's output can contain updates or deletions (not insert-only).
     pub fn is_updating(&self) -> bool {
         match &self.op {
-            StreamOp::GroupAggregate { .. } | StreamOp::ChangelogNormalize { .. } => true,
+            StreamOp::GroupAggregate { .. }
+            | StreamOp::GlobalGroupAggregate { .. }
+            | StreamOp::ChangelogNormalize { .. } => true,
             StreamOp::Join { kind, .. } if *kind != JoinKind::Inner => true,
             StreamOp::TableSourceScan { .. }
             | StreamOp::Values { .. }
             | StreamOp::IntervalJoin { .. }
             | StreamOp::WindowJoin { .. }
             | StreamOp::WindowAggregate { .. }
+            | StreamOp::LocalGroupAggregate { .. }
             | StreamOp::FinalResult => false,
             _ => self.inputs.iter().any(StreamPlan::is_updating),
         }
