@@ -1,7 +1,13 @@
 //! Values as Flink prints them: timestamps as `2024-01-01 10:00:00.000`, doubles as Java's
 //! `Double.toString`, NULL as `<NULL>` in tables.
 
-use arrow::array::Array;
+use std::fmt::Write;
+
+use arrow::array::{Array, AsArray, PrimitiveArray};
+use arrow::datatypes::{
+    DataType, Int16Type, Int32Type, Int64Type, Int8Type, TimeUnit, TimestampMillisecondType,
+    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
 use chrono::DateTime;
 use datafusion_common::ScalarValue;
 
@@ -44,6 +50,103 @@ pub fn format_scalar(value: &ScalarValue, bools: BoolStyle) -> String {
     }
 }
 
+/// Appends the text of every row of `array` to the row's line in `lines` (as
+/// [`format_value`] writes it) through `escape`, or `null` for NULL. Integers,
+/// strings and millisecond timestamps are written straight from their columns; other types
+/// value by value.
+pub fn append_column(
+    array: &dyn Array,
+    bools: BoolStyle,
+    null: &str,
+    escape: &dyn Fn(&str, &mut String),
+    lines: &mut [String],
+) {
+    macro_rules! each {
+        ($array:expr, |$line:ident, $value:ident| $write:expr) => {
+            for (row, $line) in lines.iter_mut().enumerate() {
+                if $array.is_null(row) {
+                    $line.push_str(null);
+                } else {
+                    let $value = $array.value(row);
+                    $write;
+                }
+            }
+        };
+    }
+    // Numbers and timestamps are escaped too: a delimiter may be '-', ':' or ' '.
+    let mut text = String::new();
+    macro_rules! integers {
+        ($($t:ty),*) => {
+            $(if let Some(a) = array.as_any().downcast_ref::<PrimitiveArray<$t>>() {
+                each!(a, |line, v| {
+                    text.clear();
+                    let _ = write!(text, "{v}");
+                    escape(&text, line)
+                });
+                return;
+            })*
+        };
+    }
+    integers!(
+        Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type
+    );
+    match array.data_type() {
+        DataType::Utf8 => each!(array.as_string::<i32>(), |line, v| escape(v, line)),
+        DataType::LargeUtf8 => each!(array.as_string::<i64>(), |line, v| escape(v, line)),
+        DataType::Utf8View => each!(array.as_string_view(), |line, v| escape(v, line)),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => each!(
+            array.as_primitive::<TimestampMillisecondType>(),
+            |line, v| {
+                text.clear();
+                write_timestamp_ms(v, &mut text);
+                escape(&text, line)
+            }
+        ),
+        _ => {
+            for (row, line) in lines.iter_mut().enumerate() {
+                match format_value(array, row, bools) {
+                    Some(text) => escape(&text, line),
+                    None => line.push_str(null),
+                }
+            }
+        }
+    }
+}
+
+/// Writes `yyyy-MM-dd HH:mm:ss.SSS` of milliseconds since the epoch (UTC), as
+/// [`timestamp_ms`] does, without going through a format string.
+fn write_timestamp_ms(ms: i64, out: &mut String) {
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        out.push_str(&timestamp_ms(ms));
+        return;
+    }
+    let (secs, millis) = (ms_of_day / 1000, ms_of_day % 1000);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{millis:03}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+}
+
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// `yyyy-MM-dd HH:mm:ss.SSS` of milliseconds since the epoch (UTC).
 pub fn timestamp_ms(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
@@ -81,6 +184,54 @@ mod tests {
         assert_eq!(java_double(2.5), "2.5");
         assert_eq!(java_double(1e7), "1.0E7");
         assert_eq!(java_double(0.0001), "1.0E-4");
+    }
+
+    #[test]
+    fn columns_are_written_as_value_by_value() {
+        use std::sync::Arc;
+
+        use arrow::array::{
+            ArrayRef, Float64Array, Int64Array, StringArray, TimestampMillisecondArray,
+        };
+        // Milliseconds around the epoch, leap days, centuries and the ends of four-digit years.
+        let mut millis: Vec<i64> = vec![
+            0,
+            -1,
+            1,
+            951_782_400_000,
+            -2_203_891_200_001,
+            253_402_300_799_999,
+            -62_167_219_200_000,
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..5000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            millis.push((state % 400_000_000_000_000) as i64 - 200_000_000_000_000);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from(millis.clone())),
+            Arc::new(Int64Array::from_iter(
+                millis.iter().map(|m| (m % 7 != 0).then_some(*m)),
+            )),
+            Arc::new(StringArray::from_iter(
+                millis.iter().map(|m| (m % 5 != 0).then(|| format!("s{m}"))),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                millis.iter().map(|m| *m as f64 / 8.0),
+            )),
+        ];
+        for column in &columns {
+            let mut lines = vec![String::new(); millis.len()];
+            let escape = |text: &str, line: &mut String| line.push_str(text);
+            append_column(column.as_ref(), BoolStyle::Lower, "N", &escape, &mut lines);
+            for (row, line) in lines.iter().enumerate() {
+                let expected = format_value(column.as_ref(), row, BoolStyle::Lower)
+                    .unwrap_or_else(|| "N".into());
+                assert_eq!(line, &expected, "row {row} of {}", column.data_type());
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use arrow::datatypes::{DataType, Fields, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
-use crate::display::{format_value, BoolStyle};
+use crate::display::{append_column, BoolStyle};
 use crate::error::{Result, SqlError};
 
 /// The option keys of the csv format.
@@ -159,22 +159,28 @@ fn field(text: String, was_quoted: bool, options: &CsvOptions) -> Option<String>
 
 /// The rows of `batch` as csv lines.
 pub fn encode(batch: &RecordBatch, options: &CsvOptions) -> Vec<String> {
-    (0..batch.num_rows())
-        .map(|row| {
-            batch
-                .columns()
-                .iter()
-                .map(|column| {
-                    let text = format_value(column.as_ref(), row, BoolStyle::Lower)
-                        .unwrap_or_else(|| options.null_literal.clone().unwrap_or_default());
-                    if text.contains([options.delimiter, '"', '\n']) {
-                        format!("\"{}\"", text.replace('"', "\"\""))
-                    } else {
-                        text
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(&options.delimiter.to_string())
-        })
-        .collect()
+    let mut lines = vec![String::new(); batch.num_rows()];
+    let null = options.null_literal.clone().unwrap_or_default();
+    let escape = |text: &str, line: &mut String| {
+        if text.contains([options.delimiter, '"', '\n']) {
+            line.push('"');
+            line.push_str(&text.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(text);
+        }
+    };
+    for (i, column) in batch.columns().iter().enumerate() {
+        if i > 0 {
+            lines.iter_mut().for_each(|l| l.push(options.delimiter));
+        }
+        append_column(
+            column.as_ref(),
+            BoolStyle::Lower,
+            &null,
+            &escape,
+            &mut lines,
+        );
+    }
+    lines
 }
