@@ -166,10 +166,10 @@ WEIR_GIVEN=${WEIR:+1}
 WEIR=${WEIR:-$TARGET/release/weir}
 weir_has_sql() { [[ -x $WEIR ]] && "$WEIR" sql --help >/dev/null 2>&1; }
 
-# Queries with an updating result (non-windowed aggregations): a filesystem sink takes
-# inserts only (Flink's in streaming mode too), so Weir prints the changelog and
-# fold_changelog.py applies it into the final rows that Flink's batch run writes.
-UPDATING_QUERIES=" q15 q16 q17 "
+# Queries with an updating result (non-windowed aggregations, Top-N and deduplication): a
+# filesystem sink takes inserts only (Flink's in streaming mode too), so Weir prints the
+# changelog and fold_changelog.py applies it into the final rows that Flink's batch run writes.
+UPDATING_QUERIES=" q9 q15 q16 q17 q18 q19 "
 
 run_weir() {
     local q=$1 sql=$WORK/sql/$q.weir.sql timef=$WORK/logs/$q.weir.time status=ok

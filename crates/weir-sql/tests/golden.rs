@@ -179,7 +179,10 @@ golden!(
     interval_join,
     window_join,
     nexmark_rows,
-    nexmark_functions
+    nexmark_functions,
+    top_n,
+    dedup,
+    window_top_n
 );
 
 #[test]

@@ -22,6 +22,7 @@ use super::group_agg::GroupAggOperator;
 use super::interval_join::IntervalJoinOperator;
 use super::join::JoinOperator;
 use super::normalize::ChangelogNormalizeOperator;
+use super::rank::RankOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
@@ -34,7 +35,7 @@ use crate::connectors::nexmark::NexmarkReader;
 use crate::connectors::Connector;
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
-use crate::plan::{StreamOp, StreamPlan};
+use crate::plan::{RankSpec, StreamOp, StreamPlan};
 
 /// Builds the job of `plan` (whose root is a sink). `collect` receives the rows of a
 /// [`StreamOp::Collect`] root.
@@ -51,12 +52,16 @@ pub fn build_job(
     let state_ttl = config
         .get(&weir_core::config::options::TABLE_STATE_TTL)
         .map_err(|e| SqlError::Runtime(e.into()))?;
+    let watermark_interval = config
+        .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
+        .map_err(|e| SqlError::Runtime(e.into()))?;
     let mut builder = Builder {
         graph: StreamGraph::default(),
         nodes: Vec::new(),
         partitioners: Vec::new(),
         parallelism,
         state_ttl,
+        watermark_interval,
         collect,
     };
     builder.add(plan)?;
@@ -77,6 +82,8 @@ struct Builder {
     parallelism: usize,
     /// `table.exec.state.ttl`.
     state_ttl: std::time::Duration,
+    /// `pipeline.auto-watermark-interval`.
+    watermark_interval: std::time::Duration,
     collect: Option<Sender<ChangeBatch>>,
 }
 
@@ -122,7 +129,8 @@ impl Builder {
                 | StreamOp::ChangelogNormalize { keys }
                 | StreamOp::Join { keys, .. }
                 | StreamOp::IntervalJoin { keys, .. }
-                | StreamOp::WindowJoin { keys, .. } => (
+                | StreamOp::WindowJoin { keys, .. }
+                | StreamOp::Rank(RankSpec { keys, .. }) => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
                 ),
@@ -239,9 +247,10 @@ impl Builder {
             StreamOp::WatermarkAssigner {
                 expr, input_schema, ..
             } => {
-                let expr = compile(expr, input_schema)?;
-                let factory =
-                    operator(move |_| Ok(Box::new(WatermarkAssigner::new(expr.clone())) as _));
+                let (expr, interval) = (compile(expr, input_schema)?, self.watermark_interval);
+                let factory = operator(move |_| {
+                    Ok(Box::new(WatermarkAssigner::new(expr.clone(), interval)) as _)
+                });
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
             StreamOp::WindowTableFunction {
@@ -356,6 +365,13 @@ impl Builder {
                         condition.clone(),
                         schema.clone(),
                     )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::Rank(spec) => {
+                let (spec, input) = (spec.clone(), arrow_schema(&plan.inputs[0]));
+                let factory = operator(move |_| {
+                    Ok(Box::new(RankOperator::new(spec.clone(), &input, schema.clone())?) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }

@@ -1,8 +1,8 @@
 //! Execution of streaming plans on Weir's runtime: the operators ([`calc`], [`watermark`],
 //! [`window_tvf`], [`group_agg`], [`window_agg`], [`normalize`], [`join`], [`interval_join`],
-//! [`window_join`]), their state ([`keyed`], [`accumulators`], [`value`], [`join_rows`]), the
-//! exchanges between them ([`exchange`]), sources and sinks, and the job
-//! builder ([`job`]).
+//! [`window_join`], [`rank`]), their state ([`keyed`], [`accumulators`], [`value`],
+//! [`join_rows`], [`rank_state`]), the exchanges between them ([`exchange`]), sources and
+//! sinks, and the job builder ([`job`]).
 
 pub mod accumulators;
 pub mod calc;
@@ -15,6 +15,8 @@ pub mod join;
 pub mod join_rows;
 pub mod keyed;
 pub mod normalize;
+pub mod rank;
+pub mod rank_state;
 pub mod sinks;
 pub mod sources;
 pub mod value;
