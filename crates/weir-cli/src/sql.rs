@@ -64,12 +64,13 @@ fn run(args: &SqlArgs) -> Result<(), String> {
         })
         .collect::<Result<_, _>>()?;
     let mut env = TableEnvironment::new(config);
-    let stdout = std::io::stdout();
     match &args.file {
         Some(file) => {
             let script =
                 std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
-            run_script(&mut env, &script, &vars, &mut stdout.lock()).map_err(|e| e.to_string())
+            // Not `stdout().lock()`: a `print` sink of an INSERT job prints from its task's
+            // thread while the script waits for the job.
+            run_script(&mut env, &script, &vars, &mut std::io::stdout()).map_err(|e| e.to_string())
         }
         None => interactive(&mut env, &vars),
     }
