@@ -101,24 +101,25 @@ pub(super) fn translate_rank(
 
     let input = translate(&window.input)?;
     let keyed = keyed_input(input, function)?;
-    let spec = RankSpec {
-        keys: keyed.keys,
-        dedup: dedup(&keyed, start, end, output_rank),
-        order: keyed.order.clone(),
-        start,
-        end,
-        output_rank,
-        window_end: keyed.window_end,
-        append_only: !keyed.plan.is_updating(),
-    };
-    let order = match spec.dedup {
+    let dedup = dedup(&keyed, start, end, output_rank);
+    let order = match dedup {
+        // In processing time, the order is the arrival order.
         Some(Dedup {
             time: TimeAttribute::Proctime,
             ..
         }) => Vec::new(),
-        _ => spec.order.clone(),
+        _ => keyed.order.clone(),
     };
-    let spec = RankSpec { order, ..spec };
+    let spec = RankSpec {
+        keys: keyed.keys,
+        order,
+        start,
+        end,
+        output_rank,
+        dedup,
+        window_end: keyed.window_end,
+        append_only: !keyed.plan.is_updating(),
+    };
     let mut fields = qualified_fields(&keyed.plan.schema, None);
     if output_rank {
         let field = window.schema.field(number).as_ref().clone();
