@@ -1,6 +1,7 @@
 //! The function library: DataFusion's scalar and aggregate functions plus Flink's own
 //! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `HOUR`, `CURRENT_WATERMARK`, and the
-//! string functions of [`text`]).
+//! string functions of [`text`]), and the window function `ROW_NUMBER` (planned only: Weir's
+//! Top-N operators compute it).
 
 mod text;
 
@@ -10,22 +11,25 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray, TimestampMillisecondArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int64Type, TimeUnit};
-use datafusion_common::{exec_err, Result as DfResult, ScalarValue};
+use arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit};
+use datafusion_common::{exec_err, not_impl_err, Result as DfResult, ScalarValue};
+use datafusion_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion_expr::{
-    AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    TypeSignature, Volatility,
+    AggregateUDF, ColumnarValue, PartitionEvaluator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, TypeSignature, Volatility, WindowUDF, WindowUDFImpl,
 };
 
 const TIMESTAMP_MS: DataType = DataType::Timestamp(TimeUnit::Millisecond, None);
 
-/// Scalar and aggregate functions by lower-case name (aliases included).
+/// Scalar, aggregate and window functions by lower-case name (aliases included).
 #[derive(Debug, Clone)]
 pub struct Functions {
     /// Scalar functions.
     pub scalars: HashMap<String, Arc<ScalarUDF>>,
     /// Aggregate functions.
     pub aggregates: HashMap<String, Arc<AggregateUDF>>,
+    /// Window functions (`OVER (...)`).
+    pub windows: HashMap<String, Arc<WindowUDF>>,
 }
 
 impl Default for Functions {
@@ -55,9 +59,12 @@ impl Default for Functions {
                 aggregates.insert(name.to_ascii_lowercase(), f.clone());
             }
         }
+        let row_number = Arc::new(WindowUDF::from(RowNumber::default()));
+        let windows = HashMap::from([(row_number.name().to_string(), row_number)]);
         Functions {
             scalars,
             aggregates,
+            windows,
         }
     }
 }
@@ -109,6 +116,40 @@ impl ScalarUDFImpl for Proctime {
         Ok(ColumnarValue::Array(Arc::new(
             TimestampMillisecondArray::from(vec![now; args.number_rows]),
         )))
+    }
+}
+
+/// `ROW_NUMBER()`: the position of a row in its partition (`BIGINT NOT NULL`). Planned only:
+/// a query that filters on it becomes a Top-N or deduplication operator, which numbers the
+/// rows itself.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RowNumber {
+    signature: Signature,
+}
+
+impl Default for RowNumber {
+    fn default() -> Self {
+        RowNumber {
+            signature: Signature::exact(vec![], Volatility::Immutable),
+        }
+    }
+}
+
+impl WindowUDFImpl for RowNumber {
+    fn name(&self) -> &str {
+        "row_number"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn partition_evaluator(
+        &self,
+        _args: PartitionEvaluatorArgs,
+    ) -> DfResult<Box<dyn PartitionEvaluator>> {
+        not_impl_err!("ROW_NUMBER() is computed by Weir's Top-N operators, not evaluated")
+    }
+    fn field(&self, args: WindowUDFFieldArgs) -> DfResult<FieldRef> {
+        Ok(Arc::new(Field::new(args.name(), DataType::Int64, false)))
     }
 }
 

@@ -71,6 +71,8 @@ impl<'a> Planner<'a> {
     pub fn new(catalog: &'a Catalog, functions: &'a Functions) -> Self {
         let mut options = ConfigOptions::default();
         options.sql_parser.enable_ident_normalization = false;
+        // Flink sorts NULL as the lowest value (first when ascending, last when descending).
+        options.sql_parser.default_null_ordering = "nulls_min".to_string();
         Planner {
             catalog,
             functions,
@@ -272,8 +274,11 @@ impl ContextProvider for Planner<'_> {
         &self.expr_planners
     }
 
-    fn get_window_meta(&self, _name: &str) -> Option<Arc<WindowUDF>> {
-        None
+    fn get_window_meta(&self, name: &str) -> Option<Arc<WindowUDF>> {
+        self.functions
+            .windows
+            .get(&name.to_ascii_lowercase())
+            .cloned()
     }
 
     fn get_higher_order_meta(&self, _name: &str) -> Option<Arc<HigherOrderUDF>> {
@@ -301,6 +306,6 @@ impl ContextProvider for Planner<'_> {
     }
 
     fn udwf_names(&self) -> Vec<String> {
-        Vec::new()
+        self.functions.windows.keys().cloned().collect()
     }
 }

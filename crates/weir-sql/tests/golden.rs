@@ -194,7 +194,10 @@ golden!(
     window_join,
     nexmark_rows,
     nexmark_functions,
-    batch
+    batch,
+    top_n,
+    dedup,
+    window_top_n
 );
 
 #[test]

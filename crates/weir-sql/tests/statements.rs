@@ -230,19 +230,65 @@ fn datagen_sequence_is_bounded() {
 }
 
 #[test]
-fn an_over_window_is_refused_with_its_position() {
+fn an_over_aggregation_is_refused_with_its_position() {
     let mut env = TableEnvironment::new(Configuration::new());
     let Err(err) = env.execute_sql(
-        "SELECT * FROM (\n  SELECT item, ROW_NUMBER() OVER (PARTITION BY item ORDER BY price DESC) AS n\n  FROM bids) WHERE n <= 3",
+        "SELECT item,\n  SUM(price) OVER (PARTITION BY item ORDER BY bidtime) AS total\n  FROM bids",
     ) else {
-        panic!("an OVER window was accepted");
+        panic!("an OVER aggregation was accepted");
     };
     let err = err.to_string();
     assert!(
-        err.contains("OVER windows are not supported") && err.contains("Top-N"),
+        err.contains("OVER aggregations") && err.contains("ROW_NUMBER()"),
         "{err}"
     );
-    assert!(err.contains("line 2, column 29"), "{err}");
+    assert!(err.contains("line 2, column 14"), "{err}");
+}
+
+#[test]
+fn row_number_without_a_filter_on_it_says_how_to_use_it() {
+    let err = run(&format!(
+        "{ORDERS};\nSELECT id, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY amount) AS n FROM orders;"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("Top-N and deduplication"), "{err}");
+    let err = run(&format!(
+        "{ORDERS};\nSELECT * FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY amount) AS n \
+         FROM orders) WHERE n > 2;"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("WHERE rownum <= N"), "{err}");
+}
+
+#[test]
+fn explain_shows_top_n_and_deduplication() {
+    let out = run(&format!(
+        "{ORDERS};\n\
+         EXPLAIN SELECT * FROM (SELECT customer, amount, ROW_NUMBER() OVER (PARTITION BY customer \
+           ORDER BY amount DESC) AS n FROM orders) WHERE n <= 2;\n\
+         EXPLAIN SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY ts DESC) \
+           AS n FROM orders) WHERE n = 1;\n\
+         EXPLAIN SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY pt) \
+           AS n FROM orders) WHERE n = 1;\n\
+         EXPLAIN SELECT * FROM (SELECT customer, window_start, window_end, ROW_NUMBER() OVER \
+           (PARTITION BY window_start, window_end ORDER BY amount DESC) AS n FROM \
+           TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '10' SECONDS))) WHERE n <= 3;"
+    ))
+    .unwrap();
+    for operator in [
+        "Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, \
+         rankEnd=2], partitionBy=[customer], orderBy=[amount DESC], select=[customer, id, amount, ts, big, pt, \
+         w0$o0])",
+        "Deduplicate(keep=[LastRow], key=[customer], order=[ROWTIME])",
+        "Deduplicate(keep=[FirstRow], key=[customer], order=[PROCTIME])",
+        "WindowRank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=3], \
+         partitionBy=[window_start, window_end], orderBy=[amount DESC]",
+        "Exchange(distribution=[hash[customer]])",
+    ] {
+        assert!(out.contains(operator), "missing {operator}:\n{out}");
+    }
 }
 
 #[test]

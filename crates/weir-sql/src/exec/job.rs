@@ -25,6 +25,7 @@ use super::join::JoinOperator;
 use super::local_agg::LocalGroupAggOperator;
 use super::mini_batch::MiniBatch;
 use super::normalize::ChangelogNormalizeOperator;
+use super::rank::RankOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
@@ -37,7 +38,7 @@ use crate::connectors::nexmark::NexmarkReader;
 use crate::connectors::Connector;
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
-use crate::plan::{AggCall, StreamOp, StreamPlan};
+use crate::plan::{AggCall, RankSpec, StreamOp, StreamPlan};
 
 /// Builds one job of `plans` (each rooted at a sink: one plan for a query or INSERT, several
 /// for a statement set). `collect` receives the rows of a [`StreamOp::Collect`] root.
@@ -54,6 +55,9 @@ pub fn build_job(
     let state_ttl = config
         .get(&weir_core::config::options::TABLE_STATE_TTL)
         .map_err(|e| SqlError::Runtime(e.into()))?;
+    let watermark_interval = config
+        .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
+        .map_err(|e| SqlError::Runtime(e.into()))?;
     let mut builder = Builder {
         graph: StreamGraph::default(),
         nodes: Vec::new(),
@@ -61,6 +65,7 @@ pub fn build_job(
         parallelism,
         state_ttl,
         mini_batch: MiniBatch::from_config(config)?,
+        watermark_interval,
         collect,
         batch: config
             .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
@@ -89,6 +94,8 @@ struct Builder {
     state_ttl: std::time::Duration,
     /// `table.exec.mini-batch.*`.
     mini_batch: Option<MiniBatch>,
+    /// `pipeline.auto-watermark-interval`.
+    watermark_interval: std::time::Duration,
     collect: Option<Sender<ChangeBatch>>,
     /// `execution.runtime-mode: batch`: watermarks only at the end of input.
     batch: bool,
@@ -137,7 +144,8 @@ impl Builder {
                 | StreamOp::ChangelogNormalize { keys }
                 | StreamOp::Join { keys, .. }
                 | StreamOp::IntervalJoin { keys, .. }
-                | StreamOp::WindowJoin { keys, .. } => (
+                | StreamOp::WindowJoin { keys, .. }
+                | StreamOp::Rank(RankSpec { keys, .. }) => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
                 ),
@@ -258,9 +266,13 @@ impl Builder {
             StreamOp::WatermarkAssigner {
                 expr, input_schema, ..
             } => {
-                let (expr, batch) = (compile(expr, input_schema)?, self.batch);
+                let (expr, interval, batch) = (
+                    compile(expr, input_schema)?,
+                    self.watermark_interval,
+                    self.batch,
+                );
                 let factory = operator(move |_| {
-                    Ok(Box::new(WatermarkAssigner::new(expr.clone(), batch)) as _)
+                    Ok(Box::new(WatermarkAssigner::new(expr.clone(), interval, batch)) as _)
                 });
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
@@ -389,6 +401,13 @@ impl Builder {
                         condition.clone(),
                         schema.clone(),
                     )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::Rank(spec) => {
+                let (spec, input) = (spec.clone(), arrow_schema(&plan.inputs[0]));
+                let factory = operator(move |_| {
+                    Ok(Box::new(RankOperator::new(spec.clone(), &input, schema.clone())?) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }

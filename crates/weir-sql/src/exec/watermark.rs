@@ -1,5 +1,8 @@
-//! The WatermarkAssigner: after each batch, emits the highest value of the table's watermark
-//! expression so far (Flink's bounded out-of-orderness when it is `ts - INTERVAL ...`).
+//! The WatermarkAssigner: emits the highest value of the table's watermark expression so far
+//! (Flink's bounded out-of-orderness when it is `ts - INTERVAL ...`) after each batch, and
+//! within a batch as soon as it is more than `pipeline.auto-watermark-interval` ahead of the
+//! last one emitted, as Flink's assigner does eagerly: the rows after that point see the
+//! watermark, so a row far behind the others is late whatever the size of the batch.
 
 use arrow::array::{Array, TimestampMillisecondArray};
 use arrow::datatypes::{DataType, TimeUnit};
@@ -14,16 +17,20 @@ use crate::changelog::ChangeBatch;
 pub struct WatermarkAssigner {
     expr: Compiled,
     current: i64,
+    /// How far ahead of the last watermark the next one is emitted within a batch (ms).
+    interval: i64,
     /// Batch mode: no row is late, so only the end of input is a watermark.
     batch: bool,
 }
 
 impl WatermarkAssigner {
-    /// An assigner of the watermark `expr`; in `batch` mode it only passes the end of input.
-    pub fn new(expr: Compiled, batch: bool) -> Self {
+    /// An assigner of the watermark `expr` that emits within a batch when the watermark is
+    /// more than `interval` ahead; in `batch` mode it only passes the end of input.
+    pub fn new(expr: Compiled, interval: std::time::Duration, batch: bool) -> Self {
         WatermarkAssigner {
             expr,
             current: i64::MIN,
+            interval: i64::try_from(interval.as_millis()).unwrap_or(i64::MAX),
             batch,
         }
     }
@@ -43,11 +50,32 @@ impl StreamOperator for WatermarkAssigner {
             .as_any()
             .downcast_ref::<TimestampMillisecondArray>()
             .expect("cast to timestamps");
-        let max = arrow::compute::max(millis);
-        out.collect(batch)?;
-        if let Some(max) = max.filter(|m| *m > self.current) {
-            self.current = max;
-            out.emit_watermark(Watermark(max))?;
+        let mut from = 0;
+        let mut ahead = self.current;
+        for row in 0..millis.len() {
+            if millis.is_null(row) || millis.value(row) <= ahead {
+                continue;
+            }
+            ahead = millis.value(row);
+            if ahead.saturating_sub(self.current) > self.interval && row + 1 < millis.len() {
+                let rows = change.rows.slice(from, row + 1 - from);
+                let kinds = change.kinds.as_ref().map(|k| k[from..=row].to_vec());
+                out.collect(ChangeBatch { rows, kinds }.into_batch())?;
+                self.current = ahead;
+                out.emit_watermark(Watermark(ahead))?;
+                from = row + 1;
+            }
+        }
+        out.collect(if from == 0 {
+            batch
+        } else {
+            let rows = change.rows.slice(from, millis.len() - from);
+            let kinds = change.kinds.as_ref().map(|k| k[from..].to_vec());
+            ChangeBatch { rows, kinds }.into_batch()
+        })?;
+        if ahead > self.current {
+            self.current = ahead;
+            out.emit_watermark(Watermark(ahead))?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use datafusion_expr::Expr;
 
-use super::{StreamOp, StreamPlan};
+use super::{Dedup, RankSpec, StreamOp, StreamPlan, TimeAttribute};
 
 /// One line describing a node, also used as the operator's name in the job.
 pub fn describe(plan: &StreamPlan) -> String {
@@ -158,6 +158,7 @@ pub fn describe(plan: &StreamPlan) -> String {
             join_where(plan, condition),
             names(usize::MAX).join(", ")
         ),
+        StreamOp::Rank(spec) => describe_rank(plan, spec),
         StreamOp::Union => format!(
             "Union(all=[true], union=[{}])",
             names(usize::MAX).join(", ")
@@ -171,6 +172,60 @@ pub fn describe(plan: &StreamPlan) -> String {
         StreamOp::Collect => format!(
             "Sink(table=[*anonymous_collect*], fields=[{}])",
             names(usize::MAX).join(", ")
+        ),
+    }
+}
+
+/// A Top-N as Flink shows its Rank, Deduplicate, WindowRank and WindowDeduplicate.
+fn describe_rank(plan: &StreamPlan, spec: &RankSpec) -> String {
+    let input: Vec<String> = plan.inputs[0]
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let partition = key_exprs(&plan.inputs[0], spec.keys).join(", ");
+    let order = (spec.order.iter())
+        .map(|s| {
+            let direction = if s.descending { "DESC" } else { "ASC" };
+            format!("{} {direction}", input[s.column])
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let select = (plan.schema.fields().iter())
+        .map(|f| f.name().as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let range = format!("rankRange=[rankStart={}, rankEnd={}]", spec.start, spec.end);
+    let keep = |d: Dedup| if d.keep_last { "LastRow" } else { "FirstRow" };
+    let time = |d: Dedup| match d.time {
+        TimeAttribute::Rowtime => "ROWTIME",
+        TimeAttribute::Proctime => "PROCTIME",
+    };
+    match (spec.dedup, spec.window_end) {
+        (Some(d), None) => format!(
+            "Deduplicate(keep=[{}], key=[{partition}], order=[{}])",
+            keep(d),
+            time(d)
+        ),
+        (Some(d), Some(_)) => format!(
+            "WindowDeduplicate(keep=[{}], partitionKeys=[{partition}], orderKey=[{order}], \
+             order=[{}], emit=[on watermark])",
+            keep(d),
+            time(d)
+        ),
+        (None, None) => format!(
+            "Rank(strategy=[{}], rankType=[ROW_NUMBER], {range}, partitionBy=[{partition}], \
+             orderBy=[{order}], select=[{select}])",
+            if spec.append_only {
+                "AppendFastStrategy"
+            } else {
+                "RetractStrategy"
+            }
+        ),
+        (None, Some(_)) => format!(
+            "WindowRank(rankType=[ROW_NUMBER], {range}, partitionBy=[{partition}], \
+             orderBy=[{order}], select=[{select}], emit=[on watermark])"
         ),
     }
 }
@@ -238,6 +293,7 @@ fn exchange(plan: &StreamPlan, i: usize) -> Option<String> {
         StreamOp::Join { .. } | StreamOp::IntervalJoin { .. } | StreamOp::WindowJoin { .. } => {
             join_keys(plan, i)
         }
+        StreamOp::Rank(spec) => key_exprs(&plan.inputs[i], spec.keys),
         _ => return None,
     };
     Some(if names.is_empty() {
@@ -255,7 +311,12 @@ fn join_keys(plan: &StreamPlan, i: usize) -> Vec<String> {
         | StreamOp::WindowJoin { keys, .. } => *keys,
         _ => 0,
     };
-    match &plan.inputs[i].op {
+    key_exprs(&plan.inputs[i], keys)
+}
+
+/// The first `keys` expressions of `input` (a Calc that puts an operator's key first).
+fn key_exprs(input: &StreamPlan, keys: usize) -> Vec<String> {
+    match &input.op {
         StreamOp::Calc { exprs, .. } => exprs.iter().take(keys).map(unaliased).collect(),
         _ => Vec::new(),
     }

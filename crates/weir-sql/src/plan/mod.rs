@@ -6,6 +6,7 @@
 pub mod explain;
 mod join;
 pub mod phases;
+mod rank;
 mod translate;
 
 use std::sync::Arc;
@@ -100,6 +101,103 @@ pub struct IntervalBounds {
     pub right_time: usize,
 }
 
+/// A time attribute column: event time (with watermarks) or processing time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeAttribute {
+    /// An event-time (rowtime) column, with watermarks.
+    Rowtime,
+    /// A processing-time column (`PROCTIME()`).
+    Proctime,
+}
+
+/// One column of the `ORDER BY` of a Top-N, in the Top-N's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortColumn {
+    /// The column.
+    pub column: usize,
+    /// `DESC`.
+    pub descending: bool,
+    /// Whether NULLs come first.
+    pub nulls_first: bool,
+}
+
+/// A deduplication: a Top-1 ordered by a time attribute, without the row number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dedup {
+    /// `ORDER BY time DESC`: keep the last row (of equal times, the latest to arrive);
+    /// otherwise the first (of equal times, the first to arrive).
+    pub keep_last: bool,
+    /// The kind of the time attribute; in processing time the order is the arrival order.
+    pub time: TimeAttribute,
+}
+
+/// What a Top-N (`ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)` filtered by the row
+/// number) keeps of each partition, and how it reports changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankSpec {
+    /// The partition key: the input's first `keys` columns.
+    pub keys: usize,
+    /// The `ORDER BY` columns; rows that compare equal keep their arrival order. Empty for a
+    /// deduplication in processing time.
+    pub order: Vec<SortColumn>,
+    /// The first row number emitted (1-based).
+    pub start: u64,
+    /// The last row number emitted.
+    pub end: u64,
+    /// Whether the row number is an output column (after the input's columns).
+    pub output_rank: bool,
+    /// Set when the Top-N is a deduplication.
+    pub dedup: Option<Dedup>,
+    /// A window Top-N: the input column of `window_end` (among the keys); the window's rows
+    /// are ranked once, when the watermark passes its end.
+    pub window_end: Option<usize>,
+    /// The input is insert-only: rows ranked after `end` can never come back and are
+    /// forgotten.
+    pub append_only: bool,
+}
+
+impl RankSpec {
+    /// Whether changes are reported per row number (`-U`/`+U` of the row at a number, as with
+    /// row numbers in the output, an offset or a deduplication) rather than as rows that leave
+    /// (`-D`) and enter (`+I`) the result.
+    pub fn positional(&self) -> bool {
+        self.output_rank || self.start > 1 || self.dedup.is_some()
+    }
+
+    /// Whether rows of equal order go newest first (a deduplication that keeps the last row).
+    pub fn newest_first(&self) -> bool {
+        self.dedup.is_some_and(|d| d.keep_last)
+    }
+
+    /// Whether the output is insert-only: a window Top-N, or a deduplication that keeps the
+    /// first row (in processing time nothing can come before it; in event time it is emitted
+    /// when the watermark passes it).
+    pub fn insert_only(&self) -> bool {
+        self.window_end.is_some() || self.dedup.is_some_and(|d| !d.keep_last)
+    }
+
+    /// Whether rows are emitted on the watermark rather than as they arrive: the rows of a
+    /// window when it closes, or the first row of a partition in event time.
+    pub fn on_watermark(&self) -> bool {
+        self.window_end.is_some()
+            || self.dedup
+                == Some(Dedup {
+                    keep_last: false,
+                    time: TimeAttribute::Rowtime,
+                })
+    }
+
+    /// Whether an update that replaces a row by an equal one is left out (Flink's
+    /// deduplication keeping the last row in processing time).
+    pub fn skips_equal_updates(&self) -> bool {
+        self.dedup
+            == Some(Dedup {
+                keep_last: true,
+                time: TimeAttribute::Proctime,
+            })
+    }
+}
+
 /// What a node of a streaming plan does.
 #[derive(Debug, Clone)]
 pub enum StreamOp {
@@ -185,6 +283,9 @@ pub enum StreamOp {
         condition: Option<Expr>,
         window_end: usize,
     },
+    /// Top-N or deduplication (Flink's Rank, Deduplicate, WindowRank and
+    /// WindowDeduplicate), keyed by the partition key; see [`RankSpec`].
+    Rank(RankSpec),
     /// The rows of all inputs.
     Union,
     /// Writes to a table.
@@ -224,6 +325,7 @@ impl StreamPlan {
             | StreamOp::GlobalGroupAggregate { .. }
             | StreamOp::ChangelogNormalize { .. } => true,
             StreamOp::Join { kind, .. } if *kind != JoinKind::Inner => true,
+            StreamOp::Rank(spec) => !spec.insert_only(),
             StreamOp::TableSourceScan { .. }
             | StreamOp::Values { .. }
             | StreamOp::IntervalJoin { .. }
@@ -235,17 +337,25 @@ impl StreamPlan {
         }
     }
 
-    /// Which output columns are event-time attributes (rowtime columns with watermarks): the
-    /// columns of a `WATERMARK FOR` declaration, passed on unchanged by projections, a window
-    /// TVF's `window_time` and the time attributes of both inputs of an interval join.
+    /// Which output columns are event-time attributes (rowtime columns with watermarks).
     pub fn rowtime_columns(&self) -> Vec<bool> {
+        self.time_attributes()
+            .into_iter()
+            .map(|t| t == Some(TimeAttribute::Rowtime))
+            .collect()
+    }
+
+    /// The time attribute of each output column: the columns of a `WATERMARK FOR`
+    /// declaration and `PROCTIME()` columns, passed on unchanged by projections, a window
+    /// TVF's `window_time` and the time attributes of both inputs of an interval join.
+    pub fn time_attributes(&self) -> Vec<Option<TimeAttribute>> {
         let width = self.schema.fields().len();
-        let input = |i: usize| self.inputs[i].rowtime_columns();
+        let input = |i: usize| self.inputs[i].time_attributes();
         let mut columns = match &self.op {
             StreamOp::WatermarkAssigner { rowtime, .. } => {
                 let mut c = input(0);
-                c.resize(width, false);
-                c[*rowtime] = true;
+                c.resize(width, None);
+                c[*rowtime] = Some(TimeAttribute::Rowtime);
                 c
             }
             StreamOp::Calc {
@@ -259,25 +369,29 @@ impl StreamPlan {
                     .map(|e| match e.clone().unalias() {
                         Expr::Column(c) => input_schema
                             .index_of_column(&c)
-                            .is_ok_and(|i| from.get(i).copied().unwrap_or(false)),
-                        _ => false,
+                            .ok()
+                            .and_then(|i| from.get(i).copied().flatten()),
+                        Expr::ScalarFunction(f) if f.func.name() == "proctime" => {
+                            Some(TimeAttribute::Proctime)
+                        }
+                        _ => None,
                     })
                     .collect()
             }
             StreamOp::WindowTableFunction { .. } => {
-                let mut c = vec![false; width];
-                c[width - 1] = true;
+                let mut c = vec![None; width];
+                c[width - 1] = Some(TimeAttribute::Rowtime);
                 c
             }
             StreamOp::IntervalJoin { keys, .. } => {
-                let mut c: Vec<bool> = input(0).split_off(*keys);
+                let mut c = input(0).split_off(*keys);
                 c.extend(input(1).split_off(*keys));
                 c
             }
             StreamOp::Union | StreamOp::Sink { .. } | StreamOp::Collect => input(0),
             _ => Vec::new(),
         };
-        columns.resize(width, false);
+        columns.resize(width, None);
         columns
     }
 }

@@ -34,10 +34,20 @@ impl Translator<'_> {
     fn translate(&self, plan: &LogicalPlan) -> Result<StreamPlan> {
         match plan {
             LogicalPlan::Projection(p) => {
-                let input = self.translate(&p.input)?;
+                let top_n = match p.input.as_ref() {
+                    LogicalPlan::Filter(f) => self.rank(f, Some(&p.expr))?,
+                    _ => None,
+                };
+                let input = match top_n {
+                    Some(top_n) => top_n,
+                    None => self.translate(&p.input)?,
+                };
                 Ok(calc(input, p.expr.clone(), None, p.schema.clone()))
             }
-            LogicalPlan::Filter(f) => self.filtered(&f.input, Some(f.predicate.clone())),
+            LogicalPlan::Filter(f) => match self.rank(f, None)? {
+                Some(top_n) => Ok(top_n),
+                None => self.filtered(&f.input, Some(f.predicate.clone())),
+            },
             LogicalPlan::SubqueryAlias(a) => {
                 let mut input = self.translate(&a.input)?;
                 input.schema = a.schema.clone();
@@ -164,13 +174,26 @@ impl Translator<'_> {
             LogicalPlan::Limit(_) => Err(SqlError::plan("LIMIT is not supported in streaming mode yet")),
             LogicalPlan::Join(join) => self.join(join, None),
             LogicalPlan::Window(_) => Err(SqlError::plan(
-                "OVER aggregations and ROW_NUMBER() are not supported by Weir's SQL yet",
+                "ROW_NUMBER() is supported for Top-N and deduplication only: number the rows in a \
+                 subquery and filter on the number in the enclosing query, as in SELECT * FROM \
+                 (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rownum FROM t) \
+                 WHERE rownum <= 3",
             )),
             other => Err(SqlError::plan(format!(
                 "this query is not supported in streaming mode yet: {}",
                 other.display()
             ))),
         }
+    }
+
+    /// The Top-N that `filter` makes of a `ROW_NUMBER()` subquery, if it is one; `above` are
+    /// the expressions of the projection over it.
+    fn rank(
+        &self,
+        filter: &datafusion_expr::Filter,
+        above: Option<&[Expr]>,
+    ) -> Result<Option<StreamPlan>> {
+        super::rank::translate_rank(filter, above, &|plan| self.translate(plan))
     }
 
     /// A join of its translated inputs; `predicate` is the `WHERE` over an inner join.
@@ -297,7 +320,9 @@ fn normalized(scan: StreamPlan, key: &[usize], table: &Table) -> Result<StreamPl
     Ok(calc(normalize, columns_of(&physical), None, physical))
 }
 
-fn calc(
+/// A Calc over `input` computing `exprs` (the columns of `schema`) of the rows that pass
+/// `filter`.
+pub(super) fn calc(
     input: StreamPlan,
     exprs: Vec<Expr>,
     filter: Option<Expr>,
@@ -315,7 +340,8 @@ fn calc(
     }
 }
 
-fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
+/// Each column of `schema`.
+pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
     schema.columns().into_iter().map(Expr::Column).collect()
 }
 

@@ -1,0 +1,99 @@
+//! A Top-N's partitions live in Weir's keyed state: a job stopped with a savepoint and resumed
+//! from it with another parallelism (so the partitions' key groups move between subtasks)
+//! ranks the rows that arrive after the savepoint together with those that came before. The
+//! final result is compared with the top rows computed directly from the generated rows.
+
+use std::thread;
+use std::time::Duration;
+
+use arrow::array::{Array, Int64Array};
+use weir_core::config::{options, Configuration};
+use weir_sql::{StatementResult, TableEnvironment};
+
+const ROWS: i64 = 1000;
+const KEYS: i64 = 50;
+const TOP: i64 = 3;
+
+const SOURCE: &str = "CREATE TABLE src (id BIGINT, k AS id % 50, v AS (id * 37) % 101) \
+    WITH ('connector' = 'datagen', 'rows-per-second' = '1000', 'fields.id.kind' = 'sequence', \
+    'fields.id.start' = '0', 'fields.id.end' = '999')";
+
+/// How many rows the top 3 of every partition hold, and the sum of their ids: the Top-N's
+/// changelog folded by an aggregation into one updating row.
+const QUERY: &str = "SELECT COUNT(*) AS n, SUM(id) AS ids FROM (
+    SELECT id FROM (
+        SELECT id, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rownum FROM src)
+    WHERE rownum <= 3)";
+
+/// Starts the query; the last row of its result is collected on another thread.
+fn start(
+    config: Configuration,
+) -> (
+    weir_runtime::JobHandle,
+    thread::JoinHandle<Option<(i64, i64)>>,
+) {
+    let mut env = TableEnvironment::new(config);
+    env.execute_sql(SOURCE).unwrap();
+    let StatementResult::Query(query) = env.execute_sql(QUERY).unwrap() else {
+        panic!("a query returns rows");
+    };
+    let rows = query.rows;
+    let collector = thread::spawn(move || {
+        let mut last = None;
+        for batch in rows.iter() {
+            let column = |i: usize| {
+                let c =
+                    arrow::compute::cast(batch.rows.column(i), &arrow::datatypes::DataType::Int64)
+                        .unwrap();
+                c.as_any().downcast_ref::<Int64Array>().unwrap().clone()
+            };
+            let (n, ids) = (column(0), column(1));
+            for r in 0..n.len() {
+                if batch.kind(r).is_accumulate() {
+                    last = Some((n.value(r), ids.value(r)));
+                }
+            }
+        }
+        last
+    });
+    (query.job, collector)
+}
+
+/// The query's result computed from its definition.
+fn expected() -> (i64, i64) {
+    let mut ids = 0;
+    for k in 0..KEYS {
+        let mut partition: Vec<i64> = (0..ROWS).filter(|id| id % KEYS == k).collect();
+        partition.sort_by_key(|id| std::cmp::Reverse((id * 37) % 101));
+        ids += partition.iter().take(TOP as usize).sum::<i64>();
+    }
+    (KEYS * TOP, ids)
+}
+
+#[test]
+fn a_top_n_resumes_from_a_savepoint_on_another_parallelism() {
+    let dir = std::env::temp_dir().join(format!("weir-sql-rank-savepoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let expected = expected();
+
+    let (job, collector) = start(Configuration::new());
+    thread::sleep(Duration::from_millis(400));
+    let savepoint = match job.stop_with_savepoint(Some(&dir.display().to_string()), false) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}: the job ended with {:?}", job.wait().err()),
+    };
+    job.wait().unwrap();
+    let first = collector.join().unwrap();
+    assert!(
+        first.is_some_and(|f| f != expected),
+        "the first run should stop part way, it ended with {first:?}"
+    );
+
+    let mut config = Configuration::new();
+    config.set(&options::SAVEPOINT_PATH, savepoint);
+    config.set(&options::PARALLELISM_DEFAULT, 2);
+    let (job, collector) = start(config);
+    job.wait().unwrap();
+    assert_eq!(collector.join().unwrap(), Some(expected));
+    let _ = std::fs::remove_dir_all(&dir);
+}
