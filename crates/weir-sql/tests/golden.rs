@@ -172,6 +172,8 @@ golden!(
     group_agg,
     distinct_union,
     window_tvf,
+    session_window,
+    group_window,
     formats,
     values_view,
     joins_inner,

@@ -45,6 +45,28 @@ impl Accumulator {
         }
     }
 
+    /// Adds the values `other` took (both of `call`), as when two session windows merge.
+    pub fn merge(&mut self, call: &AggCall, other: Accumulator) {
+        for (value, n) in other.values {
+            let mine = self.values.entry(value.clone()).or_insert(0);
+            let first = *mine == 0;
+            *mine += n;
+            // A distinct value counts once, when it is new to this accumulator.
+            if call.distinct && first {
+                self.count += 1;
+                if matches!(call.kind, AggKind::Sum | AggKind::Avg) {
+                    self.sum = Some(self.sum.take().unwrap_or(Value::Null).add(&value, false));
+                }
+            }
+        }
+        if !call.distinct {
+            self.count += other.count;
+            if let Some(sum) = other.sum {
+                self.sum = Some(self.sum.take().unwrap_or(Value::Null).add(&sum, false));
+            }
+        }
+    }
+
     /// The aggregate's current result.
     pub fn result(&self, call: &AggCall) -> Value {
         match call.kind {
@@ -86,6 +108,19 @@ impl GroupState {
         }
     }
 
+    /// Adds the rows of `other` (of the same calls), as when two session windows merge.
+    pub fn merge(&mut self, calls: &[AggCall], other: GroupState) {
+        self.rows += other.rows;
+        for ((acc, call), theirs) in self
+            .accumulators
+            .iter_mut()
+            .zip(calls)
+            .zip(other.accumulators)
+        {
+            acc.merge(call, theirs);
+        }
+    }
+
     /// The results of all calls.
     pub fn results(&self, calls: &[AggCall]) -> Vec<Value> {
         self.accumulators
@@ -119,6 +154,34 @@ mod tests {
         }
         a.update(&c, Value::Int(7), true);
         assert_eq!(a.result(&c), Value::Int(5));
+    }
+
+    #[test]
+    fn merged_accumulators_equal_one_that_took_all_values() {
+        for (kind, distinct) in [
+            (AggKind::Count, false),
+            (AggKind::Count, true),
+            (AggKind::Sum, false),
+            (AggKind::Sum, true),
+            (AggKind::Avg, false),
+            (AggKind::Min, false),
+            (AggKind::Max, false),
+        ] {
+            let c = call(kind, distinct);
+            let (mut left, mut right, mut all) = Default::default();
+            for (i, v) in [4, 1, 4, 7, 1, 9].into_iter().enumerate() {
+                let part: &mut Accumulator = if i % 2 == 0 { &mut left } else { &mut right };
+                part.update(&c, Value::Int(v), false);
+                Accumulator::update(&mut all, &c, Value::Int(v), false);
+            }
+            let mut merged: Accumulator = left;
+            merged.merge(&c, right);
+            assert_eq!(
+                merged.result(&c),
+                all.result(&c),
+                "{kind:?} distinct={distinct}"
+            );
+        }
     }
 
     #[test]

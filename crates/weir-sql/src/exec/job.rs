@@ -22,6 +22,7 @@ use super::group_agg::GroupAggOperator;
 use super::interval_join::IntervalJoinOperator;
 use super::join::JoinOperator;
 use super::normalize::ChangelogNormalizeOperator;
+use super::session_agg::SessionAggOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
@@ -51,12 +52,16 @@ pub fn build_job(
     let state_ttl = config
         .get(&weir_core::config::options::TABLE_STATE_TTL)
         .map_err(|e| SqlError::Runtime(e.into()))?;
+    let watermark_interval = config
+        .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
+        .map_err(|e| SqlError::Runtime(e.into()))?;
     let mut builder = Builder {
         graph: StreamGraph::default(),
         nodes: Vec::new(),
         partitioners: Vec::new(),
         parallelism,
         state_ttl,
+        watermark_interval_ms: i64::try_from(watermark_interval.as_millis()).unwrap_or(i64::MAX),
         collect,
     };
     builder.add(plan)?;
@@ -77,6 +82,8 @@ struct Builder {
     parallelism: usize,
     /// `table.exec.state.ttl`.
     state_ttl: std::time::Duration,
+    /// `pipeline.auto-watermark-interval`: the advance after which a watermark is emitted.
+    watermark_interval_ms: i64,
     collect: Option<Sender<ChangeBatch>>,
 }
 
@@ -119,6 +126,7 @@ impl Builder {
             let (partitioner, factory) = match &plan.op {
                 StreamOp::GroupAggregate { keys, .. }
                 | StreamOp::WindowAggregate { keys, .. }
+                | StreamOp::SessionAggregate { keys, .. }
                 | StreamOp::ChangelogNormalize { keys }
                 | StreamOp::Join { keys, .. }
                 | StreamOp::IntervalJoin { keys, .. }
@@ -239,9 +247,10 @@ impl Builder {
             StreamOp::WatermarkAssigner {
                 expr, input_schema, ..
             } => {
-                let expr = compile(expr, input_schema)?;
-                let factory =
-                    operator(move |_| Ok(Box::new(WatermarkAssigner::new(expr.clone())) as _));
+                let (expr, interval) = (compile(expr, input_schema)?, self.watermark_interval_ms);
+                let factory = operator(move |_| {
+                    Ok(Box::new(WatermarkAssigner::new(expr.clone(), interval)) as _)
+                });
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
             StreamOp::WindowTableFunction {
@@ -288,6 +297,24 @@ impl Builder {
                         &input,
                         keys,
                         end,
+                        schema.clone(),
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::SessionAggregate { keys, aggs, gap_ms } => {
+                let (keys, gap_ms, aggs, input) = (
+                    *keys,
+                    *gap_ms,
+                    Arc::new(aggs.clone()),
+                    arrow_schema(&plan.inputs[0]),
+                );
+                let factory = operator(move |_| {
+                    Ok(Box::new(SessionAggOperator::new(
+                        aggs.clone(),
+                        &input,
+                        keys,
+                        gap_ms,
                         schema.clone(),
                     )?) as _)
                 });

@@ -124,7 +124,8 @@ pub struct AggCore {
     pub calls: Arc<Vec<AggCall>>,
     /// The key codec of the aggregation's input.
     pub codec: KeyCodec,
-    /// The output schema: the keys, then one column per call.
+    /// The output schema: the keys, then the values of each emitted row (one per call, or the
+    /// window and one per call).
     pub schema: SchemaRef,
     /// The groups' state and timers.
     pub store: KeyedStore,
@@ -179,7 +180,7 @@ impl AggCore {
         group.clear(&mut self.store.access(key.clone())?)
     }
 
-    /// Queues an output row: the group's key and aggregate results.
+    /// Queues an output row: the group's key and the values after it (aggregate results).
     pub fn emit(&mut self, kind: RowKind, key: GroupKey, results: Vec<Value>) {
         self.pending.push((kind, key, results));
     }
@@ -193,7 +194,7 @@ impl AggCore {
         let keys: Vec<GroupKey> = pending.iter().map(|(_, k, _)| k.clone()).collect();
         let mut columns = self.codec.decode(&keys)?;
         let key_count = columns.len();
-        for c in 0..self.calls.len() {
+        for c in 0..self.schema.fields().len() - key_count {
             let values: Vec<Value> = pending.iter().map(|(_, _, r)| r[c].clone()).collect();
             let field = self.schema.field(key_count + c);
             columns.push(to_array(&values, field.data_type()).map_err(WeirError::from)?);

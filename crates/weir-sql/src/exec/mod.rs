@@ -1,6 +1,6 @@
 //! Execution of streaming plans on Weir's runtime: the operators ([`calc`], [`watermark`],
 //! [`window_tvf`], [`group_agg`], [`window_agg`], [`normalize`], [`join`], [`interval_join`],
-//! [`window_join`]), their state ([`keyed`], [`accumulators`], [`value`], [`join_rows`]), the
+//! [`session_agg`], [`window_join`]), their state ([`keyed`], [`accumulators`], [`value`], [`join_rows`]), the
 //! exchanges between them ([`exchange`]), sources and sinks, and the job
 //! builder ([`job`]).
 
@@ -15,6 +15,7 @@ pub mod join;
 pub mod join_rows;
 pub mod keyed;
 pub mod normalize;
+pub mod session_agg;
 pub mod sinks;
 pub mod sources;
 pub mod value;
