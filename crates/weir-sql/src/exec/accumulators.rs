@@ -108,6 +108,17 @@ impl GroupState {
         }
     }
 
+    /// Adds one row, given the values of its call arguments (`None` where a call's `FILTER`
+    /// leaves the row out).
+    pub fn accumulate(&mut self, calls: &[AggCall], args: Vec<Option<Value>>) {
+        for ((acc, call), value) in self.accumulators.iter_mut().zip(calls).zip(args) {
+            if let Some(value) = value {
+                acc.update(call, value, false);
+            }
+        }
+        self.rows += 1;
+    }
+
     /// Adds the rows of `other` (of the same calls), as when two session windows merge.
     pub fn merge(&mut self, calls: &[AggCall], other: GroupState) {
         self.rows += other.rows;

@@ -5,7 +5,6 @@
 //! the watermark is late and dropped. The sessions of a key live in Weir's keyed state, with an
 //! event-time timer at the end of each, so checkpoints cover them.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, TimestampMillisecondArray};
@@ -17,7 +16,7 @@ use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain, ValueState};
 
 use super::accumulators::GroupState;
-use super::keyed::{arguments, AggCore, GroupKey};
+use super::keyed::{arguments, rows_by_key, AggCore, GroupKey};
 use super::value::Value;
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::AggCall;
@@ -121,12 +120,7 @@ impl SessionAggOperator {
                 kept.push(s);
             }
         }
-        for ((acc, call), value) in merged.accumulators.iter_mut().zip(calls.iter()).zip(args) {
-            if let Some(value) = value {
-                acc.update(call, value, false);
-            }
-        }
-        merged.rows += 1;
+        merged.accumulate(&calls, args);
         let session = Session {
             start,
             end,
@@ -165,25 +159,10 @@ impl StreamOperator for SessionAggOperator {
             .as_any()
             .downcast_ref::<TimestampMillisecondArray>()
             .expect("cast to timestamps");
-        // The rows of each key, in arrival order, so that each key's state is read once.
-        let mut rows_of: HashMap<&GroupKey, Vec<usize>> = HashMap::new();
-        let mut order = Vec::new();
-        for (row, key) in keys.iter().enumerate() {
-            if times.is_null(row) {
-                continue;
-            }
-            rows_of
-                .entry(key)
-                .or_insert_with(|| {
-                    order.push(key);
-                    Vec::new()
-                })
-                .push(row);
-        }
-        for key in order {
+        for (key, rows) in rows_by_key(&keys, |row| times.is_null(row)) {
             let mut sessions = self.load(key)?;
             let mut changed = false;
-            for &row in &rows_of[key] {
+            for row in rows {
                 let args = arguments(&self.core.calls, &change.rows, row);
                 changed |= self.add(key, &mut sessions, times.value(row), args);
             }

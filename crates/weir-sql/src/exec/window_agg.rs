@@ -12,7 +12,7 @@ use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain};
 
 use super::accumulators::GroupState;
-use super::keyed::{arguments, AggCore};
+use super::keyed::{arguments, rows_by_key, AggCore};
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::AggCall;
 
@@ -61,31 +61,26 @@ impl StreamOperator for WindowAggOperator {
             .downcast_ref::<TimestampMillisecondArray>()
             .expect("cast to timestamps");
         let calls = self.core.calls.clone();
-        for (row, key) in keys.into_iter().enumerate() {
-            if ends.is_null(row) || ends.value(row) - 1 <= self.core.store.timers.watermark() {
-                continue; // late: the window already fired
-            }
-            let fire_at = ends.value(row) - 1;
+        let watermark = self.core.store.timers.watermark();
+        // Rows of windows that already fired are late.
+        let late = |row| ends.is_null(row) || ends.value(row) - 1 <= watermark;
+        for (key, rows) in rows_by_key(&keys, late) {
             let mut group = self
                 .core
-                .get(&key)?
+                .get(key)?
                 .unwrap_or_else(|| GroupState::new(&calls));
-            for ((acc, call), value) in group
-                .accumulators
-                .iter_mut()
-                .zip(calls.iter())
-                .zip(arguments(&calls, &change.rows, row))
-            {
-                if let Some(value) = value {
-                    acc.update(call, value, false);
-                }
+            for &row in &rows {
+                group.accumulate(&calls, arguments(&calls, &change.rows, row));
             }
-            group.rows += 1;
-            self.core.put(&key, group)?;
-            self.core
-                .store
-                .timers
-                .register(TimeDomain::EventTime, fire_at, key, Namespace::Void);
+            self.core.put(key, group)?;
+            // The window end is part of the key: every row of the key has the same.
+            let fire_at = ends.value(rows[0]) - 1;
+            self.core.store.timers.register(
+                TimeDomain::EventTime,
+                fire_at,
+                key.clone(),
+                Namespace::Void,
+            );
         }
         Ok(())
     }
