@@ -257,13 +257,9 @@ impl Builder {
                 window,
                 time_column,
             } => {
-                let (window, time_column) = (window.clone(), *time_column);
+                let (window, time_column) = (*window, *time_column);
                 let factory = operator(move |_| {
-                    Ok(Box::new(WindowTvfOperator::new(
-                        window.clone(),
-                        time_column,
-                        schema.clone(),
-                    )) as _)
+                    Ok(Box::new(WindowTvfOperator::new(window, time_column, schema.clone())) as _)
                 });
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
