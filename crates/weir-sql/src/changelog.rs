@@ -57,6 +57,17 @@ impl ChangeBatch {
         self.kinds.as_ref().map_or(RowKind::Insert, |k| k[i])
     }
 
+    /// The `len` rows from row `offset` on (zero-copy).
+    pub fn slice(&self, offset: usize, len: usize) -> ChangeBatch {
+        ChangeBatch {
+            rows: self.rows.slice(offset, len),
+            kinds: self
+                .kinds
+                .as_ref()
+                .map(|k| k[offset..offset + len].to_vec()),
+        }
+    }
+
     /// Wraps the batch for the runtime's channels.
     pub fn into_batch(self) -> Batch {
         Batch::from_data(Box::new(self), None)

@@ -45,9 +45,11 @@ impl Default for Functions {
             Arc::new(ScalarUDF::from(text::RegexpExtract::default())),
             Arc::new(ScalarUDF::from(text::SplitIndex::default())),
         ];
+        let group_windows = crate::group_window::functions().into_iter().map(Arc::new);
         for f in datafusion_functions::all_default_functions()
             .into_iter()
             .chain(flink)
+            .chain(group_windows)
         {
             for name in std::iter::once(f.name()).chain(f.aliases().iter().map(String::as_str)) {
                 scalars.insert(name.to_ascii_lowercase(), f.clone());

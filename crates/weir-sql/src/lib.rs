@@ -8,7 +8,8 @@
 //!   `SET`/`RESET`, `SHOW`, `DESCRIBE`, `EXPLAIN`, `INSERT` and queries;
 //! - [`rewrite`] turns Flink-only syntax (window TVFs, `FLOOR(ts TO HOUR)`, plural interval
 //!   units) into SQL that DataFusion's parser accepts, [`field_names`] names selected
-//!   nested-row fields as Flink does, and [`planner`] plans it into an
+//!   nested-row fields as Flink does, [`group_window`] makes legacy group windows
+//!   (`GROUP BY TUMBLE(ts, ...)`) plannable, and [`planner`] plans it into an
 //!   analysed DataFusion logical plan, with [`functions`] (DataFusion's and Flink's);
 //! - [`plan`] translates the logical plan into a streaming plan of Weir operators, and
 //!   [`exec`] runs it on the mini-cluster: Arrow record batches with a row kind per row
@@ -28,6 +29,7 @@ pub mod exec;
 pub mod field_names;
 pub mod formats;
 pub mod functions;
+pub mod group_window;
 pub mod parse;
 pub mod plan;
 pub mod planner;

@@ -112,7 +112,7 @@ impl<'a> Planner<'a> {
         let field = schema.field_with_name(&w.time_column).map_err(|_| {
             SqlError::plan(format!(
                 "{}: column '{}' of DESCRIPTOR does not exist in '{}'",
-                w.kind.name(),
+                w.spec.kind.name(),
                 w.time_column,
                 w.input
             ))
@@ -120,7 +120,7 @@ impl<'a> Planner<'a> {
         if !matches!(field.data_type(), DataType::Timestamp(..)) {
             return Err(SqlError::plan(format!(
                 "{}: the time attribute '{}' must be a TIMESTAMP(3) or TIMESTAMP_LTZ(3) column",
-                w.kind.name(),
+                w.spec.kind.name(),
                 w.time_column
             )));
         }

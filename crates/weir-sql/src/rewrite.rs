@@ -1,7 +1,9 @@
 //! The pre-pass that turns Flink-only syntax into SQL that sqlparser and DataFusion accept:
-//! plural interval units (`INTERVAL '10' MINUTES`), `FLOOR(ts TO HOUR)`, and window
+//! plural interval units (`INTERVAL '10' MINUTES`), `FLOOR(ts TO HOUR)`, window
 //! table-valued functions (`TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '10' MINUTES))`),
-//! which become scans of a generated table name described by a [`WindowTvf`].
+//! which become scans of a generated table name described by a [`WindowTvf`], and the
+//! auxiliary functions of legacy group windows (`TUMBLE_START(ts, INTERVAL '1' HOUR)`), which
+//! become fields of the group window they belong to (see [`crate::group_window`]).
 
 use std::sync::LazyLock;
 
@@ -9,8 +11,8 @@ use regex::Regex;
 
 use crate::error::{Result, SqlError};
 
-/// Which window table-valued function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which kind of window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WindowKind {
     /// `TUMBLE(data, timecol, size [, offset])`.
     Tumble,
@@ -18,6 +20,8 @@ pub enum WindowKind {
     Hop,
     /// `CUMULATE(data, timecol, step, size [, offset])`.
     Cumulate,
+    /// `SESSION(data [PARTITION BY keys], timecol, gap)`.
+    Session,
 }
 
 impl WindowKind {
@@ -27,8 +31,22 @@ impl WindowKind {
             WindowKind::Tumble => "TUMBLE",
             WindowKind::Hop => "HOP",
             WindowKind::Cumulate => "CUMULATE",
+            WindowKind::Session => "SESSION",
         }
     }
+}
+
+/// The shape of a window: how rows are assigned to windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSpec {
+    /// The kind of window.
+    pub kind: WindowKind,
+    /// Window size in milliseconds (the max size for `CUMULATE`, the gap for `SESSION`).
+    pub size_ms: i64,
+    /// `HOP`'s slide or `CUMULATE`'s step in milliseconds; the size otherwise.
+    pub step_ms: i64,
+    /// The offset of window starts in milliseconds.
+    pub offset_ms: i64,
 }
 
 /// A window TVF call found in a query.
@@ -36,18 +54,14 @@ impl WindowKind {
 pub struct WindowTvf {
     /// The generated table name that replaces the call in the query.
     pub alias: String,
-    /// The function.
-    pub kind: WindowKind,
     /// The table or view the windows are laid over.
     pub input: String,
     /// The time attribute column (`DESCRIPTOR(ts)`).
     pub time_column: String,
-    /// Window size in milliseconds (the max size for `CUMULATE`).
-    pub size_ms: i64,
-    /// `HOP`'s slide or `CUMULATE`'s step in milliseconds; the size for `TUMBLE`.
-    pub step_ms: i64,
-    /// The offset of window starts in milliseconds.
-    pub offset_ms: i64,
+    /// `SESSION`'s `PARTITION BY` columns: sessions are formed per value of these.
+    pub partition_by: Vec<String>,
+    /// The windows.
+    pub spec: WindowSpec,
 }
 
 static PLURAL_INTERVAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -59,7 +73,11 @@ static INTERVAL: LazyLock<Regex> = LazyLock::new(|| {
 static FLOOR_CEIL_TO: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(FLOOR|CEIL)\s*\(").unwrap());
 static WINDOW_TVF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE)\s*\(").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i)\bTABLE\s*\(\s*(TUMBLE|HOP|CUMULATE|SESSION)\s*\(").unwrap());
+static GROUP_WINDOW_PROPERTY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(TUMBLE|HOP|SESSION)_(START|END|ROWTIME)\s*\(").unwrap());
+static PARTITION_BY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)^(.*?)\s+PARTITION\s+BY\s*(.+)$").unwrap());
 
 /// Flink syntax that Weir cannot run yet, and what to say where it appears.
 static UNSUPPORTED: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
@@ -124,6 +142,7 @@ pub fn rewrite(sql: &str) -> Result<Rewritten> {
         let kind = match caps[1].to_ascii_uppercase().as_str() {
             "TUMBLE" => WindowKind::Tumble,
             "HOP" => WindowKind::Hop,
+            "SESSION" => WindowKind::Session,
             _ => WindowKind::Cumulate,
         };
         let inner_end = matching_paren(&out, args_start).ok_or_else(|| {
@@ -137,7 +156,10 @@ pub fn rewrite(sql: &str) -> Result<Rewritten> {
         windows.push(window_tvf(kind, &args, alias.clone())?);
         out.replace_range(start..=outer_end, &alias);
     }
-    Ok(Rewritten { sql: out, windows })
+    Ok(Rewritten {
+        sql: rewrite_group_window_properties(&out),
+        windows,
+    })
 }
 
 /// Parses the arguments of a window TVF (positional, or named `DATA => ...`).
@@ -150,55 +172,91 @@ fn window_tvf(kind: WindowKind, args: &[String], alias: String) -> Result<Window
         WindowKind::Tumble => "TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])",
         WindowKind::Hop => "HOP(TABLE t, DESCRIPTOR(ts), slide, size [, offset])",
         WindowKind::Cumulate => "CUMULATE(TABLE t, DESCRIPTOR(ts), step, size [, offset])",
+        WindowKind::Session => "SESSION(TABLE t [PARTITION BY keys], DESCRIPTOR(ts), gap)",
     };
-    let fixed = if kind == WindowKind::Tumble { 3 } else { 4 };
-    if args.len() != fixed && args.len() != fixed + 1 {
+    let (fixed, optional) = match kind {
+        WindowKind::Tumble => (3, 1),
+        WindowKind::Session => (3, 0),
+        _ => (4, 1),
+    };
+    if args.len() < fixed || args.len() > fixed + optional {
         return Err(SqlError::plan(format!(
-            "{} takes {fixed} or {} arguments, not {}: {usage}",
+            "{} takes {fixed}{} arguments, not {}: {usage}",
             kind.name(),
-            fixed + 1,
+            if optional > 0 {
+                format!(" or {}", fixed + 1)
+            } else {
+                String::new()
+            },
             args.len()
         )));
     }
-    let input = strip_call(args[0], "TABLE ").ok_or_else(|| {
+    let table = strip_call(args[0], "TABLE ").ok_or_else(|| {
         SqlError::plan(format!("expected TABLE name as first argument of {usage}"))
     })?;
+    let (input, partition_by) = match PARTITION_BY.captures(table) {
+        Some(caps) if kind == WindowKind::Session => (
+            caps[1].trim().to_string(),
+            split_top_level(caps[2].trim().trim_start_matches('(').trim_end_matches(')'))
+                .into_iter()
+                .map(|k| unquoted(&k))
+                .collect(),
+        ),
+        Some(_) => {
+            return Err(SqlError::plan(format!(
+                "{}: PARTITION BY is only allowed in SESSION windows: {usage}",
+                kind.name()
+            )))
+        }
+        None => (table.trim().to_string(), Vec::new()),
+    };
     let time_column = strip_call(args[1], "DESCRIPTOR")
-        .map(|c| {
-            c.trim_matches(|c| c == '(' || c == ')' || c == '`')
-                .trim()
-                .to_string()
-        })
+        .map(|c| unquoted(c.trim_matches(|c| c == '(' || c == ')')))
         .ok_or_else(|| {
             SqlError::plan(format!(
                 "expected DESCRIPTOR(column) as second argument of {usage}"
             ))
         })?;
     let first = interval_ms(args[2])?;
-    let (size_ms, step_ms) = if kind == WindowKind::Tumble {
-        (first, first)
-    } else {
-        (interval_ms(args[3])?, first)
+    let (size_ms, step_ms) = match kind {
+        WindowKind::Tumble | WindowKind::Session => (first, first),
+        _ => (interval_ms(args[3])?, first),
     };
     let offset_ms = match args.get(fixed) {
         Some(a) => interval_ms(a)?,
         None => 0,
     };
-    if step_ms <= 0 || size_ms <= 0 || (kind != WindowKind::Tumble && size_ms % step_ms != 0) {
-        return Err(SqlError::plan(format!(
-            "{}: the size must be a positive multiple of the slide or step: {usage}",
-            kind.name()
-        )));
-    }
-    Ok(WindowTvf {
-        alias,
+    let spec = WindowSpec {
         kind,
-        input: input.trim().to_string(),
-        time_column,
         size_ms,
         step_ms,
         offset_ms,
+    };
+    check_spec(&spec, usage)?;
+    Ok(WindowTvf {
+        alias,
+        input,
+        time_column,
+        partition_by,
+        spec,
     })
+}
+
+/// Fails unless the sizes of `spec` are positive and the size a multiple of the slide or step.
+pub fn check_spec(spec: &WindowSpec, usage: &str) -> Result<()> {
+    let aligned = matches!(spec.kind, WindowKind::Hop | WindowKind::Cumulate);
+    if spec.step_ms <= 0 || spec.size_ms <= 0 || (aligned && spec.size_ms % spec.step_ms != 0) {
+        return Err(SqlError::plan(format!(
+            "{}: the size must be a positive multiple of the slide or step: {usage}",
+            spec.kind.name()
+        )));
+    }
+    Ok(())
+}
+
+/// A column name without backquotes.
+fn unquoted(name: &str) -> String {
+    name.trim().trim_matches('`').trim().to_string()
 }
 
 /// `TABLE t` → `t`; `DESCRIPTOR(x)` → `(x)`.
@@ -255,6 +313,31 @@ fn rewrite_floor_ceil(sql: &str) -> String {
         } else {
             truncated
         };
+        out.replace_range(start..=end, &replacement);
+        from = start + replacement.len();
+    }
+    out
+}
+
+/// `TUMBLE_START(ts, size)` → `get_field(TUMBLE(ts, size), 'start')`: the property of the
+/// group window `TUMBLE(ts, size)` (likewise `_END`, `_ROWTIME`, and `HOP`, `SESSION`).
+fn rewrite_group_window_properties(sql: &str) -> String {
+    let mut out = sql.to_string();
+    let mut from = 0;
+    while let Some(caps) = GROUP_WINDOW_PROPERTY.captures_at(&out, from) {
+        let (start, args) = caps
+            .get(0)
+            .map(|m| (m.start(), m.end()))
+            .unwrap_or_default();
+        let Some(end) = matching_paren(&out, args) else {
+            break;
+        };
+        let field = match caps[2].to_ascii_uppercase().as_str() {
+            "START" => crate::group_window::START,
+            "END" => crate::group_window::END,
+            _ => crate::group_window::ROWTIME,
+        };
+        let replacement = format!("get_field({}({}), '{field}')", &caps[1], &out[args..end]);
         out.replace_range(start..=end, &replacement);
         from = start + replacement.len();
     }
@@ -330,10 +413,10 @@ mod tests {
         assert_eq!(r.sql, "SELECT * FROM __window_tvf_0 x");
         let w = &r.windows[0];
         assert_eq!(
-            (w.kind, w.input.as_str(), w.time_column.as_str()),
+            (w.spec.kind, w.input.as_str(), w.time_column.as_str()),
             (WindowKind::Hop, "bids", "bidtime")
         );
-        assert_eq!((w.step_ms, w.size_ms), (300_000, 600_000));
+        assert_eq!((w.spec.step_ms, w.spec.size_ms), (300_000, 600_000));
     }
 
     #[test]
@@ -362,6 +445,35 @@ mod tests {
         let top_n = "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r \
                      FROM t) WHERE r <= 3";
         assert!(rewrite(top_n).is_ok());
+    }
+
+    #[test]
+    fn rewrites_session_tvf_with_partition_keys() {
+        let r = rewrite(
+            "SELECT * FROM TABLE(SESSION(TABLE bids PARTITION BY (item, `supplier`), DESCRIPTOR(ts), INTERVAL '5' MINUTES))",
+        )
+        .unwrap();
+        let w = &r.windows[0];
+        assert_eq!(w.spec.kind, WindowKind::Session);
+        assert_eq!(w.input, "bids");
+        assert_eq!(w.partition_by, ["item", "supplier"]);
+        assert_eq!(w.spec.size_ms, 300_000);
+        let err = rewrite("SELECT * FROM TABLE(TUMBLE(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' SECOND))")
+            .unwrap_err();
+        assert!(err.to_string().contains("only allowed in SESSION"), "{err}");
+    }
+
+    #[test]
+    fn rewrites_group_window_properties() {
+        let r = rewrite(
+            "SELECT HOP_END(ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE) FROM t GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE)",
+        )
+        .unwrap();
+        assert_eq!(
+            r.sql,
+            "SELECT get_field(HOP(ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE), 'end') FROM t GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE)"
+        );
+        assert!(r.windows.is_empty());
     }
 
     #[test]

@@ -186,6 +186,8 @@ golden!(
     agg_phases,
     distinct_union,
     window_tvf,
+    session_window,
+    group_window,
     formats,
     values_view,
     joins_inner,

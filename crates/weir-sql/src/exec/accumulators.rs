@@ -209,6 +209,34 @@ mod tests {
     }
 
     #[test]
+    fn merged_accumulators_equal_one_that_took_all_values() {
+        for (kind, distinct) in [
+            (AggKind::Count, false),
+            (AggKind::Count, true),
+            (AggKind::Sum, false),
+            (AggKind::Sum, true),
+            (AggKind::Avg, false),
+            (AggKind::Min, false),
+            (AggKind::Max, false),
+        ] {
+            let c = call(kind, distinct);
+            let (mut left, mut right, mut all) = Default::default();
+            for (i, v) in [4, 1, 4, 7, 1, 9].into_iter().enumerate() {
+                let part: &mut Accumulator = if i % 2 == 0 { &mut left } else { &mut right };
+                part.update(&c, Value::Int(v), false);
+                Accumulator::update(&mut all, &c, Value::Int(v), false);
+            }
+            let mut merged: Accumulator = left;
+            merged.merge(&c, right);
+            assert_eq!(
+                merged.result(&c),
+                all.result(&c),
+                "{kind:?} distinct={distinct}"
+            );
+        }
+    }
+
+    #[test]
     fn distinct_count_and_sum_with_retraction() {
         let c = call(AggKind::Count, true);
         let mut a = Accumulator::default();

@@ -26,6 +26,7 @@ use super::local_agg::LocalGroupAggOperator;
 use super::mini_batch::MiniBatch;
 use super::normalize::ChangelogNormalizeOperator;
 use super::rank::RankOperator;
+use super::session_agg::SessionAggOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
@@ -141,6 +142,7 @@ impl Builder {
                 StreamOp::GroupAggregate { keys, .. }
                 | StreamOp::GlobalGroupAggregate { keys, .. }
                 | StreamOp::WindowAggregate { keys, .. }
+                | StreamOp::SessionAggregate { keys, .. }
                 | StreamOp::ChangelogNormalize { keys }
                 | StreamOp::Join { keys, .. }
                 | StreamOp::IntervalJoin { keys, .. }
@@ -280,13 +282,9 @@ impl Builder {
                 window,
                 time_column,
             } => {
-                let (window, time_column) = (window.clone(), *time_column);
+                let (window, time_column) = (*window, *time_column);
                 let factory = operator(move |_| {
-                    Ok(Box::new(WindowTvfOperator::new(
-                        window.clone(),
-                        time_column,
-                        schema.clone(),
-                    )) as _)
+                    Ok(Box::new(WindowTvfOperator::new(window, time_column, schema.clone())) as _)
                 });
                 (NodeKind::Operator, factory, self.input_parallelism(plan))
             }
@@ -333,6 +331,24 @@ impl Builder {
                         &input,
                         keys,
                         end,
+                        schema.clone(),
+                    )?) as _)
+                });
+                (NodeKind::Operator, factory, p)
+            }
+            StreamOp::SessionAggregate { keys, aggs, gap_ms } => {
+                let (keys, gap_ms, aggs, input) = (
+                    *keys,
+                    *gap_ms,
+                    Arc::new(aggs.clone()),
+                    arrow_schema(&plan.inputs[0]),
+                );
+                let factory = operator(move |_| {
+                    Ok(Box::new(SessionAggOperator::new(
+                        aggs.clone(),
+                        &input,
+                        keys,
+                        gap_ms,
                         schema.clone(),
                     )?) as _)
                 });

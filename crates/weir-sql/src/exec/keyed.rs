@@ -2,6 +2,7 @@
 //! key group), the per-group [`GroupState`] in Weir's keyed state backend, event-time timers,
 //! and the building of output batches.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -129,7 +130,8 @@ pub struct AggCore {
     pub calls: Arc<Vec<AggCall>>,
     /// The key codec of the aggregation's input.
     pub codec: KeyCodec,
-    /// The output schema: the keys, then one column per call.
+    /// The output schema: the keys, then the values of each emitted row (one per call, or the
+    /// window and one per call).
     pub schema: SchemaRef,
     /// The groups' state and timers.
     pub store: KeyedStore,
@@ -193,7 +195,7 @@ impl AggCore {
         let keys: Vec<GroupKey> = pending.iter().map(|(_, k, _)| k.clone()).collect();
         let mut columns = self.codec.decode(&keys)?;
         let key_count = columns.len();
-        for c in 0..self.calls.len() {
+        for c in 0..self.schema.fields().len() - key_count {
             let values: Vec<Value> = pending.iter().map(|(_, _, r)| r[c].clone()).collect();
             let field = self.schema.field(key_count + c);
             columns.push(to_array(&values, field.data_type()).map_err(WeirError::from)?);
@@ -219,6 +221,28 @@ impl AggCore {
             kinds: (!insert_only).then_some(kinds),
         }))
     }
+}
+
+/// The rows of each key of `keys` (one per row of a batch), keys in order of first
+/// appearance and rows in order, leaving out the rows `skip` names: an operator reads and
+/// writes each key's state once per batch, not once per row.
+pub fn rows_by_key(
+    keys: &[GroupKey],
+    skip: impl Fn(usize) -> bool,
+) -> Vec<(&GroupKey, Vec<usize>)> {
+    let mut index: HashMap<&GroupKey, usize> = HashMap::new();
+    let mut groups: Vec<(&GroupKey, Vec<usize>)> = Vec::new();
+    for (row, key) in keys.iter().enumerate() {
+        if skip(row) {
+            continue;
+        }
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(row);
+    }
+    groups
 }
 
 /// The values of the call arguments of row `row` (NULL for `COUNT(*)`); `None` for a call

@@ -1,10 +1,9 @@
 //! Execution of streaming plans on Weir's runtime: the operators ([`calc`], [`watermark`],
-//! [`window_tvf`], [`group_agg`], [`local_agg`], [`window_agg`], [`normalize`], [`join`],
-//! [`interval_join`], [`window_join`], [`rank`]), their state ([`keyed`], [`accumulators`],
-//! [`group_buffer`], [`value`], [`join_rows`], [`rank_state`]), mini-batches
-//! ([`mini_batch`]), the exchanges between them ([`exchange`]), sources and sinks, batch
-//! mode's final rows ([`final_result`]), and the
-//! job builder ([`job`]).
+//! [`window_tvf`], [`group_agg`], [`local_agg`], [`window_agg`], [`session_agg`],
+//! [`normalize`], [`join`], [`interval_join`], [`window_join`], [`rank`]), their state
+//! ([`keyed`], [`accumulators`], [`group_buffer`], [`value`], [`join_rows`], [`rank_state`]),
+//! mini-batches ([`mini_batch`]), the exchanges between them ([`exchange`]), sources and
+//! sinks, batch mode's final rows ([`final_result`]), and the job builder ([`job`]).
 
 pub mod accumulators;
 pub mod calc;
@@ -23,6 +22,7 @@ pub mod mini_batch;
 pub mod normalize;
 pub mod rank;
 pub mod rank_state;
+pub mod session_agg;
 pub mod sinks;
 pub mod sources;
 pub mod value;

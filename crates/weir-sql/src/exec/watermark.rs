@@ -58,9 +58,7 @@ impl StreamOperator for WatermarkAssigner {
             }
             ahead = millis.value(row);
             if ahead.saturating_sub(self.current) > self.interval && row + 1 < millis.len() {
-                let rows = change.rows.slice(from, row + 1 - from);
-                let kinds = change.kinds.as_ref().map(|k| k[from..=row].to_vec());
-                out.collect(ChangeBatch { rows, kinds }.into_batch())?;
+                out.collect(change.slice(from, row + 1 - from).into_batch())?;
                 self.current = ahead;
                 out.emit_watermark(Watermark(ahead))?;
                 from = row + 1;
@@ -69,9 +67,7 @@ impl StreamOperator for WatermarkAssigner {
         out.collect(if from == 0 {
             batch
         } else {
-            let rows = change.rows.slice(from, millis.len() - from);
-            let kinds = change.kinds.as_ref().map(|k| k[from..].to_vec());
-            ChangeBatch { rows, kinds }.into_batch()
+            change.slice(from, millis.len() - from).into_batch()
         })?;
         if ahead > self.current {
             self.current = ahead;

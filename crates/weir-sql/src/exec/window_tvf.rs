@@ -1,5 +1,7 @@
 //! Window table-valued functions: each row joined with the windows it belongs to, adding
 //! `window_start`, `window_end` and `window_time` (the end minus 1 ms, a time attribute).
+//! A session window depends on the rows around it: here each row gets its own window
+//! `[ts, ts + gap)`, which the session window aggregation ([`super::session_agg`]) merges.
 
 use std::sync::Arc;
 
@@ -10,16 +12,18 @@ use weir_core::{Result, WeirError};
 use weir_runtime::{Output, StreamOperator};
 
 use crate::changelog::ChangeBatch;
-use crate::rewrite::{WindowKind, WindowTvf};
+use crate::rewrite::{WindowKind, WindowSpec};
 
-/// The windows `[start, end)` that contain `ts`, oldest first.
-pub fn windows_of(w: &WindowTvf, ts: i64) -> Vec<(i64, i64)> {
+/// The windows `[start, end)` that contain `ts`, oldest first (for a session, the row's own
+/// window before merging).
+pub fn windows_of(w: &WindowSpec, ts: i64) -> Vec<(i64, i64)> {
     let align = |unit: i64| ts - (ts - w.offset_ms).rem_euclid(unit);
     match w.kind {
         WindowKind::Tumble => {
             let start = align(w.size_ms);
             vec![(start, start + w.size_ms)]
         }
+        WindowKind::Session => vec![(ts, ts + w.size_ms)],
         WindowKind::Hop => {
             let last = align(w.step_ms);
             let mut out = Vec::new();
@@ -44,7 +48,7 @@ pub fn windows_of(w: &WindowTvf, ts: i64) -> Vec<(i64, i64)> {
 
 /// Assigns rows to windows.
 pub struct WindowTvfOperator {
-    window: WindowTvf,
+    window: WindowSpec,
     time_column: usize,
     schema: SchemaRef,
 }
@@ -52,7 +56,7 @@ pub struct WindowTvfOperator {
 impl WindowTvfOperator {
     /// The operator for `window` over rows whose time attribute is column `time_column`,
     /// producing rows of `schema` (the input's columns and the three window columns).
-    pub fn new(window: WindowTvf, time_column: usize, schema: SchemaRef) -> Self {
+    pub fn new(window: WindowSpec, time_column: usize, schema: SchemaRef) -> Self {
         WindowTvfOperator {
             window,
             time_column,
@@ -112,12 +116,9 @@ impl StreamOperator for WindowTvfOperator {
 mod tests {
     use super::*;
 
-    fn tvf(kind: WindowKind, step_ms: i64, size_ms: i64) -> WindowTvf {
-        WindowTvf {
-            alias: "w".into(),
+    fn tvf(kind: WindowKind, step_ms: i64, size_ms: i64) -> WindowSpec {
+        WindowSpec {
             kind,
-            input: "t".into(),
-            time_column: "ts".into(),
             size_ms,
             step_ms,
             offset_ms: 0,
@@ -136,5 +137,6 @@ mod tests {
             [(0, 10), (0, 15)]
         );
         assert_eq!(windows_of(&tvf(WindowKind::Tumble, 10, 10), -1), [(-10, 0)]);
+        assert_eq!(windows_of(&tvf(WindowKind::Session, 5, 5), 12), [(12, 17)]);
     }
 }

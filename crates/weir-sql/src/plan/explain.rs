@@ -4,6 +4,7 @@
 use datafusion_expr::Expr;
 
 use super::{Dedup, RankSpec, StreamOp, StreamPlan, TimeAttribute};
+use crate::rewrite::WindowKind;
 
 /// One line describing a node, also used as the operator's name in the job.
 pub fn describe(plan: &StreamPlan) -> String {
@@ -71,24 +72,30 @@ pub fn describe(plan: &StreamPlan) -> String {
             plan.schema.field(*rowtime).name(),
             unaliased(expr)
         ),
-        StreamOp::WindowTableFunction { window, .. } => {
+        StreamOp::WindowTableFunction {
+            window,
+            time_column,
+        } => {
             let spec = match window.kind {
-                crate::rewrite::WindowKind::Tumble => format!("size=[{} ms]", window.size_ms),
-                crate::rewrite::WindowKind::Hop => format!(
+                WindowKind::Tumble => format!("size=[{} ms]", window.size_ms),
+                WindowKind::Hop => format!(
                     "slide=[{} ms], size=[{} ms]",
                     window.step_ms, window.size_ms
                 ),
-                crate::rewrite::WindowKind::Cumulate => {
+                WindowKind::Cumulate => {
                     format!(
                         "max_size=[{} ms], step=[{} ms]",
                         window.size_ms, window.step_ms
                     )
                 }
+                WindowKind::Session => format!("gap=[{} ms]", window.size_ms),
             };
             format!(
                 "WindowTableFunction(window=[{}(time_col=[{}], {spec})])",
                 window.kind.name(),
-                window.time_column
+                input_names(usize::MAX)
+                    .get(*time_column)
+                    .map_or("?", String::as_str)
             )
         }
         StreamOp::GroupAggregate { keys, aggs } if aggs.is_empty() => {
@@ -125,6 +132,12 @@ pub fn describe(plan: &StreamPlan) -> String {
             "WindowAggregate(groupBy=[{}], select=[{}], emit=[on watermark])",
             input_names(*keys).join(", "),
             select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
+        ),
+        StreamOp::SessionAggregate { keys, aggs, gap_ms } => format!(
+            "WindowAggregate(groupBy=[{}], window=[SESSION(gap=[{gap_ms} ms])], select=[{}], \
+             emit=[on watermark])",
+            input_names(*keys).join(", "),
+            select_list(plan, *keys + 2, aggs.iter().map(|a| a.display.clone()))
         ),
         StreamOp::Join {
             kind, condition, ..
@@ -283,7 +296,8 @@ fn exchange(plan: &StreamPlan, i: usize) -> Option<String> {
     let names = match &plan.op {
         StreamOp::GroupAggregate { keys, .. }
         | StreamOp::GlobalGroupAggregate { keys, .. }
-        | StreamOp::WindowAggregate { keys, .. } => plan.inputs[i]
+        | StreamOp::WindowAggregate { keys, .. }
+        | StreamOp::SessionAggregate { keys, .. } => plan.inputs[i]
             .schema
             .fields()
             .iter()

@@ -3,6 +3,7 @@
 //! phases where the configuration asks for it ([`phases`]), and shown by `EXPLAIN`
 //! ([`explain`]).
 
+mod aggregate;
 pub mod explain;
 mod join;
 pub mod phases;
@@ -19,7 +20,7 @@ pub use explain::explain;
 pub use translate::{translate, Translator};
 
 use crate::catalog::Table;
-use crate::rewrite::WindowTvf;
+use crate::rewrite::WindowSpec;
 
 /// An aggregate function Weir computes incrementally, with retraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,9 +223,10 @@ pub enum StreamOp {
         expr: Expr,
         input_schema: DFSchemaRef,
     },
-    /// Assigns each row to its windows, adding `window_start`, `window_end`, `window_time`.
+    /// Assigns each row to its windows, adding `window_start`, `window_end`, `window_time`
+    /// (for a session window, each row's own window, merged by [`StreamOp::SessionAggregate`]).
     WindowTableFunction {
-        window: WindowTvf,
+        window: WindowSpec,
         time_column: usize,
     },
     /// Turns an upsert changelog keyed by the first `keys` columns into a full changelog
@@ -257,6 +259,15 @@ pub enum StreamOp {
         keys: usize,
         aggs: Vec<AggCall>,
         window_end: usize,
+    },
+    /// Session window aggregation by the first `keys` columns: input column `keys` is each
+    /// row's time (the start of its own window; column `keys + 1` its end), rows of a key whose
+    /// windows overlap merge into one session; emits each session once, when the watermark
+    /// passes its end, as the keys, `window_start`, `window_end` and the calls' results.
+    SessionAggregate {
+        keys: usize,
+        aggs: Vec<AggCall>,
+        gap_ms: i64,
     },
     /// Regular join of two inputs whose first `keys` columns are the equi-join key (the rest
     /// are the input's row); pairs must also pass `condition` (over the output columns). Both
@@ -332,6 +343,7 @@ impl StreamPlan {
             | StreamOp::WindowJoin { .. }
             | StreamOp::WindowAggregate { .. }
             | StreamOp::LocalGroupAggregate { .. }
+            | StreamOp::SessionAggregate { .. }
             | StreamOp::FinalResult => false,
             _ => self.inputs.iter().any(StreamPlan::is_updating),
         }

@@ -6,13 +6,14 @@ use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::Schema;
 use datafusion_common::{DFSchema, DFSchemaRef};
 use datafusion_expr::expr::AggregateFunction;
-use datafusion_expr::{Distinct, Expr, ExprSchemable, LogicalPlan};
+use datafusion_expr::{Distinct, Expr, LogicalPlan};
 
 use super::{AggCall, AggKind, StreamOp, StreamPlan};
 use crate::catalog::{Entry, Table};
 use crate::error::{Result, SqlError};
 use crate::exec::expr::evaluate_constant;
-use crate::rewrite::WindowTvf;
+use crate::group_window::contains_group_window;
+use crate::rewrite::{WindowKind, WindowTvf};
 
 /// Translates logical plans; `scan` gives the logical plan of a named table or view (for the
 /// input of a window TVF).
@@ -27,13 +28,16 @@ pub struct Translator<'a> {
 
 /// Translates `plan` into a streaming plan.
 pub fn translate(plan: &LogicalPlan, t: &Translator) -> Result<StreamPlan> {
-    t.translate(plan)
+    let plan = t.translate(plan)?;
+    check_session_windows(&plan, false)?;
+    Ok(plan)
 }
 
 impl Translator<'_> {
-    fn translate(&self, plan: &LogicalPlan) -> Result<StreamPlan> {
+    pub(super) fn translate(&self, plan: &LogicalPlan) -> Result<StreamPlan> {
         match plan {
             LogicalPlan::Projection(p) => {
+                reject_group_windows(&p.expr)?;
                 let top_n = match p.input.as_ref() {
                     LogicalPlan::Filter(f) => self.rank(f, Some(&p.expr))?,
                     _ => None,
@@ -72,50 +76,7 @@ impl Translator<'_> {
                 plan.schema = scan.projected_schema.clone();
                 Ok(plan)
             }
-            LogicalPlan::Aggregate(a) => {
-                let input = self.translate(&a.input)?;
-                let input_schema = input.schema.clone();
-                let mut exprs = a.group_expr.clone();
-                let mut aggs = Vec::new();
-                for e in &a.aggr_expr {
-                    aggs.push(agg_call(e, &mut exprs)?);
-                }
-                let pre_fields: Vec<_> = exprs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| {
-                        let (_, field) = e.to_field(input_schema.as_ref())?;
-                        let name = if let (true, Expr::Column(c)) = (i < a.group_expr.len(), e) {
-                            c.name.clone()
-                        } else if i < a.group_expr.len() {
-                            e.schema_name().to_string()
-                        } else {
-                            format!("$f{i}")
-                        };
-                        Ok((None, Arc::new(field.as_ref().clone().with_name(name))))
-                    })
-                    .collect::<Result<_>>()?;
-                let pre_schema = Arc::new(DFSchema::new_with_metadata(pre_fields, Default::default())?);
-                let pre = calc(input, exprs, None, pre_schema);
-                let keys = a.group_expr.len();
-                let window_end = window_key(&a.group_expr);
-                let op = match window_end {
-                    Some(window_end) => {
-                        if pre.is_updating() {
-                            return Err(SqlError::plan(
-                                "window aggregation cannot consume an updating input (an aggregate or join result)",
-                            ));
-                        }
-                        StreamOp::WindowAggregate { keys, aggs, window_end }
-                    }
-                    None => StreamOp::GroupAggregate { keys, aggs },
-                };
-                Ok(StreamPlan {
-                    op,
-                    inputs: vec![pre],
-                    schema: a.schema.clone(),
-                })
-            }
+            LogicalPlan::Aggregate(a) => self.aggregate(a),
             LogicalPlan::Distinct(Distinct::All(input)) => {
                 let input = self.translate(input)?;
                 let schema = input.schema.clone();
@@ -208,6 +169,7 @@ impl Translator<'_> {
         let Some(filter) = filter else {
             return self.translate(plan);
         };
+        reject_group_windows(std::slice::from_ref(&filter))?;
         if let LogicalPlan::Join(join) = plan {
             if join.join_type == datafusion_expr::JoinType::Inner {
                 return self.join(join, Some(&filter));
@@ -228,14 +190,25 @@ impl Translator<'_> {
             .ok_or_else(|| {
                 SqlError::plan(format!(
                     "{}: no column '{}' in '{}'",
-                    w.kind.name(),
+                    w.spec.kind.name(),
                     w.time_column,
                     w.input
                 ))
             })?;
+        if w.spec.kind == WindowKind::Session {
+            check_time_attribute(&input, time_column, "SESSION")?;
+        }
+        for key in &w.partition_by {
+            if input.schema.index_of_column_by_name(None, key).is_none() {
+                return Err(SqlError::plan(format!(
+                    "SESSION: no column '{key}' of PARTITION BY in '{}'",
+                    w.input
+                )));
+            }
+        }
         Ok(StreamPlan {
             op: StreamOp::WindowTableFunction {
-                window: w.clone(),
+                window: w.spec,
                 time_column,
             },
             inputs: vec![input],
@@ -320,6 +293,54 @@ fn normalized(scan: StreamPlan, key: &[usize], table: &Table) -> Result<StreamPl
     Ok(calc(normalize, columns_of(&physical), None, physical))
 }
 
+/// Fails if `exprs` call a group window function (`TUMBLE(ts, size)`), which only a
+/// `GROUP BY` can hold.
+fn reject_group_windows(exprs: &[Expr]) -> Result<()> {
+    match exprs.iter().find(|e| contains_group_window(e)) {
+        Some(e) => Err(SqlError::plan(format!(
+            "{e}: a group window (TUMBLE, HOP or SESSION with a time attribute and intervals) can only \
+             be used in GROUP BY; select its TUMBLE_START, TUMBLE_END or TUMBLE_ROWTIME instead"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Fails unless column `column` of `plan` is an event-time attribute; `what` names the
+/// window that needs it.
+pub(super) fn check_time_attribute(plan: &StreamPlan, column: usize, what: &str) -> Result<()> {
+    if plan.rowtime_columns().get(column).copied().unwrap_or(false) {
+        return Ok(());
+    }
+    Err(SqlError::plan(format!(
+        "{what}: column '{}' is not a time attribute: a window needs an event-time attribute, a \
+         column with a WATERMARK FOR declaration in its table (passed on unchanged by views and \
+         subqueries)",
+        plan.schema.field(column).name()
+    )))
+}
+
+/// Fails if a session window TVF is used other than by a session window aggregation (Weir
+/// assigns sessions only when it aggregates them); `aggregated` says whether `plan`'s rows
+/// flow, through Calcs only, into one.
+fn check_session_windows(plan: &StreamPlan, aggregated: bool) -> Result<()> {
+    let inputs_aggregated = match &plan.op {
+        StreamOp::SessionAggregate { .. } => true,
+        StreamOp::Calc { .. } => aggregated,
+        StreamOp::WindowTableFunction { window, .. }
+            if window.kind == WindowKind::Session && !aggregated =>
+        {
+            return Err(SqlError::plan(
+                "the SESSION window TVF is supported by Weir only in a window aggregation: \
+                 GROUP BY window_start, window_end and the PARTITION BY columns",
+            ))
+        }
+        _ => false,
+    };
+    plan.inputs
+        .iter()
+        .try_for_each(|i| check_session_windows(i, inputs_aggregated))
+}
+
 /// A Calc over `input` computing `exprs` (the columns of `schema`) of the rows that pass
 /// `filter`.
 pub(super) fn calc(
@@ -349,7 +370,7 @@ pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
 /// columns after the `keys` group columns).
 // DataFusion still plans `COUNT(*)` with a wildcard argument.
 #[allow(deprecated)]
-fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
+pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
     let inner = match expr {
         Expr::Alias(a) => a.expr.as_ref(),
         e => e,
@@ -400,7 +421,7 @@ fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
 
 /// The index of `window_end` among the group keys when they hold both `window_start` and
 /// `window_end` (a window aggregation).
-fn window_key(group: &[Expr]) -> Option<usize> {
+pub(super) fn window_key(group: &[Expr]) -> Option<usize> {
     let named = |n: &str| {
         group
             .iter()
