@@ -16,7 +16,7 @@ const KEYS: i64 = 50;
 fn source(name: &str) -> String {
     format!(
         "CREATE TABLE {name} (id BIGINT, k AS id % {KEYS}) WITH ('connector' = 'datagen', \
-         'rows-per-second' = '1000', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
+         'rows-per-second' = '250', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
          'fields.id.end' = '{}')",
         ROWS - 1
     )

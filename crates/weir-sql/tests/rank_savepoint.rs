@@ -15,7 +15,7 @@ const KEYS: i64 = 50;
 const TOP: i64 = 3;
 
 const SOURCE: &str = "CREATE TABLE src (id BIGINT, k AS id % 50, v AS (id * 37) % 101) \
-    WITH ('connector' = 'datagen', 'rows-per-second' = '1000', 'fields.id.kind' = 'sequence', \
+    WITH ('connector' = 'datagen', 'rows-per-second' = '250', 'fields.id.kind' = 'sequence', \
     'fields.id.start' = '0', 'fields.id.end' = '999')";
 
 /// How many rows the top 3 of every partition hold, and the sum of their ids: the Top-N's

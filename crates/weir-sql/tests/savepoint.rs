@@ -14,7 +14,7 @@ const ROWS: i64 = 4000;
 const KEYS: i64 = 4;
 
 const SOURCE: &str = "CREATE TABLE src (id BIGINT, k AS id % 4) WITH ('connector' = 'datagen', \
-    'rows-per-second' = '4000', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
+    'rows-per-second' = '1000', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
     'fields.id.end' = '3999')";
 const QUERY: &str = "SELECT k, COUNT(*) AS c, SUM(id) AS s FROM src GROUP BY k";
 

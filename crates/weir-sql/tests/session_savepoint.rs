@@ -26,7 +26,7 @@ fn time_ms(id: i64) -> i64 {
 const SOURCE: &str = "CREATE TABLE clicks (id BIGINT, k AS id % 4, \
     ts AS TO_TIMESTAMP_LTZ(id * 100 + (id / 40) * 20000, 3), \
     WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'datagen', \
-    'rows-per-second' = '2000', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
+    'rows-per-second' = '500', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
     'fields.id.end' = '1999')";
 
 const QUERY: &str = "SELECT k, window_start, window_end, COUNT(*) AS c, SUM(id) AS s \
