@@ -3,6 +3,7 @@
 
 mod run;
 mod sql;
+mod sql_input;
 
 use clap::{Parser, Subcommand};
 

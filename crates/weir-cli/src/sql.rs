@@ -2,16 +2,19 @@
 //!
 //! Flink's SQL client on the embedded mini-cluster: with `-f`, runs the script's statements
 //! one by one (`${NAME}` replaced by `--var NAME=VALUE`, as Flink's `run_sql.sh` does) and
-//! stops at the first error; without it, reads statements ending in `;` from standard input.
+//! stops at the first error; without it, reads statements ending in `;` from standard input
+//! (on a terminal with line editing and a history, `--history FILE`).
 //! Query results are printed as tables with Flink's `op` column as they arrive.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 use clap::Args;
 use weir_core::config::{self, options};
 use weir_sql::runner::run_statement;
 use weir_sql::{run_script, TableEnvironment};
+
+use crate::sql_input::{Input, LineReader};
 
 /// Arguments of `weir sql`.
 #[derive(Args)]
@@ -23,6 +26,11 @@ pub struct SqlArgs {
     /// Replaces `${NAME}` in the script (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+
+    /// The file that keeps the interactive client's statements (default
+    /// `~/.weir-sql-history`).
+    #[arg(long = "history", value_name = "FILE")]
+    history: Option<PathBuf>,
 
     /// Default parallelism of the jobs.
     #[arg(short = 'p', long = "parallelism")]
@@ -73,36 +81,55 @@ fn run(args: &SqlArgs) -> Result<(), String> {
             let mut out = std::io::stdout();
             run_script(&mut env, &script, &vars, &mut out).map_err(|e| e.to_string())
         }
-        None => interactive(&mut env, &vars),
+        None => interactive(&mut env, &vars, history_file(args)),
     }
 }
 
-/// Reads statements from standard input; an error is printed and the client goes on.
-fn interactive(env: &mut TableEnvironment, vars: &HashMap<String, String>) -> Result<(), String> {
-    let stdin = std::io::stdin();
+/// Reads statements ending in `;` from standard input (with line editing and history on a
+/// terminal); an error is printed and the client goes on; `quit;`, `exit;` or Ctrl-D ends it.
+fn interactive(
+    env: &mut TableEnvironment,
+    vars: &HashMap<String, String>,
+    history: Option<PathBuf>,
+) -> Result<(), String> {
+    let mut reader = LineReader::open(history)?;
     let mut out = std::io::stdout();
     let mut statement = String::new();
-    let prompt = |out: &mut std::io::Stdout, continued: bool| {
-        let _ = write!(out, "{}", if continued { "> " } else { "Weir SQL> " });
-        let _ = out.flush();
-    };
-    prompt(&mut out, false);
-    for line in stdin.lock().lines() {
-        let line = line.map_err(|e| format!("reading standard input: {e}"))?;
+    loop {
+        let prompt = if statement.trim().is_empty() {
+            "Weir SQL> "
+        } else {
+            "> "
+        };
+        let line = match reader.read(prompt)? {
+            Input::Line(line) => line,
+            Input::Cancel => {
+                statement.clear();
+                continue;
+            }
+            Input::End => return Ok(()),
+        };
         statement.push_str(&line);
         statement.push('\n');
-        if line.trim_end().ends_with(';') {
-            let text = weir_sql::script::substitute_vars(&statement, vars);
-            let trimmed = text.trim().trim_end_matches(';').trim();
-            if trimmed.eq_ignore_ascii_case("quit") || trimmed.eq_ignore_ascii_case("exit") {
-                return Ok(());
-            }
-            if let Err(e) = run_statement(env, trimmed, &mut out) {
-                eprintln!("[ERROR] {e}");
-            }
-            statement.clear();
+        if !line.trim_end().ends_with(';') {
+            continue;
         }
-        prompt(&mut out, !statement.trim().is_empty());
+        reader.remember(statement.trim());
+        let text = weir_sql::script::substitute_vars(&statement, vars);
+        statement.clear();
+        let trimmed = text.trim().trim_end_matches(';').trim();
+        if trimmed.eq_ignore_ascii_case("quit") || trimmed.eq_ignore_ascii_case("exit") {
+            return Ok(());
+        }
+        if let Err(e) = run_statement(env, trimmed, &mut out) {
+            eprintln!("[ERROR] {e}");
+        }
     }
-    Ok(())
+}
+
+/// `--history`, else `~/.weir-sql-history` (none without a home directory).
+fn history_file(args: &SqlArgs) -> Option<PathBuf> {
+    args.history.clone().or_else(|| {
+        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".weir-sql-history"))
+    })
 }

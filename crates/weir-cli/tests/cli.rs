@@ -103,3 +103,67 @@ fn sql_prints_the_rows_of_a_print_sink() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The interactive client on a real terminal (a pseudo-terminal from `script`): a statement is
+/// recalled from the history with the up arrow and run again, and the history file keeps it.
+#[test]
+fn the_interactive_client_recalls_statements_from_its_history() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = std::env::temp_dir().join(format!("weir-cli-history-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let history = dir.join("history");
+    let command = format!(
+        "{} sql --history {}",
+        env!("CARGO_BIN_EXE_weir"),
+        history.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) makes the pseudo-terminal");
+    let screen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let screen = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                screen
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    // Waits until the screen shows `text` `times` times (the client is ready for input).
+    let wait_for = |text: &str, times: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while screen.lock().unwrap().matches(text).count() < times {
+            assert!(Instant::now() < deadline, "waited for {text:?} x{times}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    let answer = "|                   42 |";
+    wait_for("Weir SQL> ", 1);
+    stdin.write_all(b"SELECT 41 + 1 AS answer;\r").unwrap();
+    wait_for(answer, 1);
+    wait_for("Weir SQL> ", 2);
+    stdin.write_all(b"\x1b[A\r").unwrap(); // up arrow: the last statement again
+    wait_for(answer, 2);
+    wait_for("Weir SQL> ", 3);
+    stdin.write_all(b"quit;\r").unwrap();
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(saved.contains("SELECT 41 + 1 AS answer;"), "{saved}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
