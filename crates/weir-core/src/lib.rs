@@ -15,5 +15,6 @@ pub mod error;
 pub mod graph;
 pub mod keygroup;
 pub mod metrics;
+pub mod timestamp;
 
 pub use error::{Result, WeirError};

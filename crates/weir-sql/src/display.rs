@@ -116,35 +116,14 @@ pub fn append_column(
 /// Writes `yyyy-MM-dd HH:mm:ss.SSS` of milliseconds since the epoch (UTC), as
 /// [`timestamp_ms`] does, without going through a format string.
 fn write_timestamp_ms(ms: i64, out: &mut String) {
-    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (year, month, day) = civil_from_days(days);
-    if !(0..=9999).contains(&year) {
+    // Four-digit years only; chrono spells the others (with a sign, more digits).
+    const YEAR_0: i64 = -62_167_219_200_000;
+    const YEAR_10000: i64 = 253_402_300_800_000;
+    if (YEAR_0..YEAR_10000).contains(&ms) {
+        weir_core::timestamp::write_timestamp(out, ms);
+    } else {
         out.push_str(&timestamp_ms(ms));
-        return;
     }
-    let (secs, millis) = (ms_of_day / 1000, ms_of_day % 1000);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{millis:03}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
-}
-
-/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// `yyyy-MM-dd HH:mm:ss.SSS` of milliseconds since the epoch (UTC).

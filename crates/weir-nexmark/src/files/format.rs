@@ -10,8 +10,8 @@
 
 use std::fmt::Write;
 
-use super::time::write_timestamp;
 use crate::model::{Auction, Bid, Event, Person};
+use weir_core::timestamp::write_timestamp;
 
 /// A file format Flink's filesystem connector reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

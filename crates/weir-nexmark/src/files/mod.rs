@@ -5,7 +5,6 @@
 //! watermarks from it).
 
 mod format;
-mod time;
 
 pub use format::Format;
 
