@@ -2,11 +2,11 @@
 //! condition, and the hash exchange of each input on its key; a condition that bounds two
 //! event-time attributes makes an interval join, anything else a regular join.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod support;
 
+use support::{assert_contains, run_after};
 use weir_core::config::Configuration;
-use weir_sql::{run_script, SqlError, TableEnvironment};
+use weir_sql::{SqlError, TableEnvironment};
 
 const TABLES: &str = "CREATE TABLE orders (id INT, customer STRING, amount INT, ts TIMESTAMP(3),
   WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
@@ -20,26 +20,7 @@ CREATE TABLE plain_shipments (order_id INT, ship_ts TIMESTAMP(3))
 WITH ('connector' = 'filesystem', 'path' = '${DIR}/data/shipments.csv', 'format' = 'csv');";
 
 fn run(statements: &str) -> Result<String, SqlError> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/sql")
-        .canonicalize()
-        .expect("tests/sql");
-    let mut env = TableEnvironment::new(Configuration::new());
-    let vars = HashMap::from([("DIR".to_string(), dir.display().to_string())]);
-    let mut out = Vec::new();
-    run_script(
-        &mut env,
-        &format!("{TABLES}\n{statements}"),
-        &vars,
-        &mut out,
-    )?;
-    Ok(String::from_utf8(out).expect("UTF-8"))
-}
-
-fn assert_contains(out: &str, parts: &[&str]) {
-    for part in parts {
-        assert!(out.contains(part), "missing {part}:\n{out}");
-    }
+    run_after(TABLES, statements)
 }
 
 #[test]

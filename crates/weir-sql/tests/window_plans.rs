@@ -4,11 +4,10 @@
 //! `PARTITION BY` columns, and a session TVF outside an aggregation are refused with errors
 //! that say what to change.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod support;
 
-use weir_core::config::Configuration;
-use weir_sql::{run_script, SqlError, TableEnvironment};
+use support::{assert_contains, run_after};
+use weir_sql::SqlError;
 
 const TABLES: &str = "CREATE TABLE clicks (name STRING, url STRING, ts TIMESTAMP(3),
   WATERMARK FOR ts AS ts - INTERVAL '10' MINUTE
@@ -17,26 +16,7 @@ CREATE TABLE plain_clicks (name STRING, url STRING, ts TIMESTAMP(3))
 WITH ('connector' = 'filesystem', 'path' = '${DIR}/data/clicks.csv', 'format' = 'csv');";
 
 fn run(statements: &str) -> Result<String, SqlError> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/sql")
-        .canonicalize()
-        .expect("tests/sql");
-    let mut env = TableEnvironment::new(Configuration::new());
-    let vars = HashMap::from([("DIR".to_string(), dir.display().to_string())]);
-    let mut out = Vec::new();
-    run_script(
-        &mut env,
-        &format!("{TABLES}\n{statements}"),
-        &vars,
-        &mut out,
-    )?;
-    Ok(String::from_utf8(out).expect("UTF-8"))
-}
-
-fn assert_contains(out: &str, parts: &[&str]) {
-    for part in parts {
-        assert!(out.contains(part), "missing {part}:\n{out}");
-    }
+    run_after(TABLES, statements)
 }
 
 fn error_of(statements: &str) -> String {
