@@ -11,16 +11,17 @@
 //! it is padded at once). The output watermark is held back by the longer of the two
 //! retention spans, because joined rows keep their input times.
 
-use arrow::array::{Array, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::array::Array;
+use arrow::datatypes::SchemaRef;
 use weir_core::element::{Batch, Watermark};
-use weir_core::{Result, WeirError};
+use weir_core::Result;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{MapState, Namespace, StateSnapshot, TimeDomain};
 
 use super::expr::Compiled;
 use super::join_rows::{null_keys, JoinRows, RowBytes};
 use super::keyed::{GroupKey, KeyCodec, KeyedStore};
+use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::{IntervalBounds, JoinKind};
 
@@ -171,20 +172,6 @@ impl IntervalJoinOperator {
     }
 }
 
-/// The values of column `column` of `batch` as milliseconds.
-fn times(batch: &arrow::array::RecordBatch, column: usize) -> Result<TimestampMillisecondArray> {
-    let values = arrow::compute::cast(
-        batch.column(column),
-        &DataType::Timestamp(TimeUnit::Millisecond, None),
-    )
-    .map_err(|e| WeirError::Other(e.to_string()))?;
-    Ok(values
-        .as_any()
-        .downcast_ref::<TimestampMillisecondArray>()
-        .expect("cast to timestamps")
-        .clone())
-}
-
 impl StreamOperator for IntervalJoinOperator {
     fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
         self.store.open(ctx)
@@ -199,7 +186,7 @@ impl StreamOperator for IntervalJoinOperator {
         let keys = self.keys.encode(&change.rows)?;
         let rows = self.rows.codec(input).encode(&change.rows)?;
         let null = null_keys(&change.rows, self.key_count);
-        let times = times(&change.rows, self.time_columns[input])?;
+        let times = timestamps_ms(change.rows.column(self.time_columns[input]))?;
         for (i, (key, row)) in keys.iter().zip(&rows).enumerate() {
             if null[i] || times.is_null(i) {
                 if self.kind.is_outer(input) {

@@ -13,9 +13,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, TimestampMillisecondArray};
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
 use arrow::compute::SortOptions;
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::datatypes::SchemaRef;
 use arrow::row::{RowConverter, SortField};
 use weir_core::element::{Batch, Watermark};
 use weir_core::{Result, WeirError};
@@ -24,6 +24,7 @@ use weir_state::{Namespace, StateSnapshot, TimeDomain, ValueState};
 
 use super::keyed::{GroupKey, KeyCodec, KeyedStore};
 use super::rank_state::{changes, Change, Partition, Style};
+use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::RankSpec;
 
@@ -242,15 +243,7 @@ impl RankOperator {
             (None, Some(time)) => (time.column, 0),
             (None, None) => return Ok(None),
         };
-        let times = arrow::compute::cast(
-            batch.column(column),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .map_err(arrow_error)?;
-        let times = times
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .ok_or_else(|| WeirError::Other("a time column is not a timestamp".into()))?;
+        let times = timestamps_ms(batch.column(column))?;
         let watermark = self.store.timers.watermark();
         Ok(Some(
             (0..times.len())

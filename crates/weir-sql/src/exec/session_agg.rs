@@ -7,17 +7,17 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::array::Array;
+use arrow::datatypes::SchemaRef;
 use serde::{Deserialize, Serialize};
 use weir_core::element::{Batch, Watermark};
-use weir_core::{Result, WeirError};
+use weir_core::Result;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain, ValueState};
 
 use super::accumulators::GroupState;
 use super::keyed::{arguments, rows_by_key, AggCore, GroupKey};
-use super::value::Value;
+use super::value::{timestamps_ms, Value};
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::AggCall;
 
@@ -150,15 +150,7 @@ impl StreamOperator for SessionAggOperator {
     fn process_batch(&mut self, _input: usize, batch: Batch, _out: &mut dyn Output) -> Result<()> {
         let change = ChangeBatch::from_batch(&batch);
         let keys = self.core.codec.encode(&change.rows)?;
-        let times = arrow::compute::cast(
-            change.rows.column(self.time_column),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .map_err(|e| WeirError::Other(e.to_string()))?;
-        let times = times
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .expect("cast to timestamps");
+        let times = timestamps_ms(change.rows.column(self.time_column))?;
         for (key, rows) in rows_by_key(&keys, |row| times.is_null(row)) {
             let mut sessions = self.load(key)?;
             let mut changed = false;

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use arrow::array::{Array, ArrayRef};
+use arrow::array::{Array, ArrayRef, TimestampMillisecondArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit};
 use datafusion_common::ScalarValue;
@@ -168,4 +168,15 @@ impl Ord for Value {
             (a, b) => a.rank().cmp(&b.rank()),
         }
     }
+}
+
+/// The values of `array` (a timestamp column) as milliseconds since the epoch.
+pub fn timestamps_ms(array: &ArrayRef) -> weir_core::Result<TimestampMillisecondArray> {
+    let values = cast(array, &DataType::Timestamp(TimeUnit::Millisecond, None))
+        .map_err(|e| weir_core::WeirError::Other(e.to_string()))?;
+    Ok(values
+        .as_any()
+        .downcast_ref::<TimestampMillisecondArray>()
+        .expect("cast to timestamps")
+        .clone())
 }

@@ -4,13 +4,13 @@
 //! last one emitted, as Flink's assigner does eagerly: the rows after that point see the
 //! watermark, so a row far behind the others is late whatever the size of the batch.
 
-use arrow::array::{Array, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::array::Array;
 use weir_core::element::{Batch, Watermark};
 use weir_core::{Result, WeirError};
 use weir_runtime::{Output, StreamOperator};
 
 use super::expr::{evaluate, Compiled};
+use super::value::timestamps_ms;
 use crate::changelog::ChangeBatch;
 
 /// Generates watermarks from an expression over each row.
@@ -43,13 +43,7 @@ impl StreamOperator for WatermarkAssigner {
         }
         let change = ChangeBatch::from_batch(&batch);
         let values = evaluate(&self.expr, &change.rows).map_err(WeirError::from)?;
-        let values =
-            arrow::compute::cast(&values, &DataType::Timestamp(TimeUnit::Millisecond, None))
-                .map_err(|e| WeirError::Other(e.to_string()))?;
-        let millis = values
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .expect("cast to timestamps");
+        let millis = timestamps_ms(&values)?;
         let mut from = 0;
         let mut ahead = self.current;
         for row in 0..millis.len() {

@@ -5,16 +5,17 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::array::Array;
+use arrow::datatypes::SchemaRef;
 use weir_core::element::{Batch, Watermark};
-use weir_core::{Result, WeirError};
+use weir_core::Result;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain};
 
 use super::accumulators::GroupState;
 use super::group_buffer::GroupBuffer;
 use super::keyed::{arguments, AggCore};
+use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::AggCall;
 
@@ -56,15 +57,7 @@ impl StreamOperator for WindowAggOperator {
     fn process_batch(&mut self, _input: usize, batch: Batch, _out: &mut dyn Output) -> Result<()> {
         let change = ChangeBatch::from_batch(&batch);
         let keys = self.core.codec.encode(&change.rows)?;
-        let ends = arrow::compute::cast(
-            change.rows.column(self.window_end),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .map_err(|e| WeirError::Other(e.to_string()))?;
-        let ends = ends
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .expect("cast to timestamps");
+        let ends = timestamps_ms(change.rows.column(self.window_end))?;
         let calls = self.core.calls.clone();
         for (row, key) in keys.into_iter().enumerate() {
             if ends.is_null(row) || ends.value(row) - 1 <= self.core.store.timers.watermark() {

@@ -4,16 +4,17 @@
 //! side without a match padded with NULLs) and dropped. Rows of windows that already fired
 //! are late and dropped. The result is insert-only.
 
-use arrow::array::{Array, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::array::Array;
+use arrow::datatypes::SchemaRef;
 use weir_core::element::{Batch, Watermark};
-use weir_core::{Result, WeirError};
+use weir_core::Result;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{ListState, Namespace, StateSnapshot, TimeDomain};
 
 use super::expr::Compiled;
 use super::join_rows::{null_keys, JoinRows, RowBytes};
 use super::keyed::{GroupKey, KeyCodec, KeyedStore};
+use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::JoinKind;
 
@@ -109,15 +110,7 @@ impl StreamOperator for WindowJoinOperator {
         let keys = self.keys.encode(&change.rows)?;
         let rows = self.rows.codec(input).encode(&change.rows)?;
         let null = null_keys(&change.rows, self.key_count);
-        let ends = arrow::compute::cast(
-            change.rows.column(self.window_end),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .map_err(|e| WeirError::Other(e.to_string()))?;
-        let ends = ends
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .expect("cast to timestamps");
+        let ends = timestamps_ms(change.rows.column(self.window_end))?;
         for (i, (key, row)) in keys.into_iter().zip(rows).enumerate() {
             if ends.is_null(i) || ends.value(i) - 1 <= self.store.timers.watermark() {
                 continue; // late: the window already fired

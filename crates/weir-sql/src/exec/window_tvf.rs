@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray, UInt32Array};
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::datatypes::SchemaRef;
 use weir_core::element::Batch;
 use weir_core::{Result, WeirError};
 use weir_runtime::{Output, StreamOperator};
 
+use super::value::timestamps_ms;
 use crate::changelog::ChangeBatch;
 use crate::rewrite::{WindowKind, WindowSpec};
 
@@ -68,15 +69,7 @@ impl WindowTvfOperator {
 impl StreamOperator for WindowTvfOperator {
     fn process_batch(&mut self, _input: usize, batch: Batch, out: &mut dyn Output) -> Result<()> {
         let change = ChangeBatch::from_batch(&batch);
-        let times = arrow::compute::cast(
-            change.rows.column(self.time_column),
-            &DataType::Timestamp(TimeUnit::Millisecond, None),
-        )
-        .map_err(|e| WeirError::Other(e.to_string()))?;
-        let times = times
-            .as_any()
-            .downcast_ref::<TimestampMillisecondArray>()
-            .expect("cast to timestamps");
+        let times = timestamps_ms(change.rows.column(self.time_column))?;
         let (mut indices, mut starts, mut ends, mut kinds) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for row in 0..times.len() {
