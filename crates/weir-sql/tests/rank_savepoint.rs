@@ -3,12 +3,13 @@
 //! ranks the rows that arrive after the savepoint together with those that came before. The
 //! final result is compared with the top rows computed directly from the generated rows.
 
-use std::thread;
-use std::time::Duration;
+mod savepoint_support;
 
-use arrow::array::{Array, Int64Array};
+use std::thread;
+
+use savepoint_support::{last_pair, start_query, stop_part_way};
 use weir_core::config::{options, Configuration};
-use weir_sql::{StatementResult, TableEnvironment};
+use weir_runtime::JobHandle;
 
 const ROWS: i64 = 1000;
 const KEYS: i64 = 50;
@@ -26,37 +27,8 @@ const QUERY: &str = "SELECT COUNT(*) AS n, SUM(id) AS ids FROM (
     WHERE rownum <= 3)";
 
 /// Starts the query; the last row of its result is collected on another thread.
-fn start(
-    config: Configuration,
-) -> (
-    weir_runtime::JobHandle,
-    thread::JoinHandle<Option<(i64, i64)>>,
-) {
-    let mut env = TableEnvironment::new(config);
-    env.execute_sql(SOURCE).unwrap();
-    let StatementResult::Query(query) = env.execute_sql(QUERY).unwrap() else {
-        panic!("a query returns rows");
-    };
-    let rows = query.rows;
-    let collector = thread::spawn(move || {
-        let mut last = None;
-        for batch in rows.iter() {
-            let column = |i: usize| {
-                let c =
-                    arrow::compute::cast(batch.rows.column(i), &arrow::datatypes::DataType::Int64)
-                        .unwrap();
-                c.as_any().downcast_ref::<Int64Array>().unwrap().clone()
-            };
-            let (n, ids) = (column(0), column(1));
-            for r in 0..n.len() {
-                if batch.kind(r).is_accumulate() {
-                    last = Some((n.value(r), ids.value(r)));
-                }
-            }
-        }
-        last
-    });
-    (query.job, collector)
+fn start(config: Configuration) -> (JobHandle, thread::JoinHandle<Option<(i64, i64)>>) {
+    start_query(config, &[SOURCE], QUERY, last_pair)
 }
 
 /// The query's result computed from its definition.
@@ -77,12 +49,7 @@ fn a_top_n_resumes_from_a_savepoint_on_another_parallelism() {
     let expected = expected();
 
     let (job, collector) = start(Configuration::new());
-    thread::sleep(Duration::from_millis(400));
-    let savepoint = match job.stop_with_savepoint(Some(&dir.display().to_string()), false) {
-        Ok(s) => s,
-        Err(e) => panic!("{e}: the job ended with {:?}", job.wait().err()),
-    };
-    job.wait().unwrap();
+    let savepoint = stop_part_way(job, &dir);
     let first = collector.join().unwrap();
     assert!(
         first.is_some_and(|f| f != expected),

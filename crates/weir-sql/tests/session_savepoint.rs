@@ -5,13 +5,16 @@
 //! from the generated rows.
 
 use std::collections::BTreeMap;
+mod savepoint_support;
+
 use std::thread;
-use std::time::Duration;
 
 use arrow::array::{Array, Int64Array};
 use arrow::datatypes::DataType;
+use savepoint_support::{start_query, stop_part_way};
 use weir_core::config::{options, Configuration};
-use weir_sql::{ChangeBatch, RowKind, StatementResult, TableEnvironment};
+use weir_runtime::JobHandle;
+use weir_sql::{ChangeBatch, RowKind};
 
 const ROWS: i64 = 2000;
 const KEYS: i64 = 4;
@@ -56,21 +59,14 @@ fn add(batch: &ChangeBatch, sessions: &mut Sessions) {
 }
 
 /// Starts the query; its sessions are collected on another thread.
-fn start(config: Configuration) -> (weir_runtime::JobHandle, thread::JoinHandle<Sessions>) {
-    let mut env = TableEnvironment::new(config);
-    env.execute_sql(SOURCE).unwrap();
-    let StatementResult::Query(query) = env.execute_sql(QUERY).unwrap() else {
-        panic!("a query returns rows");
-    };
-    let rows = query.rows;
-    let collector = thread::spawn(move || {
+fn start(config: Configuration) -> (JobHandle, thread::JoinHandle<Sessions>) {
+    start_query(config, &[SOURCE], QUERY, |rows| {
         let mut sessions = Sessions::new();
         for batch in rows.iter() {
             add(&batch, &mut sessions);
         }
         sessions
-    });
-    (query.job, collector)
+    })
 }
 
 /// The sessions of the generated rows: per key and block, from its first row's time to its
@@ -100,12 +96,7 @@ fn session_windows_resume_from_a_savepoint_on_another_parallelism() {
     let expected = expected();
 
     let (job, collector) = start(Configuration::new());
-    thread::sleep(Duration::from_millis(400));
-    let savepoint = match job.stop_with_savepoint(Some(&dir.display().to_string()), false) {
-        Ok(s) => s,
-        Err(e) => panic!("{e}: the job ended with {:?}", job.wait().err()),
-    };
-    job.wait().unwrap();
+    let savepoint = stop_part_way(job, &dir);
     let first = collector.join().unwrap();
     assert!(
         first.len() < expected.len(),
