@@ -127,11 +127,11 @@ impl Connector {
     }
 
     /// Whether the table, read as a source, ends (what batch mode needs): a datagen with
-    /// `number-of-rows`, files, a nexmark table with `events.num`, a Kafka table with a
+    /// `number-of-rows` or a sequence field, files, a nexmark table with `events.num`, a Kafka table with a
     /// `scan.bounded.mode` other than `unbounded`.
     pub fn is_bounded(&self) -> bool {
         match self {
-            Connector::Datagen(d) => d.number_of_rows.is_some(),
+            Connector::Datagen(d) => d.total_rows().is_some(),
             Connector::Filesystem(_) => true,
             Connector::Nexmark(n) => n.options.config.events.is_some_and(|e| e > 0),
             #[cfg(feature = "kafka")]
