@@ -2,6 +2,7 @@
 //! edge is forward), hash exchanges before aggregations, and the operator factories.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use crossbeam_channel::Sender;
@@ -355,9 +356,11 @@ impl Builder {
                 (NodeKind::Operator, factory, p)
             }
             StreamOp::ChangelogNormalize { keys } => {
-                let keys = *keys;
+                let (keys, ttl) = (*keys, self.state_ttl);
                 let factory = operator(move |_| {
-                    Ok(Box::new(ChangelogNormalizeOperator::new(schema.clone(), keys)?) as _)
+                    Ok(Box::new(
+                        ChangelogNormalizeOperator::new(schema.clone(), keys)?.with_state_ttl(ttl),
+                    ) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }
@@ -422,8 +425,16 @@ impl Builder {
             }
             StreamOp::Rank(spec) => {
                 let (spec, input) = (spec.clone(), arrow_schema(&plan.inputs[0]));
+                // A window Top-N forgets each window when it fires; Flink's TTL does not apply.
+                let ttl = match spec.window_end {
+                    Some(_) => Duration::ZERO,
+                    None => self.state_ttl,
+                };
                 let factory = operator(move |_| {
-                    Ok(Box::new(RankOperator::new(spec.clone(), &input, schema.clone())?) as _)
+                    Ok(Box::new(
+                        RankOperator::new(spec.clone(), &input, schema.clone())?
+                            .with_state_ttl(ttl),
+                    ) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }
@@ -491,16 +502,19 @@ impl Builder {
         input: AggInput,
     ) -> Result<NodeFactory> {
         let (aggs, input_schema) = (Arc::new(aggs.to_vec()), arrow_schema(&plan.inputs[0]));
-        let mini_batch = self.mini_batch;
+        let (mini_batch, ttl) = (self.mini_batch, self.state_ttl);
         Ok(operator(move |_| {
-            Ok(Box::new(GroupAggOperator::new(
-                aggs.clone(),
-                &input_schema,
-                keys,
-                schema.clone(),
-                input,
-                mini_batch,
-            )?) as _)
+            Ok(Box::new(
+                GroupAggOperator::new(
+                    aggs.clone(),
+                    &input_schema,
+                    keys,
+                    schema.clone(),
+                    input,
+                    mini_batch,
+                )?
+                .with_state_ttl(ttl),
+            ) as _)
         }))
     }
 
