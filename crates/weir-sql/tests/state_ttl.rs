@@ -50,7 +50,13 @@ fn group_aggregation_restarts_expired_groups(backend: &str) {
     assert_eq!(
         changelog(query, backend, None),
         [
-            "+I,1,1,1", "-U,1,1,1", "+U,1,2,3", "-U,1,2,3", "+U,1,3,6", "-U,1,3,6", "+U,1,4,10"
+            "+I,1,1,1",
+            "-U,1,1,1",
+            "+U,1,2,3",
+            "-U,1,2,3",
+            "+U,1,3,6",
+            "-U,1,3,6",
+            "+U,1,4,10"
         ],
         "without a TTL the group keeps counting"
     );
@@ -62,7 +68,8 @@ fn group_aggregation_restarts_expired_groups(backend: &str) {
 }
 
 fn top_n_forgets_expired_partitions(backend: &str) {
-    let query = "SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) \
+    let query =
+        "SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) \
                  AS rn FROM one_key) WHERE rn <= 1;";
     assert_eq!(
         changelog(query, backend, None),
