@@ -31,7 +31,7 @@ use super::session_agg::SessionAggOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
-use super::window_agg::WindowAggOperator;
+use super::window_agg::{WindowAggOperator, WindowClock};
 use super::window_join::WindowJoinOperator;
 use super::window_tvf::WindowTvfOperator;
 use crate::changelog::ChangeBatch;
@@ -319,19 +319,24 @@ impl Builder {
                 keys,
                 aggs,
                 window_end,
+                time,
             } => {
-                let (keys, end, aggs, input) = (
+                let (keys, end, aggs, input, time) = (
                     *keys,
                     *window_end,
                     Arc::new(aggs.clone()),
                     arrow_schema(&plan.inputs[0]),
+                    *time,
                 );
                 let factory = operator(move |_| {
                     Ok(Box::new(WindowAggOperator::new(
                         aggs.clone(),
                         &input,
                         keys,
-                        end,
+                        WindowClock {
+                            window_end: end,
+                            time,
+                        },
                         schema.clone(),
                     )?) as _)
                 });

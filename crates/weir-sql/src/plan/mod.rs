@@ -254,11 +254,13 @@ pub enum StreamOp {
         aggs: Vec<AggCall>,
     },
     /// Window aggregation: the keys include the window; emits once per window when the
-    /// watermark passes its end (`window_end` is the key column of the window end).
+    /// watermark passes its end, or for windows of a processing-time attribute when the wall
+    /// clock does (`window_end` is the key column of the window end).
     WindowAggregate {
         keys: usize,
         aggs: Vec<AggCall>,
         window_end: usize,
+        time: TimeAttribute,
     },
     /// Session window aggregation by the first `keys` columns: input column `keys` is each
     /// row's time (the start of its own window; column `keys + 1` its end), rows of a key whose
@@ -349,6 +351,20 @@ impl StreamPlan {
         }
     }
 
+    /// The time attribute of the windows of the window TVF this plan's rows come from,
+    /// through projections and filters (`None` without one).
+    pub fn window_time_attribute(&self) -> Option<TimeAttribute> {
+        match &self.op {
+            StreamOp::WindowTableFunction { time_column, .. } => self.inputs[0]
+                .time_attributes()
+                .get(*time_column)
+                .copied()
+                .flatten(),
+            StreamOp::Calc { .. } => self.inputs[0].window_time_attribute(),
+            _ => None,
+        }
+    }
+
     /// Which output columns are event-time attributes (rowtime columns with watermarks).
     pub fn rowtime_columns(&self) -> Vec<bool> {
         self.time_attributes()
@@ -390,9 +406,9 @@ impl StreamPlan {
                     })
                     .collect()
             }
-            StreamOp::WindowTableFunction { .. } => {
+            StreamOp::WindowTableFunction { time_column, .. } => {
                 let mut c = vec![None; width];
-                c[width - 1] = Some(TimeAttribute::Rowtime);
+                c[width - 1] = input(0).get(*time_column).copied().flatten();
                 c
             }
             StreamOp::IntervalJoin { keys, .. } => {
