@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
 use datafusion_common::config::ConfigOptions;
-use datafusion_common::{DFSchema, TableReference};
+use datafusion_common::{DFSchema, DataFusionError, Span, TableReference};
 use datafusion_expr::planner::{ContextProvider, ExprPlanner};
 use datafusion_expr::{
     AggregateUDF, Expr, HigherOrderUDF, LogicalPlan, LogicalPlanBuilder, ScalarUDF, TableSource,
@@ -26,6 +26,35 @@ use crate::field_names::name_field_accesses;
 use crate::functions::Functions;
 use crate::parse::{parse_error, parser};
 use crate::rewrite::{rewrite, WindowTvf};
+
+/// A planning error that names the SQL text of the expression it is about, when DataFusion
+/// says where that is in `sql`.
+fn naming_expression(e: DataFusionError, sql: &str) -> SqlError {
+    let text = (e.diagnostic().and_then(|d| d.span)).and_then(|span| span_text(sql, span));
+    match text {
+        Some(text) => SqlError::plan(format!("in `{text}`: {}", e.strip_backtrace())),
+        None => e.into(),
+    }
+}
+
+/// The text of `sql` within `span` (1-based lines and columns, the end exclusive).
+fn span_text(sql: &str, span: Span) -> Option<&str> {
+    let offset = |l: &datafusion_common::Location| {
+        let line_start: usize = (sql
+            .split_inclusive('\n')
+            .take((l.line as usize).checked_sub(1)?))
+        .map(str::len)
+        .sum();
+        let line = sql[line_start..].lines().next().unwrap_or_default();
+        // The end of a span may be just past the line's last character.
+        let column = (line.char_indices().map(|(i, _)| i))
+            .chain(std::iter::once(line.len()))
+            .nth((l.column as usize).checked_sub(1)?)?;
+        Some(line_start + column)
+    };
+    sql.get(offset(&span.start)?..offset(&span.end)?)
+        .filter(|t| !t.trim().is_empty())
+}
 
 /// The names of the columns a window TVF adds.
 pub const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_time"];
@@ -71,6 +100,8 @@ impl<'a> Planner<'a> {
     pub fn new(catalog: &'a Catalog, functions: &'a Functions) -> Self {
         let mut options = ConfigOptions::default();
         options.sql_parser.enable_ident_normalization = false;
+        // Errors then point at the expression they are about.
+        options.sql_parser.collect_spans = true;
         // Flink sorts NULL as the lowest value (first when ascending, last when descending).
         options.sql_parser.default_null_ordering = "nulls_min".to_string();
         Planner {
@@ -95,7 +126,9 @@ impl<'a> Planner<'a> {
         p.expect_token(&sqlparser::tokenizer::Token::EOF)
             .map_err(parse_error)?;
         let sql_to_rel = SqlToRel::new(&self);
-        let plan = sql_to_rel.sql_statement_to_plan(Statement::Query(query))?;
+        let plan = sql_to_rel
+            .sql_statement_to_plan(Statement::Query(query))
+            .map_err(|e| naming_expression(e, &rewritten.sql))?;
         let plan = self.analyze(plan)?;
         Ok(PlannedQuery {
             plan,
@@ -103,8 +136,42 @@ impl<'a> Planner<'a> {
         })
     }
 
+    /// Type-checks and coerces `plan`; a type error names the expression it is in.
     fn analyze(&self, plan: LogicalPlan) -> Result<LogicalPlan> {
-        Ok(Analyzer::new().execute_and_check(plan, &self.options, |_, _| {})?)
+        let analyzer = Analyzer::new();
+        analyzer
+            .execute_and_check(plan.clone(), &self.options, |_, _| {})
+            .map_err(|e| match self.untypable_expression(&analyzer, &plan) {
+                Some(expr) => SqlError::plan(format!(
+                    "in `{}`: {}",
+                    expr.human_display(),
+                    e.strip_backtrace()
+                )),
+                None => e.into(),
+            })
+    }
+
+    /// The first expression of a projection or filter in `plan` (inputs first) that the
+    /// analyser cannot type over its input.
+    fn untypable_expression(&self, analyzer: &Analyzer, plan: &LogicalPlan) -> Option<Expr> {
+        if let Some(e) =
+            (plan.inputs().into_iter()).find_map(|i| self.untypable_expression(analyzer, i))
+        {
+            return Some(e);
+        }
+        let (exprs, input) = match plan {
+            LogicalPlan::Projection(p) => (p.expr.clone(), &p.input),
+            LogicalPlan::Filter(f) => (vec![f.predicate.clone()], &f.input),
+            _ => return None,
+        };
+        exprs.into_iter().find(|expr| {
+            let probe = LogicalPlanBuilder::from(input.as_ref().clone())
+                .project([expr.clone()])
+                .and_then(|b| b.build());
+            probe.is_ok_and(|probe| {
+                (analyzer.execute_and_check(probe, &self.options, |_, _| {})).is_err()
+            })
+        })
     }
 
     fn check_window(&self, w: &WindowTvf) -> Result<()> {

@@ -20,13 +20,8 @@ pub fn run_script(
 ) -> Result<()> {
     let script = substitute_vars(script, vars);
     for statement in split_statements(&script) {
-        run_statement(env, &statement.text, out).map_err(|e| {
-            let e = e.shifted(statement.line, statement.column);
-            match e {
-                SqlError::Parse { .. } => e,
-                other => SqlError::plan(format!("statement at line {}: {other}", statement.line)),
-            }
-        })?;
+        run_statement(env, &statement.text, out)
+            .map_err(|e| e.in_statement_at(statement.line, statement.column))?;
     }
     Ok(())
 }
