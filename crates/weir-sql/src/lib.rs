@@ -37,6 +37,7 @@ pub mod rewrite;
 pub mod runner;
 pub mod script;
 pub mod session;
+pub mod table_api;
 pub mod tableau;
 pub mod types;
 
