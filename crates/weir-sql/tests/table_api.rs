@@ -56,19 +56,79 @@ fn at(second: i64) -> String {
     }
 }
 
+/// The DDL of the `Orders` table over `${DIR}/data/orders.csv`.
+const ORDERS_DDL: &str = "CREATE TABLE Orders (id INT, customer STRING, amount INT, \
+    order_time TIMESTAMP(3), WATERMARK FOR order_time AS order_time - INTERVAL '1' SECOND) \
+    WITH ('connector' = 'filesystem', 'path' = '${DIR}/data/orders.csv', 'format' = 'csv')";
+
 /// A table environment with the `Orders` table over `orders.csv`.
 fn orders_env() -> StreamTableEnvironment {
     let env = StreamExecutionEnvironment::with_configuration(Configuration::new());
     let t_env = StreamTableEnvironment::create(&env);
+    let dir = data_dir().parent().unwrap().display().to_string();
     t_env
-        .execute_sql(&format!(
-            "CREATE TABLE Orders (id INT, customer STRING, amount INT, order_time TIMESTAMP(3), \
-             WATERMARK FOR order_time AS order_time - INTERVAL '1' SECOND) \
-             WITH ('connector' = 'filesystem', 'path' = '{}/orders.csv', 'format' = 'csv')",
-            data_dir().display()
-        ))
+        .execute_sql(&ORDERS_DDL.replace("${DIR}", &dir))
         .unwrap();
     t_env
+}
+
+/// Table API programs whose SQL is in `tests/sql/table_api.sql`, whose results Flink
+/// printed in `tests/sql/table_api.expected`.
+fn flink_checked_programs(t_env: &StreamTableEnvironment) -> Vec<Table> {
+    let orders = t_env.from_path("Orders").unwrap();
+    let big = orders
+        .filter(col("amount").is_greater_or_equal(lit(7)))
+        .select([col("id").as_("big_id"), col("customer").as_("big_customer")]);
+    vec![
+        orders
+            .window(
+                Tumble::over(lit(10).seconds())
+                    .on(col("order_time"))
+                    .alias("w"),
+            )
+            .group_by([col("w"), col("customer")])
+            .unwrap()
+            .select([
+                col("customer"),
+                col("w").start().as_("window_start"),
+                col("w").end().as_("window_end"),
+                col("amount").sum().as_("total"),
+                col("id").count().as_("n"),
+            ]),
+        orders
+            .window(
+                Slide::over(lit(10).seconds())
+                    .every(lit(5).seconds())
+                    .on(col("order_time"))
+                    .alias("w"),
+            )
+            .group_by([col("w")])
+            .unwrap()
+            .select([
+                col("w").end().as_("window_end"),
+                col("amount").max().as_("top"),
+            ]),
+        orders.group_by([col("customer")]).select([
+            col("customer"),
+            col("amount").min().as_("low"),
+            col("id").count_distinct().as_("ids"),
+        ]),
+        orders
+            .join(&big)
+            .where_(col("customer").is_equal(col("big_customer")))
+            .select([
+                col("id"),
+                col("big_id"),
+                col("amount").plus(lit(1)).as_("amount1"),
+            ]),
+        orders
+            .left_outer_join(&big, col("id").is_equal(col("big_id")))
+            .select([col("id"), col("big_customer")]),
+        orders
+            .select([col("customer")])
+            .union_all(&big.select([col("big_customer")]))
+            .distinct(),
+    ]
 }
 
 /// The final rows of a table's changelog (each `+I`/`+U` adds a row, `-U`/`-D` removes
@@ -108,6 +168,66 @@ fn expressions_render_flink_sql() {
     assert_eq!(lit("it's").to_sql(), "'it''s'");
     assert_eq!(col("u").count_distinct().to_sql(), "COUNT(DISTINCT `u`)");
     assert_eq!(col("ts").desc().to_sql(), "(`ts`) DESC");
+}
+
+/// The final rows of each result table that `out` prints (cells without borders), once
+/// each table's changelog is applied.
+fn printed_final_tables(out: &str) -> Vec<Vec<Vec<String>>> {
+    let mut tables = Vec::new();
+    let mut lines = out.lines().peekable();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("| op ") {
+            continue;
+        }
+        lines.next_if(|l| l.starts_with("+-"));
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        while let Some(row) = lines.next_if(|l| l.starts_with('|')) {
+            let cells: Vec<String> = row
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect();
+            let (op, cells) = (cells[0].clone(), cells[1..].to_vec());
+            if op == "+I" || op == "+U" {
+                rows.push(cells);
+            } else {
+                let i = rows
+                    .iter()
+                    .position(|r| *r == cells)
+                    .expect("retracts a row");
+                rows.remove(i);
+            }
+        }
+        rows.sort();
+        tables.push(rows);
+    }
+    tables
+}
+
+#[test]
+fn programs_write_the_sql_whose_results_flink_printed() {
+    let sql_dir = data_dir().parent().unwrap().to_path_buf();
+    let script = std::fs::read_to_string(sql_dir.join("table_api.sql")).unwrap();
+    let expected = std::fs::read_to_string(sql_dir.join("table_api.expected")).unwrap();
+    let statements: Vec<&str> = script
+        .split(";\n")
+        .map(str::trim)
+        .filter(|s| s.starts_with("SELECT"))
+        .collect();
+    let t_env = orders_env();
+    let programs = flink_checked_programs(&t_env);
+    let sql: Vec<String> = programs.iter().map(Table::sql).collect();
+    assert_eq!(statements, sql, "the Table API's SQL changed: update table_api.sql and regenerate its expected output with Flink");
+    let mut out = Vec::new();
+    for table in &programs {
+        table.execute().unwrap().print_to(&mut out).unwrap();
+    }
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(
+        printed_final_tables(&out),
+        printed_final_tables(&expected),
+        "{out}"
+    );
 }
 
 #[test]
