@@ -642,6 +642,9 @@ fn data_stream_to_updating_aggregation_to_changelog_stream_round_trip() {
         .expect("updating")
         .to_string();
     assert!(error.contains("to_changelog_stream"), "{error}");
+    // A table over a DataStream runs in the stream's job, not as a job of its own.
+    let error = counts.execute().err().expect("own job").to_string();
+    assert!(error.contains("reads a DataStream"), "{error}");
 
     // Per user, a running count whose changes the DataStream applies to a final map.
     let changes = t_env
