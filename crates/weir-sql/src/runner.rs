@@ -40,8 +40,8 @@ pub fn run_statement(env: &mut TableEnvironment, sql: &str, out: &mut dyn Write)
     print_result(env.execute_sql(sql)?, out)
 }
 
-/// Prints a statement's result as Flink's SQL client does: a query's rows as they arrive,
-/// after waiting for its job; an INSERT after its job finished.
+/// Prints a statement's result as Flink's SQL client does: a query's rows as they arrive
+/// (then waits for its job), an INSERT once its job has finished.
 pub fn print_result(result: StatementResult, out: &mut dyn Write) -> Result<()> {
     match result {
         StatementResult::Ok => writeln!(out, "[INFO] Execute statement succeeded.").map_err(io)?,
