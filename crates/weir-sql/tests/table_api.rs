@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use weir_core::config::Configuration;
 use weir_datastream::prelude::*;
 use weir_sql::table_api::{
-    col, lit, Datum, Row, RowKind, Schema, Session, Slide, StreamTableEnvironment, Table, Tumble,
+    call, col, lit, Datum, Row, RowKind, Schema, Session, Slide, StreamTableEnvironment, Table,
+    Tumble,
 };
 
 /// One line of `orders.csv`: id, customer, amount, time (seconds after 10:00:00).
@@ -168,6 +169,7 @@ fn expressions_render_flink_sql() {
     assert_eq!(lit("it's").to_sql(), "'it''s'");
     assert_eq!(col("u").count_distinct().to_sql(), "COUNT(DISTINCT `u`)");
     assert_eq!(col("ts").desc().to_sql(), "(`ts`) DESC");
+    assert_eq!(call("f", [col("a"), lit(1)]).to_sql(), "`f`(`a`, 1)");
 }
 
 /// The final rows of each result table that `out` prints (cells without borders), once
@@ -267,6 +269,39 @@ fn select_filter_and_add_columns() {
         .map(|f| f.name().clone())
         .collect();
     assert_eq!(names, ["id", "who", "double", "big_id"]);
+}
+
+#[test]
+fn registered_scalar_functions_are_called() {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int32Array};
+    use arrow::datatypes::DataType;
+    use datafusion_expr::{create_udf, ColumnarValue, Volatility};
+
+    let t_env = orders_env();
+    let square = create_udf(
+        "square",
+        vec![DataType::Int32],
+        DataType::Int32,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let values = ColumnarValue::values_to_arrays(args)?;
+            let ints = values[0].as_any().downcast_ref::<Int32Array>().unwrap();
+            let squares: Int32Array = ints.iter().map(|v| v.map(|v| v * v)).collect();
+            Ok(ColumnarValue::Array(Arc::new(squares) as ArrayRef))
+        }),
+    );
+    t_env.create_temporary_system_function(square);
+    let table = t_env
+        .from_path("Orders")
+        .unwrap()
+        .select([col("id"), call("square", [col("amount")]).as_("sq")]);
+    let expected = orders()
+        .iter()
+        .map(|o| format!("[{}, {}]", o.id, o.amount * o.amount))
+        .collect();
+    assert_eq!(final_rows(&table), sorted(expected));
 }
 
 #[test]

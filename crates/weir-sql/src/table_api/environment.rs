@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use arrow::datatypes::{Field, Schema as ArrowSchema};
+use datafusion_expr::ScalarUDF;
 use weir_core::graph::{NodeKind, PartitionerKind};
 use weir_datastream::{DataStream, GraphInput, GraphNode, StreamExecutionEnvironment};
 use weir_runtime::job::NodeFactory;
@@ -113,6 +114,15 @@ impl StreamTableEnvironment {
         Ok(TableResult::new(
             self.tables.borrow_mut().execute_sql(statement)?,
         ))
+    }
+
+    /// Registers a scalar function for SQL and [`super::call`] (Flink's
+    /// `createTemporarySystemFunction`).
+    pub fn create_temporary_system_function(&self, function: ScalarUDF) {
+        self.tables
+            .borrow_mut()
+            .functions_mut()
+            .register_scalar(function);
     }
 
     /// The result of a query as a table to go on from (Flink's `sqlQuery`).

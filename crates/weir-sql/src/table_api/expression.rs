@@ -21,6 +21,8 @@ enum Node {
     Binary(&'static str, Box<Expression>, Box<Expression>),
     /// A prefix or postfix operator or a function call: `NOT (a)`, `(a) IS NULL`, `SUM(a)`.
     Call(&'static str, Vec<Expression>),
+    /// A call of a function by name, such as a registered UDF: `f(a, b)`.
+    Function(String, Vec<Expression>),
     /// `COUNT(DISTINCT a)` and friends.
     Distinct(&'static str, Box<Expression>),
     /// `expr AS name`.
@@ -56,6 +58,14 @@ pub fn col(name: &str) -> Expression {
 pub fn lit(value: impl Literal) -> Expression {
     Expression {
         node: Node::Literal(value.to_sql()),
+    }
+}
+
+/// A call of the function `name` (a built-in or one registered with
+/// [`super::StreamTableEnvironment::create_temporary_system_function`]), Flink's `call`.
+pub fn call(name: &str, args: impl IntoIterator<Item = Expression>) -> Expression {
+    Expression {
+        node: Node::Function(name.to_string(), args.into_iter().collect()),
     }
 }
 
@@ -297,16 +307,8 @@ impl Expression {
                 args[0].write(out, window);
                 let _ = write!(out, ") {call}");
             }
-            Node::Call(call, args) => {
-                let _ = write!(out, "{call}(");
-                for (i, a) in args.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    a.write(out, window);
-                }
-                out.push(')');
-            }
+            Node::Call(call, args) => write_call(out, call, args, window),
+            Node::Function(name, args) => write_call(out, &quote(name), args, window),
             Node::Distinct(call, arg) => {
                 let _ = write!(out, "{call}(DISTINCT ");
                 arg.write(out, window);
@@ -322,6 +324,23 @@ impl Expression {
             Node::WindowBound(alias, bound) => out.push_str(&window(alias, *bound)),
         }
     }
+}
+
+/// `name(arg, ...)`.
+fn write_call(
+    out: &mut String,
+    name: &str,
+    args: &[Expression],
+    window: &dyn Fn(&str, WindowBound) -> String,
+) {
+    let _ = write!(out, "{name}(");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        a.write(out, window);
+    }
+    out.push(')');
 }
 
 impl From<&str> for Expression {

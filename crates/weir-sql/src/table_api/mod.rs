@@ -12,6 +12,11 @@
 //! DataStream of the same job with [`StreamTableEnvironment::to_data_stream`] (insert-only
 //! tables) or [`StreamTableEnvironment::to_changelog_stream`] (`(RowKind, Row)` records).
 //!
+//! Expressions read as in Flink's Java Table API: `col("a")` for `$("a")`, `lit(1)`,
+//! `.plus`, `.is_greater`, `.as_("x")`, `.sum()`, `col("w").start()` on a window alias, and
+//! `call("f", [..])` for a function registered with
+//! [`StreamTableEnvironment::create_temporary_system_function`].
+//!
 //! Each operation wraps the query so far into Flink SQL, so tables are planned and run by the
 //! same planner and operators as `weir sql`; [`Table::sql`] shows the query.
 //!
@@ -44,7 +49,7 @@ mod window;
 
 pub use crate::changelog::RowKind;
 pub use environment::{Schema, StreamTableEnvironment};
-pub use expression::{col, lit, Expression, Literal, WindowBound};
+pub use expression::{call, col, lit, Expression, Literal, WindowBound};
 pub use row::{Datum, Row};
 pub use table::{GroupedTable, Table, TableResult, WindowGroupedTable, WindowedTable};
 pub use window::{
