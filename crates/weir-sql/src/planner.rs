@@ -199,12 +199,15 @@ impl<'a> Planner<'a> {
     pub fn resolve_table(&self, def: TableDef) -> Result<Table> {
         let mut def = def;
         def.options = normalize_options(&def.options);
-        let physical_schema = schema_of(
-            def.physical_columns()
-                .map(|(name, t)| Field::new(name, t.clone(), true))
-                .collect(),
-        );
+        let physical_schema = physical_schema_of(&def);
         let connector = Connector::for_table(&def.options, &physical_schema, &def.primary_key)?;
+        self.resolve_table_with(def, connector)
+    }
+
+    /// Resolves a table that reads through `connector` (the Table API's tables over
+    /// DataStreams); a watermark `SOURCE_WATERMARK()` is the connector's own.
+    pub fn resolve_table_with(&self, def: TableDef, connector: Connector) -> Result<Table> {
+        let physical_schema = physical_schema_of(&def);
         let physical = Arc::new(Source {
             schema: physical_schema.clone(),
             plan: None,
@@ -250,7 +253,15 @@ impl<'a> Planner<'a> {
                         w.column
                     )));
                 }
-                Some((index, self.plan_expr(&def.name, &schema, &w.expr)?))
+                let expr = if w.expr.eq_ignore_ascii_case(SOURCE_WATERMARK) {
+                    Expr::Column(datafusion_common::Column::new(
+                        Some(def.name.as_str()),
+                        &w.column,
+                    ))
+                } else {
+                    self.plan_expr(&def.name, &schema, &w.expr)?
+                };
+                Some((index, expr))
             }
         };
         Ok(Table {
@@ -375,4 +386,16 @@ impl ContextProvider for Planner<'_> {
     fn udwf_names(&self) -> Vec<String> {
         self.functions.windows.keys().cloned().collect()
     }
+}
+
+/// The watermark expression that keeps the watermarks a source (a DataStream) brings.
+pub const SOURCE_WATERMARK: &str = "SOURCE_WATERMARK()";
+
+/// The physical columns of `def`, nullable.
+fn physical_schema_of(def: &TableDef) -> SchemaRef {
+    schema_of(
+        def.physical_columns()
+            .map(|(name, t)| Field::new(name, t.clone(), true))
+            .collect(),
+    )
 }

@@ -214,7 +214,8 @@ golden!(
     batch,
     top_n,
     dedup,
-    window_top_n
+    window_top_n,
+    table_api
 );
 
 #[test]

@@ -12,6 +12,7 @@ use weir_core::graph::{
     StreamNode,
 };
 use weir_core::keygroup::default_max_parallelism;
+use weir_datastream::{GraphInput, GraphNode, StreamExecutionEnvironment};
 use weir_runtime::job::{ExecutableJob, NodeFactory};
 use weir_runtime::partitioner::{self, PartitionerFactory};
 use weir_runtime::{OperatorContext, SourceReader, StreamOperator};
@@ -37,7 +38,7 @@ use super::window_tvf::WindowTvfOperator;
 use crate::changelog::ChangeBatch;
 use crate::connectors::filesystem::{FileReader, FileWriter};
 use crate::connectors::nexmark::NexmarkReader;
-use crate::connectors::Connector;
+use crate::connectors::{Connector, DataStreamInput};
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
 use crate::plan::{AggCall, RankSpec, StreamOp, StreamPlan};
@@ -50,32 +51,16 @@ pub fn build_job(
     config: &Configuration,
     collect: Option<Sender<ChangeBatch>>,
 ) -> Result<ExecutableJob> {
-    let parallelism = config
-        .get(&weir_core::config::options::PARALLELISM_DEFAULT)
-        .map_err(|e| SqlError::Runtime(e.into()))?
-        .max(1);
-    let state_ttl = config
-        .get(&weir_core::config::options::TABLE_STATE_TTL)
-        .map_err(|e| SqlError::Runtime(e.into()))?;
-    let watermark_interval = config
-        .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
-        .map_err(|e| SqlError::Runtime(e.into()))?;
-    let mut builder = Builder {
-        graph: StreamGraph::default(),
-        nodes: Vec::new(),
-        partitioners: Vec::new(),
-        parallelism,
-        state_ttl,
-        mini_batch: MiniBatch::from_config(config)?,
-        watermark_interval,
-        collect,
-        batch: config
-            .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
-            .map_err(|e| SqlError::Runtime(e.into()))?
-            == RuntimeMode::Batch,
-    };
+    let mut builder = Builder::new(config, collect)?;
     for plan in plans {
         builder.add(plan)?;
+    }
+    if let Some(scan) = builder.external.first() {
+        return Err(SqlError::plan(format!(
+            "table '{}' reads a DataStream: convert the result with to_data_stream or \
+             to_changelog_stream and run the StreamExecutionEnvironment",
+            scan.table
+        )));
     }
     let chaining = config
         .get(&weir_core::config::options::PIPELINE_OPERATOR_CHAINING)
@@ -85,6 +70,62 @@ pub fn build_job(
         nodes: builder.nodes,
         partitioners: builder.partitioners,
     })
+}
+
+/// Adds the operators of `plan` (a query, without a sink) to the DataStream job of `env`,
+/// reading the DataStreams its tables were converted from; returns the id and parallelism of
+/// the operator that produces the query's changelog batches.
+pub fn build_into_stream_env(
+    plan: &StreamPlan,
+    config: &Configuration,
+    env: &StreamExecutionEnvironment,
+) -> Result<(usize, usize)> {
+    let mut builder = Builder::new(config, None)?;
+    let root = builder.add(plan)?;
+    let root_parallelism = builder.graph.nodes[root].parallelism;
+    let edges: Vec<(StreamEdge, PartitionerFactory)> = builder
+        .graph
+        .edges
+        .into_iter()
+        .zip(builder.partitioners)
+        .collect();
+    let mut ids: Vec<usize> = Vec::with_capacity(builder.graph.nodes.len());
+    for (node, factory) in builder.graph.nodes.into_iter().zip(builder.nodes) {
+        let id = node.id.0;
+        if let Some(scan) = builder.external.iter().find(|s| s.graph_node == id) {
+            ids.push(scan.input.node);
+            continue;
+        }
+        let inputs = edges
+            .iter()
+            .filter(|(e, _)| e.target.0 == id)
+            .map(|(e, f)| GraphInput {
+                node: ids[e.source.0],
+                input: e.input,
+                partitioner: e.partitioner,
+                factory: f.clone(),
+            })
+            .collect();
+        ids.push(env.add_node(GraphNode {
+            name: node.name,
+            uid: None,
+            kind: node.kind,
+            parallelism: Some(node.parallelism),
+            num_inputs: node.inputs,
+            inputs,
+            factory,
+        }));
+    }
+    Ok((ids[root], root_parallelism))
+}
+
+/// A scan of a table over a DataStream: in the graph, the stream's conversion operator.
+struct DataStreamScan {
+    /// The placeholder node in the builder's graph.
+    graph_node: usize,
+    /// The table's name.
+    table: String,
+    input: DataStreamInput,
 }
 
 struct Builder {
@@ -101,6 +142,8 @@ struct Builder {
     collect: Option<Sender<ChangeBatch>>,
     /// `execution.runtime-mode: batch`: watermarks only at the end of input.
     batch: bool,
+    /// The scans of tables over DataStreams.
+    external: Vec<DataStreamScan>,
 }
 
 fn arrow_schema(plan: &StreamPlan) -> SchemaRef {
@@ -108,6 +151,33 @@ fn arrow_schema(plan: &StreamPlan) -> SchemaRef {
 }
 
 impl Builder {
+    /// A builder of jobs with the settings of `config`.
+    fn new(config: &Configuration, collect: Option<Sender<ChangeBatch>>) -> Result<Builder> {
+        let parallelism = config
+            .get(&weir_core::config::options::PARALLELISM_DEFAULT)
+            .map_err(|e| SqlError::Runtime(e.into()))?
+            .max(1);
+        Ok(Builder {
+            graph: StreamGraph::default(),
+            nodes: Vec::new(),
+            partitioners: Vec::new(),
+            parallelism,
+            state_ttl: config
+                .get(&weir_core::config::options::TABLE_STATE_TTL)
+                .map_err(|e| SqlError::Runtime(e.into()))?,
+            mini_batch: MiniBatch::from_config(config)?,
+            watermark_interval: config
+                .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
+                .map_err(|e| SqlError::Runtime(e.into()))?,
+            collect,
+            batch: config
+                .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
+                .map_err(|e| SqlError::Runtime(e.into()))?
+                == RuntimeMode::Batch,
+            external: Vec::new(),
+        })
+    }
+
     /// Adds `plan`'s inputs, then `plan`; returns its node id.
     fn add(&mut self, plan: &StreamPlan) -> Result<usize> {
         let inputs = plan
@@ -118,6 +188,15 @@ impl Builder {
         let schema = arrow_schema(plan);
         let (kind, factory, parallelism) = self.factory(plan, schema)?;
         let id = self.graph.nodes.len();
+        if let StreamOp::TableSourceScan { table } = &plan.op {
+            if let Connector::DataStream(input) = &table.connector {
+                self.external.push(DataStreamScan {
+                    graph_node: id,
+                    table: table.def.name.clone(),
+                    input: *input,
+                });
+            }
+        }
         let name = describe(plan);
         self.graph.nodes.push(StreamNode {
             id: NodeId(id),
@@ -227,6 +306,15 @@ impl Builder {
                             )) as _)
                         });
                         (NodeKind::Source, factory, p)
+                    }
+                    Connector::DataStream(input) => {
+                        // A placeholder: the stream's own operator takes its place.
+                        let factory = source(|_| {
+                            Err(weir_core::WeirError::InvalidJob(
+                                "a table over a DataStream runs only in its stream's job".into(),
+                            ))
+                        });
+                        (NodeKind::Source, factory, input.parallelism)
                     }
                     other => {
                         return Err(SqlError::plan(format!(

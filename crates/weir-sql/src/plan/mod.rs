@@ -20,6 +20,7 @@ pub use explain::explain;
 pub use translate::{translate, Translator};
 
 use crate::catalog::Table;
+use crate::connectors::Connector;
 use crate::rewrite::WindowSpec;
 
 /// An aggregate function Weir computes incrementally, with retraction.
@@ -414,6 +415,23 @@ impl StreamPlan {
             StreamOp::IntervalJoin { keys, .. } => {
                 let mut c = input(0).split_off(*keys);
                 c.extend(input(1).split_off(*keys));
+                c
+            }
+            // A table over a DataStream keeps the stream's watermarks: its rowtime is a time
+            // attribute from the scan on.
+            StreamOp::TableSourceScan { table }
+                if matches!(table.connector, Connector::DataStream(_))
+                    && table.connector.generates_watermarks(table) =>
+            {
+                let mut c = vec![None; width];
+                let rowtime = table
+                    .watermark
+                    .as_ref()
+                    .map(|(i, _)| table.schema.field(*i).name());
+                if let Some(i) = rowtime.and_then(|n| self.schema.index_of_column_by_name(None, n))
+                {
+                    c[i] = Some(TimeAttribute::Rowtime);
+                }
                 c
             }
             StreamOp::Union | StreamOp::Sink { .. } | StreamOp::Collect => input(0),
