@@ -17,3 +17,8 @@ SELECT cnt, COUNT(*) AS customers FROM (
 ) GROUP BY cnt;
 
 SELECT COUNT(*) AS n, SUM(amount) AS total FROM orders WHERE amount < 10;
+
+-- AVG of an INT column is an INT (the sum divided by the count, truncated); of a DOUBLE, a DOUBLE.
+SELECT customer, AVG(amount) AS avg_amount FROM orders GROUP BY customer;
+
+SELECT customer, AVG(CAST(amount AS DOUBLE)) AS avg_exact FROM orders GROUP BY customer;

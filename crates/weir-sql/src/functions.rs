@@ -3,6 +3,7 @@
 //! string functions of [`text`]), and the window function `ROW_NUMBER` (planned only: Weir's
 //! Top-N operators compute it).
 
+mod average;
 mod text;
 
 use std::cell::Cell;
@@ -57,6 +58,10 @@ impl Default for Functions {
         }
         let mut aggregates = HashMap::new();
         for f in datafusion_functions_aggregate::all_default_aggregate_functions() {
+            let f = match f.name() {
+                "avg" => Arc::new(AggregateUDF::from(average::FlinkAvg::new(f))),
+                _ => f,
+            };
             for name in std::iter::once(f.name()).chain(f.aliases().iter().map(String::as_str)) {
                 aggregates.insert(name.to_ascii_lowercase(), f.clone());
             }
