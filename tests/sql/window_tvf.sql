@@ -27,3 +27,15 @@ GROUP BY window_start, window_end, supplier_id;
 
 SELECT bidtime, price, item, window_start, window_end, window_time
 FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '10' MINUTES));
+
+-- Cascading window aggregation (Flink's documentation): 5-minute sums per supplier in a
+-- view, whose window_time is the time attribute of 10-minute windows over them.
+CREATE VIEW window1 AS
+SELECT window_start AS window_5mintumble_start, window_end AS window_5mintumble_end,
+       window_time AS rowtime, SUM(price) AS partial_price
+FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES))
+GROUP BY supplier_id, window_start, window_end, window_time;
+
+SELECT window_start, window_end, SUM(partial_price) AS total_price
+FROM TABLE(TUMBLE(TABLE window1, DESCRIPTOR(rowtime), INTERVAL '10' MINUTES))
+GROUP BY window_start, window_end;

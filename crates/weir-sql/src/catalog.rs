@@ -10,6 +10,7 @@ use datafusion_expr::{Expr, LogicalPlan};
 use crate::connectors::Connector;
 use crate::ddl::TableDef;
 use crate::error::{Result, SqlError};
+use crate::rewrite::WindowTvf;
 
 /// A table with its connector and its columns' types.
 #[derive(Debug, Clone)]
@@ -43,6 +44,8 @@ pub struct View {
     pub query: String,
     /// The query's plan (resolved when the view was created).
     pub plan: LogicalPlan,
+    /// The window TVFs the plan reads, by their aliases (unique in the process).
+    pub windows: Vec<WindowTvf>,
 }
 
 /// What a name refers to.
@@ -128,6 +131,14 @@ impl Catalog {
         }
         self.entries.remove(name);
         Ok(())
+    }
+
+    /// The window TVFs that the views' plans read.
+    pub fn view_windows(&self) -> impl Iterator<Item = &WindowTvf> {
+        (self.entries.values()).flat_map(|e| match e {
+            Entry::View(v) => v.windows.as_slice(),
+            Entry::Table(_) => &[],
+        })
     }
 
     /// Names of the tables (`views` false) or views (`views` true), sorted.

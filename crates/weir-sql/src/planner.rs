@@ -120,6 +120,8 @@ impl<'a> Planner<'a> {
             self.check_window(w)?;
         }
         self.windows = rewritten.windows;
+        // The plans of views inlined into this one may read window TVFs of their own.
+        self.windows.extend(self.catalog.view_windows().cloned());
         let mut p = parser(&rewritten.sql)?;
         let mut query = p.parse_query().map_err(parse_error)?;
         name_field_accesses(&mut query);

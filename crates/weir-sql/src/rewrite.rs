@@ -5,6 +5,7 @@
 //! auxiliary functions of legacy group windows (`TUMBLE_START(ts, INTERVAL '1' HOUR)`), which
 //! become fields of the group window they belong to (see [`crate::group_window`]).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -63,6 +64,10 @@ pub struct WindowTvf {
     /// The windows.
     pub spec: WindowSpec,
 }
+
+/// Numbers the aliases of window TVFs across queries and views, so that a view's TVFs keep
+/// their names in the queries that read the view.
+static NEXT_WINDOW_ALIAS: AtomicUsize = AtomicUsize::new(0);
 
 static PLURAL_INTERVAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(INTERVAL\s+'[^']*'\s+)(SECOND|MINUTE|HOUR|DAY|MONTH|YEAR)S\b").unwrap()
@@ -152,7 +157,10 @@ pub fn rewrite(sql: &str) -> Result<Rewritten> {
             .filter(|e| out[inner_end + 1..*e].trim().is_empty())
             .ok_or_else(|| SqlError::plan(format!("expected ')' after {}(...)", kind.name())))?;
         let args = split_top_level(&out[args_start..inner_end]);
-        let alias = format!("__window_tvf_{}", windows.len());
+        let alias = format!(
+            "__window_tvf_{}",
+            NEXT_WINDOW_ALIAS.fetch_add(1, Ordering::Relaxed)
+        );
         windows.push(window_tvf(kind, &args, alias.clone())?);
         out.replace_range(start..=outer_end, &alias);
     }
@@ -410,8 +418,9 @@ mod tests {
             "SELECT * FROM TABLE(HOP(TABLE bids, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES)) x",
         )
         .unwrap();
-        assert_eq!(r.sql, "SELECT * FROM __window_tvf_0 x");
         let w = &r.windows[0];
+        assert!(w.alias.starts_with("__window_tvf_"), "{}", w.alias);
+        assert_eq!(r.sql, format!("SELECT * FROM {} x", w.alias));
         assert_eq!(
             (w.spec.kind, w.input.as_str(), w.time_column.as_str()),
             (WindowKind::Hop, "bids", "bidtime")

@@ -187,14 +187,10 @@ impl TableEnvironment {
         let name = caps[2].to_string();
         let query = caps[3].to_string();
         let planned = self.planner().plan_query(&query)?;
-        if !planned.windows.is_empty() {
-            return Err(SqlError::plan(
-                "a view over a window table-valued function is not supported yet; aggregate in the view instead",
-            ));
-        }
         let view = View {
             query,
             plan: planned.plan,
+            windows: planned.windows,
         };
         self.catalog
             .create(&name, Entry::View(Arc::new(view)), caps.get(1).is_some())?;
