@@ -6,6 +6,7 @@
 mod aggregate;
 pub mod explain;
 mod join;
+mod over;
 pub mod phases;
 mod rank;
 mod translate;
@@ -199,6 +200,35 @@ impl RankSpec {
     }
 }
 
+/// Which rows before the current one the window of an OVER aggregation holds (it always
+/// ends at the current row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverFrame {
+    /// `ROWS BETWEEN n PRECEDING AND CURRENT ROW`: the `n` rows before, in time order and
+    /// then arrival order; `None` for `UNBOUNDED PRECEDING`.
+    Rows(Option<u64>),
+    /// `RANGE BETWEEN interval PRECEDING AND CURRENT ROW`: the rows at most this many
+    /// milliseconds older, and those of the same time; `None` for `UNBOUNDED PRECEDING`.
+    Range(Option<i64>),
+}
+
+/// An OVER aggregation (Flink's OverAggregate): each input row once, with the aggregates of
+/// its window.
+#[derive(Debug, Clone)]
+pub struct OverSpec {
+    /// The partition key: the input's first `keys` columns.
+    pub keys: usize,
+    /// The `ORDER BY` time attribute column.
+    pub time: usize,
+    /// Its kind: in event time rows are aggregated in time order when the watermark passes
+    /// them, in processing time as they arrive.
+    pub time_kind: TimeAttribute,
+    /// The window.
+    pub frame: OverFrame,
+    /// The aggregate calls over the window.
+    pub aggs: Vec<AggCall>,
+}
+
 /// What a node of a streaming plan does.
 #[derive(Debug, Clone)]
 pub enum StreamOp {
@@ -297,6 +327,9 @@ pub enum StreamOp {
     /// Top-N or deduplication (Flink's Rank, Deduplicate, WindowRank and
     /// WindowDeduplicate), keyed by the partition key; see [`RankSpec`].
     Rank(RankSpec),
+    /// OVER aggregation, keyed by the partition key; produces the input's columns and one
+    /// column per call.
+    OverAggregate(OverSpec),
     /// The rows of all inputs.
     Union,
     /// Writes to a table.
@@ -344,6 +377,7 @@ impl StreamPlan {
             | StreamOp::WindowAggregate { .. }
             | StreamOp::LocalGroupAggregate { .. }
             | StreamOp::SessionAggregate { .. }
+            | StreamOp::OverAggregate(_)
             | StreamOp::FinalResult => false,
             _ => self.inputs.iter().any(StreamPlan::is_updating),
         }
@@ -400,7 +434,10 @@ impl StreamPlan {
                 c.extend(input(1).split_off(*keys));
                 c
             }
-            StreamOp::Union | StreamOp::Sink { .. } | StreamOp::Collect => input(0),
+            StreamOp::Union
+            | StreamOp::OverAggregate(_)
+            | StreamOp::Sink { .. }
+            | StreamOp::Collect => input(0),
             _ => Vec::new(),
         };
         columns.resize(width, None);

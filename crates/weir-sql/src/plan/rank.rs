@@ -99,8 +99,14 @@ pub(super) fn translate_rank(
     let start = u64::try_from(lower.unwrap_or(1).max(1)).unwrap_or(1);
     let end = u64::try_from(end.max(0)).unwrap_or(0);
 
+    if function.params.order_by.is_empty() {
+        return Err(SqlError::plan(
+            "ROW_NUMBER() OVER (...) needs ORDER BY: Top-N and deduplication rank the rows of \
+             each partition by it",
+        ));
+    }
     let input = translate(&window.input)?;
-    let keyed = keyed_input(input, function)?;
+    let keyed = keyed_input(input, function, &[])?;
     let dedup = dedup(&keyed, start, end, output_rank);
     let order = match dedup {
         // In processing time, the order is the arrival order.
@@ -163,28 +169,28 @@ fn is_row_number(function: &WindowFunction) -> bool {
     matches!(&function.fun, WindowFunctionDefinition::WindowUDF(f) if f.name() == "row_number")
 }
 
-/// The input of a Top-N: partition key first, then the other columns, then computed sort
-/// expressions.
-struct KeyedInput {
-    plan: StreamPlan,
-    keys: usize,
-    order: Vec<SortColumn>,
+/// The input of a Top-N or OVER aggregation: partition key first, then the other columns,
+/// then computed sort expressions and extra expressions.
+pub(super) struct KeyedInput {
+    pub plan: StreamPlan,
+    pub keys: usize,
+    pub order: Vec<SortColumn>,
     /// The key column of `window_end` when the keys hold `window_start` and `window_end`.
-    window_end: Option<usize>,
+    pub window_end: Option<usize>,
     /// The time attribute of each column.
-    times: Vec<Option<TimeAttribute>>,
+    pub times: Vec<Option<TimeAttribute>>,
+    /// The column of each extra expression.
+    pub extra: Vec<usize>,
 }
 
 /// Puts the `PARTITION BY` expressions of `function` first in `input`, and makes its
-/// `ORDER BY` expressions columns.
-fn keyed_input(input: StreamPlan, function: &WindowFunction) -> Result<KeyedInput> {
+/// `ORDER BY` expressions and `extra` expressions (over `input`) columns.
+pub(super) fn keyed_input(
+    input: StreamPlan,
+    function: &WindowFunction,
+    extra: &[Expr],
+) -> Result<KeyedInput> {
     let params = &function.params;
-    if params.order_by.is_empty() {
-        return Err(SqlError::plan(
-            "ROW_NUMBER() OVER (...) needs ORDER BY: Top-N and deduplication rank the rows of \
-             each partition by it",
-        ));
-    }
     let schema = input.schema.clone();
     let input_times = input.time_attributes();
     let input_fields = qualified_fields(&schema, None);
@@ -227,6 +233,9 @@ fn keyed_input(input: StreamPlan, function: &WindowFunction) -> Result<KeyedInpu
             nulls_first: s.nulls_first,
         });
     }
+    let extra = (extra.iter().enumerate())
+        .map(|(i, e)| add(e, format!("$a{i}"), &mut exprs))
+        .collect::<Result<Vec<_>>>()?;
     let keyed_schema: DFSchemaRef =
         Arc::new(DFSchema::new_with_metadata(fields, Default::default())?);
     let key_named = |name: &str| {
@@ -242,6 +251,7 @@ fn keyed_input(input: StreamPlan, function: &WindowFunction) -> Result<KeyedInpu
         order,
         window_end,
         times,
+        extra,
     })
 }
 
@@ -307,7 +317,7 @@ fn integer(e: &Expr) -> Option<i64> {
 }
 
 /// The qualified fields of `schema`, without field `skip`.
-fn qualified_fields(
+pub(super) fn qualified_fields(
     schema: &DFSchema,
     skip: Option<usize>,
 ) -> Vec<(Option<TableReference>, arrow::datatypes::FieldRef)> {

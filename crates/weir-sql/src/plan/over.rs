@@ -1,0 +1,197 @@
+//! OVER aggregations in streaming plans: a DataFusion `Window` node of aggregate functions
+//! becomes a [`StreamOp::OverAggregate`], as Flink plans its OverAggregate.
+//!
+//! Flink's rules hold: all calls share one window, ordered ascending by one time attribute,
+//! whose frame ends at the current row (`ROWS` or `RANGE`, `n` or `UNBOUNDED PRECEDING`), over
+//! an insert-only input. The operator's input is a Calc that puts the partition key first and
+//! computes the calls' arguments; a Calc after it puts the columns back in the order of the
+//! window node (its input's columns, then one per call).
+
+use std::sync::Arc;
+
+use datafusion_common::{Column, DFSchema, ScalarValue};
+use datafusion_expr::expr::WindowFunction;
+use datafusion_expr::{
+    Expr, LogicalPlan, Window, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
+};
+
+use super::rank::{keyed_input, qualified_fields};
+use super::translate::{agg_call_of, calc, columns_of};
+use super::{AggCall, OverFrame, OverSpec, StreamOp, StreamPlan};
+use crate::error::{Result, SqlError};
+
+/// The name of the column of call `i` of an OVER aggregation (Flink's).
+fn call_column(i: usize) -> String {
+    format!("w0$o{i}")
+}
+
+/// The streaming plan of `window`, a `Window` node of OVER aggregations; `translate`
+/// translates its input.
+pub(super) fn translate_over(
+    window: &Window,
+    translate: &dyn Fn(&LogicalPlan) -> Result<StreamPlan>,
+) -> Result<StreamPlan> {
+    if matches!(window.input.as_ref(), LogicalPlan::Window(_)) {
+        return Err(different_windows());
+    }
+    let functions = window
+        .window_expr
+        .iter()
+        .map(|e| match e.clone().unalias() {
+            Expr::WindowFunction(f) => Ok(*f),
+            other => Err(SqlError::plan(format!("not a window function: {other}"))),
+        })
+        .collect::<Result<Vec<WindowFunction>>>()?;
+    let first = functions
+        .first()
+        .ok_or_else(|| SqlError::plan("an OVER window without functions"))?;
+    for f in &functions {
+        if !matches!(f.fun, WindowFunctionDefinition::AggregateUDF(_)) {
+            return Err(SqlError::plan(format!(
+                "{}() is supported for Top-N and deduplication only: number the rows in a \
+                 subquery and filter on the number in the enclosing query, as in SELECT * FROM \
+                 (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rownum FROM t) \
+                 WHERE rownum <= 3",
+                f.fun.name().to_ascii_uppercase()
+            )));
+        }
+        let same = f.params.partition_by == first.params.partition_by
+            && f.params.order_by == first.params.order_by
+            && f.params.window_frame == first.params.window_frame;
+        if !same {
+            return Err(different_windows());
+        }
+    }
+    let frame = frame(first)?;
+
+    // The calls' arguments, as expressions over the input, and the calls reading them.
+    let mut args = Vec::new();
+    let mut calls = functions
+        .iter()
+        .zip(&window.window_expr)
+        .map(|(f, e)| {
+            agg_call_of(
+                f.fun.name(),
+                &f.params.args,
+                f.params.distinct,
+                f.params.filter.as_deref(),
+                e.schema_name().to_string(),
+                &mut args,
+            )
+        })
+        .collect::<Result<Vec<AggCall>>>()?;
+
+    let input = translate(&window.input)?;
+    if input.is_updating() {
+        return Err(SqlError::plan(
+            "OVER aggregations need an insert-only input: their input here is updated (by a \
+             GROUP BY, a regular outer join, a Top-N or an upsert source), which Flink's \
+             OverAggregate does not consume",
+        ));
+    }
+    let keyed = keyed_input(input, first, &args)?;
+    for call in &mut calls {
+        call.arg = call.arg.map(|a| keyed.extra[a]);
+        call.filter = call.filter.map(|f| keyed.extra[f]);
+    }
+    let [order] = keyed.order.as_slice() else {
+        return Err(SqlError::plan(
+            "OVER windows in streaming mode must be ordered by exactly one time attribute",
+        ));
+    };
+    let Some(time_kind) = keyed.times[order.column] else {
+        return Err(SqlError::plan(format!(
+            "OVER windows' ordering in stream mode must be defined on a time attribute: '{}' is \
+             not one (a column with a WATERMARK FOR declaration, or PROCTIME())",
+            keyed.plan.schema.field(order.column).name()
+        )));
+    };
+    if order.descending {
+        return Err(SqlError::plan(
+            "OVER windows can only be ordered in ASCENDING mode (ORDER BY time attribute ASC)",
+        ));
+    }
+
+    let mut fields = qualified_fields(&keyed.plan.schema, None);
+    let width = window.input.schema().fields().len();
+    for (i, field) in window.schema.fields()[width..].iter().enumerate() {
+        let field = field.as_ref().clone().with_name(call_column(i));
+        fields.push((None, Arc::new(field)));
+    }
+    let over = StreamPlan {
+        op: StreamOp::OverAggregate(OverSpec {
+            keys: keyed.keys,
+            time: order.column,
+            time_kind,
+            frame,
+            aggs: calls,
+        }),
+        inputs: vec![keyed.plan],
+        schema: Arc::new(DFSchema::new_with_metadata(fields, Default::default())?),
+    };
+    let mut exprs = columns_of(&window.schema);
+    for (i, e) in exprs[width..].iter_mut().enumerate() {
+        *e = Expr::Column(Column::new_unqualified(call_column(i)));
+    }
+    Ok(calc(over, exprs, None, window.schema.clone()))
+}
+
+fn different_windows() -> SqlError {
+    SqlError::plan(
+        "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same \
+         window (the same PARTITION BY, ORDER BY and frame)",
+    )
+}
+
+/// The frame of `function`'s window: it must end at the current row.
+fn frame(function: &WindowFunction) -> Result<OverFrame> {
+    let params = &function.params;
+    if params.order_by.is_empty() {
+        return Err(SqlError::plan(
+            "OVER windows in streaming mode need ORDER BY on a time attribute",
+        ));
+    }
+    let frame = &params.window_frame;
+    let unsupported = || {
+        SqlError::plan(format!(
+            "OVER window frame {frame} is not supported: in streaming mode a window ends at the \
+             current row, as in ROWS BETWEEN 10 PRECEDING AND CURRENT ROW or RANGE BETWEEN \
+             INTERVAL '1' HOUR PRECEDING AND CURRENT ROW"
+        ))
+    };
+    if frame.end_bound != WindowFrameBound::CurrentRow {
+        return Err(unsupported());
+    }
+    let preceding = match &frame.start_bound {
+        WindowFrameBound::CurrentRow => Some(ScalarValue::UInt64(Some(0))),
+        WindowFrameBound::Preceding(v) if v.is_null() => None,
+        WindowFrameBound::Preceding(v) => Some(v.clone()),
+        WindowFrameBound::Following(_) => return Err(unsupported()),
+    };
+    match frame.units {
+        WindowFrameUnits::Rows => {
+            let rows = preceding
+                .map(|v| match v.cast_to(&arrow::datatypes::DataType::UInt64) {
+                    Ok(ScalarValue::UInt64(Some(n))) => Ok(n),
+                    _ => Err(unsupported()),
+                })
+                .transpose()?;
+            Ok(OverFrame::Rows(rows))
+        }
+        WindowFrameUnits::Range => {
+            let ms = preceding
+                .map(|v| match v {
+                    ScalarValue::UInt64(Some(0)) => Ok(0),
+                    v => crate::types::interval_ms(&v).ok_or_else(|| {
+                        SqlError::plan(format!(
+                            "OVER RANGE windows on a time attribute need an interval, as in \
+                             RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW; found {v}"
+                        ))
+                    }),
+                })
+                .transpose()?;
+            Ok(OverFrame::Range(ms))
+        }
+        WindowFrameUnits::Groups => Err(unsupported()),
+    }
+}
