@@ -198,11 +198,11 @@ fn describe_over(plan: &StreamPlan, spec: &OverSpec) -> String {
     let bound = |n: Option<String>| n.unwrap_or_else(|| "UNBOUNDED".to_string());
     let window = match spec.frame {
         OverFrame::Rows(n) => format!(
-            "ROWS BETWEEN {} PRECEDING AND CURRENT ROW",
+            " ROWS BETWEEN {} PRECEDING AND CURRENT ROW",
             bound(n.map(|n| n.to_string()))
         ),
         OverFrame::Range(ms) => format!(
-            "RANG BETWEEN {} PRECEDING AND CURRENT ROW",
+            " RANGE BETWEEN {} PRECEDING AND CURRENT ROW",
             bound(ms.map(|ms| ms.to_string()))
         ),
     };

@@ -68,14 +68,13 @@ pub(super) fn translate_over(
     let mut args = Vec::new();
     let mut calls = functions
         .iter()
-        .zip(&window.window_expr)
-        .map(|(f, e)| {
+        .map(|f| {
             agg_call_of(
                 f.fun.name(),
                 &f.params.args,
                 f.params.distinct,
                 f.params.filter.as_deref(),
-                e.schema_name().to_string(),
+                call_display(f),
                 &mut args,
             )
         })
@@ -101,14 +100,15 @@ pub(super) fn translate_over(
     };
     let Some(time_kind) = keyed.times[order.column] else {
         return Err(SqlError::plan(format!(
-            "OVER windows' ordering in stream mode must be defined on a time attribute: '{}' is \
-             not one (a column with a WATERMARK FOR declaration, or PROCTIME())",
+            "OVER windows ordered by '{}', which is not a time attribute, are not supported by \
+             Weir yet: order by an event-time attribute (a column with a WATERMARK FOR \
+             declaration) or a processing-time attribute (PROCTIME())",
             keyed.plan.schema.field(order.column).name()
         )));
     };
     if order.descending {
         return Err(SqlError::plan(
-            "OVER windows can only be ordered in ASCENDING mode (ORDER BY time attribute ASC)",
+            "The window can only be ordered in ASCENDING mode.",
         ));
     }
 
@@ -136,10 +136,36 @@ pub(super) fn translate_over(
     Ok(calc(over, exprs, None, window.schema.clone()))
 }
 
+/// How `EXPLAIN` shows a call, as Flink does: `SUM(v)`, `COUNT(*)`.
+// DataFusion still plans `COUNT(*)` with a wildcard argument.
+#[allow(deprecated)]
+fn call_display(f: &WindowFunction) -> String {
+    let name = f.fun.name().to_ascii_uppercase();
+    let args = match f.params.args.as_slice() {
+        [] | [Expr::Wildcard { .. }] => "*".to_string(),
+        [Expr::Literal(..)] if name == "COUNT" => "*".to_string(),
+        args => args
+            .iter()
+            .map(|a| match a {
+                Expr::Cast(c) => c.expr.as_ref(),
+                Expr::TryCast(c) => c.expr.as_ref(),
+                other => other,
+            })
+            .map(|a| match a {
+                Expr::Column(c) => c.name.clone(),
+                other => other.human_display().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let distinct = if f.params.distinct { "DISTINCT " } else { "" };
+    format!("{name}({distinct}{args})")
+}
+
 fn different_windows() -> SqlError {
     SqlError::plan(
         "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same \
-         window (the same PARTITION BY, ORDER BY and frame)",
+         window. please re-check the over window statement.",
     )
 }
 
@@ -159,6 +185,11 @@ fn frame(function: &WindowFunction) -> Result<OverFrame> {
              INTERVAL '1' HOUR PRECEDING AND CURRENT ROW"
         ))
     };
+    if matches!(frame.end_bound, WindowFrameBound::Following(_)) {
+        return Err(SqlError::plan(
+            "OVER RANGE FOLLOWING windows are not supported yet.",
+        ));
+    }
     if frame.end_bound != WindowFrameBound::CurrentRow {
         return Err(unsupported());
     }
