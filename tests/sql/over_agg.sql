@@ -3,12 +3,15 @@
 -- seconds behind: a's 10:00:02 row comes after its 10:00:03 row and is put back in order;
 -- a's 10:00:03 row (after 10:00:09) and b's 10:00:08 row (after 10:00:10) are late and
 -- dropped; a has two rows at 10:00:05 and two at 10:00:16 (ties: ROWS counts them in arrival
--- order, RANGE takes both at once).
+-- order, RANGE takes both at once, RANK() and DENSE_RANK() give them one rank). In processing
+-- time (pt) rows are aggregated in arrival order, late ones included. The last query runs at
+-- parallelism 2.
 -- compare: multiset
 CREATE TABLE events (
   k STRING,
   v INT,
   ts TIMESTAMP(3),
+  pt AS PROCTIME(),
   WATERMARK FOR ts AS ts - INTERVAL '2' SECOND
 ) WITH ('connector' = 'filesystem', 'path' = '${DIR}/data/over_events.csv', 'format' = 'csv');
 
@@ -43,6 +46,12 @@ SELECT k, total * 10 AS scaled FROM (
   SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS total
   FROM events)
 WHERE total > 5;
+
+SELECT k, v, ts, RANK() OVER w AS r, DENSE_RANK() OVER w AS dr, COUNT(*) OVER w AS c
+FROM events WINDOW w AS (PARTITION BY k ORDER BY ts);
+
+SELECT k, v, COUNT(*) OVER w AS arrived, SUM(v) OVER w AS last_two
+FROM events WINDOW w AS (PARTITION BY k ORDER BY pt ROWS BETWEEN 1 PRECEDING AND CURRENT ROW);
 
 SET 'parallelism.default' = '2';
 

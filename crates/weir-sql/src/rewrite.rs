@@ -87,18 +87,12 @@ static UNSUPPORTED: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
          regular or interval join",
     )]
 });
-/// `RANK()` or `DENSE_RANK()` with an `OVER` clause.
-static RANK_OVER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(DENSE_)?RANK\s*\(\s*\)\s*OVER\b").unwrap());
-const RANK_FUNCTIONS: &str = "RANK() and DENSE_RANK() are not supported by Weir yet; \
-    ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) is, for Top-N and deduplication";
 
 /// The error for the first unsupported syntax in `sql`, at its position.
 fn check_supported(sql: &str) -> Result<()> {
     let found = UNSUPPORTED
         .iter()
         .filter_map(|(pattern, message)| pattern.find(sql).map(|m| (m.start(), *message)))
-        .chain(RANK_OVER.find(sql).map(|m| (m.start(), RANK_FUNCTIONS)))
         .min_by_key(|(start, _)| *start);
     match found {
         None => Ok(()),
@@ -421,27 +415,6 @@ mod tests {
             r.sql,
             "SELECT date_trunc('hour', ts), ts - INTERVAL '2' SECOND FROM t"
         );
-    }
-
-    #[test]
-    fn rank_functions_are_refused_where_they_are() {
-        let sql = "SELECT a,\n  RANK() OVER (PARTITION BY a ORDER BY ts) FROM t";
-        match rewrite(sql).unwrap_err() {
-            SqlError::Parse {
-                line,
-                column,
-                message,
-            } => {
-                assert_eq!((line, column), (2, 3));
-                assert!(message.contains("RANK()"), "{message}");
-            }
-            other => panic!("{other}"),
-        }
-        let top_n = "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r \
-                     FROM t) WHERE r <= 3";
-        assert!(rewrite(top_n).is_ok());
-        let over = "SELECT a, SUM(b) OVER (PARTITION BY a ORDER BY ts) FROM t";
-        assert!(rewrite(over).is_ok());
     }
 
     #[test]

@@ -275,18 +275,32 @@ fn over_aggregations_refuse_what_flink_refuses() {
     assert!(err.contains("need an insert-only input"), "{err}");
 }
 
+/// Flink runs `RANK()` and `DENSE_RANK()` as OVER aggregations but refuses them for a
+/// streaming Top-N, windowed or not.
 #[test]
-fn rank_functions_are_refused_with_their_position() {
-    let mut env = TableEnvironment::new(Configuration::new());
-    let Err(err) = env.execute_sql(
-        "SELECT * FROM (SELECT item,\n  RANK() OVER (PARTITION BY item ORDER BY price) AS r\n  \
-         FROM bids) WHERE r <= 2",
-    ) else {
-        panic!("RANK() was accepted");
-    };
-    let err = err.to_string();
-    assert!(err.contains("RANK()"), "{err}");
-    assert!(err.contains("line 2, column 3"), "{err}");
+fn rank_and_dense_rank_top_n_are_refused_as_flink_does() {
+    for function in ["RANK", "DENSE_RANK"] {
+        let err = run(&format!(
+            "{ORDERS};\nSELECT * FROM (SELECT customer, amount, {function}() OVER \
+             (PARTITION BY customer ORDER BY amount DESC) AS r FROM orders) WHERE r <= 2;"
+        ))
+        .unwrap_err()
+        .to_string();
+        let expected = format!("{function}() on streaming table is not supported currently");
+        assert!(err.contains(&expected), "{err}");
+        let err = run(&format!(
+            "{ORDERS};\nSELECT * FROM (SELECT customer, window_start, window_end, {function}() \
+             OVER (PARTITION BY window_start, window_end ORDER BY amount DESC) AS r FROM \
+             TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '10' SECONDS))) WHERE r <= 3;"
+        ))
+        .unwrap_err()
+        .to_string();
+        let expected = format!(
+            "{function}() function is not supported on Window TopN currently, only \
+             ROW_NUMBER() is supported."
+        );
+        assert!(err.contains(&expected), "{err}");
+    }
 }
 
 #[test]

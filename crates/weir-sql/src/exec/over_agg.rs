@@ -11,7 +11,8 @@
 //! for a bounded window, the arguments of the rows in it: `ROWS` keeps the last `n` rows and
 //! retracts the one that leaves; `RANGE` retracts the rows that fall more than the interval
 //! behind, and an event-time timer forgets the partition once the watermark is so far past
-//! its last row that no later row could see it.
+//! its last row that no later row could see it. `RANK()` and `DENSE_RANK()` count the rows
+//! the partition aggregated up to the current row's time (Flink's value for both).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use super::accumulators::GroupState;
 use super::keyed::{arguments, rows_by_key, AggCore, GroupKey, KeyCodec};
 use super::value::{timestamps_ms, Value};
 use crate::changelog::{ChangeBatch, RowKind};
-use crate::plan::{OverFrame, OverSpec, TimeAttribute};
+use crate::plan::{OverCall, OverFrame, OverSpec, TimeAttribute};
 
 /// A row with the arguments of the calls: the row in Arrow's row format and the arguments.
 type ArgRow = (GroupKey, Vec<Option<Value>>);
@@ -41,14 +42,19 @@ pub struct OverPartition {
     waiting: BTreeMap<i64, Vec<ArgRow>>,
     /// Bounded windows: the time and call arguments of the rows in the window, oldest first.
     window: VecDeque<(i64, Vec<Option<Value>>)>,
-    /// The calls' accumulators over the window's rows.
+    /// The aggregate calls' accumulators over the window's rows.
     group: GroupState,
+    /// How many rows were aggregated, for `RANK()` and `DENSE_RANK()`.
+    rows: i64,
 }
 
 /// The OVER aggregation operator.
 pub struct OverAggOperator {
-    /// The calls, the codec of whole input rows (emitted with the results), the keyed state.
+    /// The aggregate calls, the codec of whole input rows (emitted with the results), the
+    /// keyed state.
     core: AggCore,
+    /// The result columns.
+    calls: Vec<OverCall>,
     keys: KeyCodec,
     time: usize,
     time_kind: TimeAttribute,
@@ -60,9 +66,10 @@ impl OverAggOperator {
     /// The OVER aggregation `spec` over rows of `input`, producing `schema` (the input's
     /// columns, then one per call).
     pub fn new(spec: &OverSpec, input: &SchemaRef, schema: SchemaRef) -> Result<Self> {
-        let calls = Arc::new(spec.aggs.clone());
+        let aggs = Arc::new(spec.aggs());
         Ok(OverAggOperator {
-            core: AggCore::new(calls, input, input.fields().len(), schema)?,
+            core: AggCore::new(aggs, input, input.fields().len(), schema)?,
+            calls: spec.calls.clone(),
             keys: KeyCodec::new(input, spec.keys)?,
             time: spec.time,
             time_kind: spec.time_kind,
@@ -78,15 +85,18 @@ impl OverAggOperator {
             waiting: BTreeMap::new(),
             window: VecDeque::new(),
             group: GroupState::new(&self.core.calls),
+            rows: 0,
         }))
     }
 
     /// Stores partition `key`, or forgets it when nothing in it can matter again: no row
-    /// waits and its bounded `RANGE` window is empty.
+    /// waits, its bounded `RANGE` window is empty and no rank counts its rows.
     fn store(&mut self, key: &GroupKey, p: OverPartition) -> Result<()> {
         let state = self.partition.clone();
         let mut access = self.core.store.access(key.clone())?;
+        let ranks = (self.calls.iter()).any(|c| !matches!(c, OverCall::Agg(_)));
         let forgettable = matches!(self.frame, OverFrame::Range(Some(_)))
+            && !ranks
             && p.waiting.is_empty()
             && p.window.is_empty();
         if forgettable {
@@ -96,9 +106,21 @@ impl OverAggOperator {
         }
     }
 
+    /// The result columns of a row of `p`, whose aggregates are `aggregates`.
+    fn results(&self, p: &OverPartition, aggregates: Vec<Value>) -> Vec<Value> {
+        let mut aggregates = aggregates.into_iter();
+        (self.calls.iter())
+            .map(|c| match c {
+                OverCall::Agg(_) => aggregates.next().unwrap_or(Value::Null),
+                OverCall::Rank => Value::Int(p.rows),
+            })
+            .collect()
+    }
+
     /// Aggregates `rows` of partition `p`, all at `time`, and queues them with their results.
     fn aggregate(&mut self, p: &mut OverPartition, time: i64, rows: Vec<ArgRow>) {
         let calls = self.core.calls.clone();
+        p.rows += rows.len() as i64;
         match self.frame {
             OverFrame::Rows(preceding) => {
                 for (row, args) in rows {
@@ -111,8 +133,8 @@ impl OverAggOperator {
                             }
                         }
                     }
-                    self.core
-                        .emit(RowKind::Insert, row, p.group.results(&calls));
+                    let results = self.results(p, p.group.results(&calls));
+                    self.core.emit(RowKind::Insert, row, results);
                 }
             }
             OverFrame::Range(preceding) => {
@@ -127,7 +149,7 @@ impl OverAggOperator {
                 if let Some(ms) = preceding {
                     self.retract_before(p, time.saturating_sub(ms));
                 }
-                let results = p.group.results(&calls);
+                let results = self.results(p, p.group.results(&calls));
                 for row in emitted {
                     self.core.emit(RowKind::Insert, row, results.clone());
                 }

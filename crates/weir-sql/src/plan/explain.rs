@@ -3,7 +3,7 @@
 
 use datafusion_expr::Expr;
 
-use super::{Dedup, OverFrame, OverSpec, RankSpec, StreamOp, StreamPlan, TimeAttribute};
+use super::{Dedup, OverCall, OverFrame, OverSpec, RankSpec, StreamOp, StreamPlan, TimeAttribute};
 use crate::rewrite::WindowKind;
 
 /// One line describing a node, also used as the operator's name in the job.
@@ -207,8 +207,13 @@ fn describe_over(plan: &StreamPlan, spec: &OverSpec) -> String {
         ),
     };
     let width = input.schema.fields().len();
-    let calls = (spec.aggs.iter().enumerate())
-        .map(|(i, c)| format!("{} AS {}", c.display, plan.schema.field(width + i).name()));
+    let calls = (spec.calls.iter().enumerate()).map(|(i, c)| {
+        let call = match c {
+            OverCall::Agg(a) => a.display.as_str(),
+            OverCall::Rank => "RANK()",
+        };
+        format!("{call} AS {}", plan.schema.field(width + i).name())
+    });
     format!(
         "OverAggregate(partitionBy=[{partition}], orderBy=[{order} ASC], window=[{window}], \
          select=[{}])",

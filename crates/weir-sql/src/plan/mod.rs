@@ -212,6 +212,17 @@ pub enum OverFrame {
     Range(Option<i64>),
 }
 
+/// What one result column of an OVER aggregation holds.
+#[derive(Debug, Clone)]
+pub enum OverCall {
+    /// An aggregate over the window.
+    Agg(AggCall),
+    /// `RANK()` or `DENSE_RANK()`, as Flink computes both in a streaming OVER aggregation
+    /// (ordered by time, over `RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`): the number
+    /// of rows of the partition up to the row's time, rows of equal time included.
+    Rank,
+}
+
 /// An OVER aggregation (Flink's OverAggregate): each input row once, with the aggregates of
 /// its window.
 #[derive(Debug, Clone)]
@@ -225,8 +236,20 @@ pub struct OverSpec {
     pub time_kind: TimeAttribute,
     /// The window.
     pub frame: OverFrame,
-    /// The aggregate calls over the window.
-    pub aggs: Vec<AggCall>,
+    /// The result columns, in order.
+    pub calls: Vec<OverCall>,
+}
+
+impl OverSpec {
+    /// The aggregate calls among the results, in order.
+    pub fn aggs(&self) -> Vec<AggCall> {
+        (self.calls.iter())
+            .filter_map(|c| match c {
+                OverCall::Agg(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// What a node of a streaming plan does.

@@ -1,5 +1,6 @@
-//! OVER aggregations in streaming plans: a DataFusion `Window` node of aggregate functions
-//! becomes a [`StreamOp::OverAggregate`], as Flink plans its OverAggregate.
+//! OVER aggregations in streaming plans: a DataFusion `Window` node of aggregate functions,
+//! `RANK()` and `DENSE_RANK()` becomes a [`StreamOp::OverAggregate`], as Flink plans its
+//! OverAggregate.
 //!
 //! Flink's rules hold: all calls share one window, ordered ascending by one time attribute,
 //! whose frame ends at the current row (`ROWS` or `RANGE`, `n` or `UNBOUNDED PRECEDING`), over
@@ -17,7 +18,7 @@ use datafusion_expr::{
 
 use super::rank::{keyed_input, qualified_fields};
 use super::translate::{agg_call_of, calc, columns_of};
-use super::{AggCall, OverFrame, OverSpec, StreamOp, StreamPlan};
+use super::{OverCall, OverFrame, OverSpec, StreamOp, StreamPlan};
 use crate::error::{Result, SqlError};
 
 /// The name of the column of call `i` of an OVER aggregation (Flink's).
@@ -42,43 +43,64 @@ pub(super) fn translate_over(
             other => Err(SqlError::plan(format!("not a window function: {other}"))),
         })
         .collect::<Result<Vec<WindowFunction>>>()?;
+    if let Some(f) = functions.iter().find(|f| {
+        ranking(f).is_none() && !matches!(f.fun, WindowFunctionDefinition::AggregateUDF(_))
+    }) {
+        return Err(SqlError::plan(format!(
+            "{}() is supported for Top-N and deduplication only: number the rows in a \
+             subquery and filter on the number in the enclosing query, as in SELECT * FROM \
+             (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rownum FROM t) \
+             WHERE rownum <= 3",
+            f.fun.name().to_ascii_uppercase()
+        )));
+    }
+    // The window's frame is that of its aggregate calls (ranking calls have none).
     let first = functions
-        .first()
+        .iter()
+        .find(|f| ranking(f).is_none())
+        .or(functions.first())
         .ok_or_else(|| SqlError::plan("an OVER window without functions"))?;
     for f in &functions {
-        if !matches!(f.fun, WindowFunctionDefinition::AggregateUDF(_)) {
-            return Err(SqlError::plan(format!(
-                "{}() is supported for Top-N and deduplication only: number the rows in a \
-                 subquery and filter on the number in the enclosing query, as in SELECT * FROM \
-                 (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rownum FROM t) \
-                 WHERE rownum <= 3",
-                f.fun.name().to_ascii_uppercase()
-            )));
-        }
         let same = f.params.partition_by == first.params.partition_by
             && f.params.order_by == first.params.order_by
-            && f.params.window_frame == first.params.window_frame;
+            && (ranking(f).is_some() || f.params.window_frame == first.params.window_frame);
         if !same {
             return Err(different_windows());
         }
     }
-    let frame = frame(first)?;
+    let frame = match ranking(first) {
+        None => frame(first)?,
+        Some(_) => OverFrame::Range(None),
+    };
+    let ranked = functions.iter().any(|f| ranking(f).is_some());
+    if ranked && frame != OverFrame::Range(None) {
+        return Err(SqlError::plan(
+            "RANK() and DENSE_RANK() are supported by Weir in OVER windows whose aggregates use \
+             the default frame (RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) only",
+        ));
+    }
+    if first.params.order_by.is_empty() {
+        return Err(SqlError::plan(
+            "OVER windows in streaming mode need ORDER BY on a time attribute",
+        ));
+    }
 
     // The calls' arguments, as expressions over the input, and the calls reading them.
     let mut args = Vec::new();
     let mut calls = functions
         .iter()
-        .map(|f| {
-            agg_call_of(
+        .map(|f| match ranking(f) {
+            Some(call) => Ok(call),
+            None => Ok(OverCall::Agg(agg_call_of(
                 f.fun.name(),
                 &f.params.args,
                 f.params.distinct,
                 f.params.filter.as_deref(),
                 call_display(f),
                 &mut args,
-            )
+            )?)),
         })
-        .collect::<Result<Vec<AggCall>>>()?;
+        .collect::<Result<Vec<OverCall>>>()?;
 
     let input = translate(&window.input)?;
     if input.is_updating() {
@@ -90,8 +112,10 @@ pub(super) fn translate_over(
     }
     let keyed = keyed_input(input, first, &args)?;
     for call in &mut calls {
-        call.arg = call.arg.map(|a| keyed.extra[a]);
-        call.filter = call.filter.map(|f| keyed.extra[f]);
+        if let OverCall::Agg(call) = call {
+            call.arg = call.arg.map(|a| keyed.extra[a]);
+            call.filter = call.filter.map(|f| keyed.extra[f]);
+        }
     }
     let [order] = keyed.order.as_slice() else {
         return Err(SqlError::plan(
@@ -124,7 +148,7 @@ pub(super) fn translate_over(
             time: order.column,
             time_kind,
             frame,
-            aggs: calls,
+            calls,
         }),
         inputs: vec![keyed.plan],
         schema: Arc::new(DFSchema::new_with_metadata(fields, Default::default())?),
@@ -134,6 +158,17 @@ pub(super) fn translate_over(
         *e = Expr::Column(Column::new_unqualified(call_column(i)));
     }
     Ok(calc(over, exprs, None, window.schema.clone()))
+}
+
+/// The ranking call `f` is (`RANK()`, `DENSE_RANK()`), if it is one; `ROW_NUMBER()` is
+/// supported for Top-N and deduplication only.
+fn ranking(f: &WindowFunction) -> Option<OverCall> {
+    match &f.fun {
+        WindowFunctionDefinition::WindowUDF(u) if matches!(u.name(), "rank" | "dense_rank") => {
+            Some(OverCall::Rank)
+        }
+        _ => None,
+    }
 }
 
 /// How `EXPLAIN` shows a call, as Flink does: `SUM(v)`, `COUNT(*)`.

@@ -54,9 +54,9 @@ pub(super) fn translate_rank(
     let [Expr::WindowFunction(function)] = window.window_expr.as_slice() else {
         return Ok(None);
     };
-    if !is_row_number(function) {
+    let Some(ranking) = ranking_name(function) else {
         return Ok(None);
-    }
+    };
     // The row number is the window's last column; `selected` is where the subquery selects it.
     let number = window.schema.fields().len() - 1;
     let reads_number = |e: &Expr, schema: &DFSchema, column: usize| {
@@ -84,6 +84,20 @@ pub(super) fn translate_rank(
             }
             None => rest.push(conjunct.clone()),
         }
+    }
+    if ranking != "ROW_NUMBER" {
+        // A filter on RANK() or DENSE_RANK() is a Top-N, which Flink refuses in streaming
+        // mode; without an upper bound, the number is an OVER aggregation's.
+        return match upper {
+            None => Ok(None),
+            Some(_) if partitioned_by_window(function) => Err(SqlError::plan(format!(
+                "{ranking}() function is not supported on Window TopN currently, only \
+                 ROW_NUMBER() is supported."
+            ))),
+            Some(_) => Err(SqlError::plan(format!(
+                "{ranking}() on streaming table is not supported currently"
+            ))),
+        };
     }
     let Some(end) = upper else {
         return Err(SqlError::plan(
@@ -165,8 +179,26 @@ pub(super) fn translate_rank(
     Ok(Some(plan))
 }
 
-fn is_row_number(function: &WindowFunction) -> bool {
-    matches!(&function.fun, WindowFunctionDefinition::WindowUDF(f) if f.name() == "row_number")
+/// `ROW_NUMBER`, `RANK` or `DENSE_RANK` when `function` is one of them.
+fn ranking_name(function: &WindowFunction) -> Option<&'static str> {
+    match &function.fun {
+        WindowFunctionDefinition::WindowUDF(f) => match f.name() {
+            "row_number" => Some("ROW_NUMBER"),
+            "rank" => Some("RANK"),
+            "dense_rank" => Some("DENSE_RANK"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `function` is partitioned by `window_start` and `window_end` (a window Top-N).
+fn partitioned_by_window(function: &WindowFunction) -> bool {
+    let named = |name: &str| {
+        (function.params.partition_by.iter())
+            .any(|e| matches!(e, Expr::Column(c) if c.name == name))
+    };
+    named(WINDOW_COLUMNS[0]) && named(WINDOW_COLUMNS[1])
 }
 
 /// The input of a Top-N or OVER aggregation: partition key first, then the other columns,
