@@ -266,3 +266,152 @@ impl StreamOperator for OverAggOperator {
         out.emit_watermark(watermark)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use weir_core::element::WatermarkStatus;
+
+    use super::*;
+    use crate::plan::{AggCall, AggKind};
+
+    /// Keeps the rows emitted.
+    #[derive(Default)]
+    struct Rows(Vec<RecordBatch>);
+
+    impl Output for Rows {
+        fn collect(&mut self, batch: Batch) -> Result<()> {
+            self.0.push(ChangeBatch::from_batch(&batch).rows);
+            Ok(())
+        }
+        fn collect_side(&mut self, _tag: &str, _batch: Batch) -> Result<()> {
+            Ok(())
+        }
+        fn emit_watermark(&mut self, _watermark: Watermark) -> Result<()> {
+            Ok(())
+        }
+        fn emit_watermark_status(&mut self, _status: WatermarkStatus) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn input() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, false),
+            Field::new("v", DataType::Int64, false),
+            Field::new(
+                "ts",
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+                false,
+            ),
+        ]))
+    }
+
+    /// An event-time `SUM(v)` per `k` over `frame`, opened.
+    fn operator(frame: OverFrame) -> OverAggOperator {
+        let spec = OverSpec {
+            keys: 1,
+            time: 2,
+            time_kind: TimeAttribute::Rowtime,
+            frame,
+            calls: vec![OverCall::Agg(AggCall {
+                kind: AggKind::Sum,
+                arg: Some(1),
+                distinct: false,
+                filter: None,
+                display: "SUM(v)".into(),
+            })],
+        };
+        let mut fields = input().fields().to_vec();
+        fields.push(Arc::new(Field::new("w0$o0", DataType::Int64, true)));
+        let schema = Arc::new(Schema::new(fields));
+        let mut op = OverAggOperator::new(&spec, &input(), schema).unwrap();
+        op.open(&OperatorContext::detached("over", "over")).unwrap();
+        op
+    }
+
+    /// Feeds rows `(v, ts)` of key `a`.
+    fn feed(op: &mut OverAggOperator, rows: &[(i64, i64)], out: &mut Rows) {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["a"; rows.len()])),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(TimestampMillisecondArray::from_iter_values(
+                rows.iter().map(|r| r.1),
+            )),
+        ];
+        let batch = RecordBatch::try_new(input(), columns).unwrap();
+        op.process_batch(0, ChangeBatch::inserts(batch).into_batch(), out)
+            .unwrap();
+    }
+
+    fn sums(out: &Rows) -> Vec<i64> {
+        (out.0.iter())
+            .flat_map(|b| {
+                let c = b.column(3).as_any().downcast_ref::<Int64Array>().unwrap();
+                c.values().to_vec()
+            })
+            .collect()
+    }
+
+    fn stored(op: &mut OverAggOperator) -> Option<OverPartition> {
+        let key = op
+            .keys
+            .encode(
+                &RecordBatch::try_new(
+                    input(),
+                    vec![
+                        Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+                        Arc::new(Int64Array::from(vec![0])),
+                        Arc::new(TimestampMillisecondArray::from(vec![0])),
+                    ],
+                )
+                .unwrap(),
+            )
+            .unwrap()
+            .remove(0);
+        let state = op.partition.clone();
+        state
+            .value(&mut op.core.store.access(key).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn rows_windows_keep_only_the_last_rows() {
+        let mut op = operator(OverFrame::Rows(Some(1)));
+        let mut out = Rows::default();
+        let rows: Vec<(i64, i64)> = (1..=50).map(|i| (i, i * 1000)).collect();
+        feed(&mut op, &rows, &mut out);
+        op.process_watermark(Watermark(60_000), &mut out).unwrap();
+        let expected: Vec<i64> = (1..=50).map(|i| i + (i - 1)).collect();
+        assert_eq!(sums(&out), expected);
+        let p = stored(&mut op).unwrap();
+        assert_eq!(p.window.len(), 2);
+        assert!(p.waiting.is_empty());
+    }
+
+    #[test]
+    fn range_windows_are_forgotten_once_no_later_row_can_see_them() {
+        let mut op = operator(OverFrame::Range(Some(2000)));
+        let mut out = Rows::default();
+        feed(
+            &mut op,
+            &[(1, 1000), (2, 2000), (4, 4000), (8, 3000)],
+            &mut out,
+        );
+        op.process_watermark(Watermark(4000), &mut out).unwrap();
+        // 1000: 1; 2000: 1+2; 3000: 1+2+8; 4000: 2+8+4 (1000 is more than 2 s behind).
+        assert_eq!(sums(&out), vec![1, 3, 11, 14]);
+        // A later row comes after 4000: its window starts after 2000.
+        assert_eq!(stored(&mut op).unwrap().window.len(), 2);
+        // Once the watermark is 2 s past the last row, no later row can see any.
+        op.process_watermark(Watermark(6000), &mut out).unwrap();
+        assert!(stored(&mut op).is_some());
+        op.process_watermark(Watermark(6001), &mut out).unwrap();
+        assert!(stored(&mut op).is_none(), "the partition is forgotten");
+        // A late row is dropped; a later one starts afresh.
+        feed(&mut op, &[(16, 6000), (32, 7000)], &mut out);
+        op.process_watermark(Watermark(8000), &mut out).unwrap();
+        assert_eq!(sums(&out), vec![1, 3, 11, 14, 32]);
+    }
+}
