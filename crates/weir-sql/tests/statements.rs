@@ -250,6 +250,8 @@ fn over_aggregations_refuse_what_flink_refuses() {
     );
     let err = over("PARTITION BY customer ORDER BY ts ROWS BETWEEN 3 PRECEDING AND 1 PRECEDING");
     assert!(err.contains("a window ends at the current row"), "{err}");
+    let err = over("PARTITION BY customer");
+    assert!(err.contains("need ORDER BY on a time attribute"), "{err}");
     let err = over("PARTITION BY customer ORDER BY amount");
     assert!(
         err.contains("'amount', which is not a time attribute"),

@@ -68,6 +68,11 @@ pub(super) fn translate_over(
             return Err(different_windows());
         }
     }
+    if first.params.order_by.is_empty() {
+        return Err(SqlError::plan(
+            "OVER windows in streaming mode need ORDER BY on a time attribute",
+        ));
+    }
     let frame = match ranking(first) {
         None => frame(first)?,
         Some(_) => OverFrame::Range(None),
@@ -77,11 +82,6 @@ pub(super) fn translate_over(
         return Err(SqlError::plan(
             "RANK() and DENSE_RANK() are supported by Weir in OVER windows whose aggregates use \
              the default frame (RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) only",
-        ));
-    }
-    if first.params.order_by.is_empty() {
-        return Err(SqlError::plan(
-            "OVER windows in streaming mode need ORDER BY on a time attribute",
         ));
     }
 
@@ -206,13 +206,7 @@ fn different_windows() -> SqlError {
 
 /// The frame of `function`'s window: it must end at the current row.
 fn frame(function: &WindowFunction) -> Result<OverFrame> {
-    let params = &function.params;
-    if params.order_by.is_empty() {
-        return Err(SqlError::plan(
-            "OVER windows in streaming mode need ORDER BY on a time attribute",
-        ));
-    }
-    let frame = &params.window_frame;
+    let frame = &function.params.window_frame;
     let unsupported = || {
         SqlError::plan(format!(
             "OVER window frame {frame} is not supported: in streaming mode a window ends at the \
