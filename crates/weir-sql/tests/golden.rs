@@ -199,6 +199,7 @@ golden!(
     batch,
     top_n,
     over_agg,
+    rank_batch,
     dedup,
     window_top_n
 );

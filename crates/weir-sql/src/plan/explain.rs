@@ -260,13 +260,14 @@ fn describe_rank(plan: &StreamPlan, spec: &RankSpec) -> String {
             time(d)
         ),
         (None, None) => format!(
-            "Rank(strategy=[{}], rankType=[ROW_NUMBER], {range}, partitionBy=[{partition}], \
+            "Rank(strategy=[{}], rankType=[{}], {range}, partitionBy=[{partition}], \
              orderBy=[{order}], select=[{select}])",
             if spec.append_only {
                 "AppendFastStrategy"
             } else {
                 "RetractStrategy"
-            }
+            },
+            spec.function.flink_name(),
         ),
         (None, Some(_)) => format!(
             "WindowRank(rankType=[ROW_NUMBER], {range}, partitionBy=[{partition}], \

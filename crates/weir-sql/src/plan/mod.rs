@@ -133,10 +133,34 @@ pub struct Dedup {
     pub time: TimeAttribute,
 }
 
+/// How a Top-N numbers the rows of a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankFunction {
+    /// `ROW_NUMBER()`: 1, 2, 3, ... (rows of equal order in arrival order).
+    RowNumber,
+    /// `RANK()`: rows of equal order share a number, the next rows skip the numbers they used.
+    Rank,
+    /// `DENSE_RANK()`: rows of equal order share a number, the next rows take the next one.
+    DenseRank,
+}
+
+impl RankFunction {
+    /// Flink's name of the function, as `EXPLAIN` shows it.
+    pub fn flink_name(self) -> &'static str {
+        match self {
+            RankFunction::RowNumber => "ROW_NUMBER",
+            RankFunction::Rank => "RANK",
+            RankFunction::DenseRank => "DENSE_RANK",
+        }
+    }
+}
+
 /// What a Top-N (`ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)` filtered by the row
 /// number) keeps of each partition, and how it reports changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankSpec {
+    /// How rows are numbered.
+    pub function: RankFunction,
     /// The partition key: the input's first `keys` columns.
     pub keys: usize,
     /// The `ORDER BY` columns; rows that compare equal keep their arrival order. Empty for a

@@ -25,7 +25,7 @@ use datafusion_expr::{
 };
 
 use super::translate::{calc, columns_of};
-use super::{Dedup, RankSpec, SortColumn, StreamOp, StreamPlan, TimeAttribute};
+use super::{Dedup, RankFunction, RankSpec, SortColumn, StreamOp, StreamPlan, TimeAttribute};
 use crate::error::{Result, SqlError};
 use crate::planner::WINDOW_COLUMNS;
 
@@ -39,6 +39,7 @@ const NUMBER: &str = "w0$o0";
 pub(super) fn translate_rank(
     filter: &Filter,
     above: Option<&[Expr]>,
+    batch: bool,
     translate: &dyn Fn(&LogicalPlan) -> Result<StreamPlan>,
 ) -> Result<Option<StreamPlan>> {
     let (alias, inner) = match filter.input.as_ref() {
@@ -54,7 +55,7 @@ pub(super) fn translate_rank(
     let [Expr::WindowFunction(function)] = window.window_expr.as_slice() else {
         return Ok(None);
     };
-    let Some(ranking) = ranking_name(function) else {
+    let Some(ranking) = rank_function(function) else {
         return Ok(None);
     };
     // The row number is the window's last column; `selected` is where the subquery selects it.
@@ -85,19 +86,24 @@ pub(super) fn translate_rank(
             None => rest.push(conjunct.clone()),
         }
     }
-    if ranking != "ROW_NUMBER" {
-        // A filter on RANK() or DENSE_RANK() is a Top-N, which Flink refuses in streaming
-        // mode; without an upper bound, the number is an OVER aggregation's.
-        return match upper {
-            None => Ok(None),
-            Some(_) if partitioned_by_window(function) => Err(SqlError::plan(format!(
-                "{ranking}() function is not supported on Window TopN currently, only \
+    if ranking != RankFunction::RowNumber {
+        // A filter on RANK() or DENSE_RANK() is a Top-N, which Flink runs in batch mode only;
+        // without an upper bound, the number is an OVER aggregation's.
+        let name = ranking.flink_name();
+        if upper.is_none() {
+            return Ok(None);
+        }
+        if partitioned_by_window(function) {
+            return Err(SqlError::plan(format!(
+                "{name}() function is not supported on Window TopN currently, only \
                  ROW_NUMBER() is supported."
-            ))),
-            Some(_) => Err(SqlError::plan(format!(
-                "{ranking}() on streaming table is not supported currently"
-            ))),
-        };
+            )));
+        }
+        if !batch {
+            return Err(SqlError::plan(format!(
+                "{name}() on streaming table is not supported currently"
+            )));
+        }
     }
     let Some(end) = upper else {
         return Err(SqlError::plan(
@@ -121,7 +127,8 @@ pub(super) fn translate_rank(
     }
     let input = translate(&window.input)?;
     let keyed = keyed_input(input, function, &[])?;
-    let dedup = dedup(&keyed, start, end, output_rank);
+    let dedup =
+        dedup(&keyed, start, end, output_rank).filter(|_| ranking == RankFunction::RowNumber);
     let order = match dedup {
         // In processing time, the order is the arrival order.
         Some(Dedup {
@@ -131,6 +138,7 @@ pub(super) fn translate_rank(
         _ => keyed.order.clone(),
     };
     let spec = RankSpec {
+        function: ranking,
         keys: keyed.keys,
         order,
         start,
@@ -179,13 +187,13 @@ pub(super) fn translate_rank(
     Ok(Some(plan))
 }
 
-/// `ROW_NUMBER`, `RANK` or `DENSE_RANK` when `function` is one of them.
-fn ranking_name(function: &WindowFunction) -> Option<&'static str> {
+/// How `function` numbers rows, when it is `ROW_NUMBER()`, `RANK()` or `DENSE_RANK()`.
+fn rank_function(function: &WindowFunction) -> Option<RankFunction> {
     match &function.fun {
         WindowFunctionDefinition::WindowUDF(f) => match f.name() {
-            "row_number" => Some("ROW_NUMBER"),
-            "rank" => Some("RANK"),
-            "dense_rank" => Some("DENSE_RANK"),
+            "row_number" => Some(RankFunction::RowNumber),
+            "rank" => Some(RankFunction::Rank),
+            "dense_rank" => Some(RankFunction::DenseRank),
             _ => None,
         },
         _ => None,

@@ -24,6 +24,8 @@ pub struct Translator<'a> {
     pub lookup: &'a dyn Fn(&str) -> Result<Entry>,
     /// Plans `SELECT * FROM name`.
     pub plan_scan: &'a dyn Fn(&str) -> Result<LogicalPlan>,
+    /// The job runs in batch mode, where Flink also runs `RANK()` and `DENSE_RANK()` Top-Ns.
+    pub batch: bool,
 }
 
 /// Translates `plan` into a streaming plan.
@@ -149,7 +151,7 @@ impl Translator<'_> {
         filter: &datafusion_expr::Filter,
         above: Option<&[Expr]>,
     ) -> Result<Option<StreamPlan>> {
-        super::rank::translate_rank(filter, above, &|plan| self.translate(plan))
+        super::rank::translate_rank(filter, above, self.batch, &|plan| self.translate(plan))
     }
 
     /// A join of its translated inputs; `predicate` is the `WHERE` over an inner join.
