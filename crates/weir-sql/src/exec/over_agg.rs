@@ -30,7 +30,7 @@ use super::accumulators::GroupState;
 use super::keyed::{arguments, rows_by_key, AggCore, GroupKey, KeyCodec};
 use super::value::{timestamps_ms, Value};
 use crate::changelog::{ChangeBatch, RowKind};
-use crate::plan::{OverCall, OverFrame, OverSpec, TimeAttribute};
+use crate::plan::{AggCall, OverCall, OverFrame, OverSpec, TimeAttribute};
 
 /// A row with the arguments of the calls: the row in Arrow's row format and the arguments.
 type ArgRow = (GroupKey, Vec<Option<Value>>);
@@ -124,9 +124,8 @@ impl OverAggOperator {
         match self.frame {
             OverFrame::Rows(preceding) => {
                 for (row, args) in rows {
-                    p.group.update(&calls, args.clone(), false, false);
+                    Self::add(p, &calls, time, args, preceding.is_some());
                     if let Some(n) = preceding {
-                        p.window.push_back((time, args));
                         if p.window.len() as u64 > n + 1 {
                             if let Some((_, left)) = p.window.pop_front() {
                                 p.group.update(&calls, left, true, false);
@@ -140,10 +139,7 @@ impl OverAggOperator {
             OverFrame::Range(preceding) => {
                 let mut emitted = Vec::with_capacity(rows.len());
                 for (row, args) in rows {
-                    p.group.update(&calls, args.clone(), false, false);
-                    if preceding.is_some() {
-                        p.window.push_back((time, args));
-                    }
+                    Self::add(p, &calls, time, args, preceding.is_some());
                     emitted.push(row);
                 }
                 if let Some(ms) = preceding {
@@ -154,6 +150,23 @@ impl OverAggOperator {
                     self.core.emit(RowKind::Insert, row, results.clone());
                 }
             }
+        }
+    }
+
+    /// Adds a row at `time` with the call arguments `args` to the aggregates of `p`, and to
+    /// its window when the window is `bounded`.
+    fn add(
+        p: &mut OverPartition,
+        calls: &[AggCall],
+        time: i64,
+        args: Vec<Option<Value>>,
+        bounded: bool,
+    ) {
+        if bounded {
+            p.group.update(calls, args.clone(), false, false);
+            p.window.push_back((time, args));
+        } else {
+            p.group.update(calls, args, false, false);
         }
     }
 
@@ -274,7 +287,7 @@ mod tests {
     use weir_core::element::WatermarkStatus;
 
     use super::*;
-    use crate::plan::{AggCall, AggKind};
+    use crate::plan::AggKind;
 
     /// Keeps the rows emitted.
     #[derive(Default)]
