@@ -96,14 +96,7 @@ fn check_supported(sql: &str) -> Result<()> {
         .min_by_key(|(start, _)| *start);
     match found {
         None => Ok(()),
-        Some((start, message)) => {
-            let before = &sql[..start];
-            Err(SqlError::Parse {
-                line: before.matches('\n').count() + 1,
-                column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
-                message: message.to_string(),
-            })
-        }
+        Some((start, message)) => Err(SqlError::at(sql, start, message)),
     }
 }
 

@@ -243,6 +243,8 @@ fn over_aggregations_refuse_what_flink_refuses() {
         err.contains("The window can only be ordered in ASCENDING mode."),
         "{err}"
     );
+    // At the OVER, in the script: the query is on line 11.
+    assert!(err.contains("line 11, column 24"), "{err}");
     let err = over("PARTITION BY customer ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING");
     assert!(
         err.contains("OVER RANGE FOLLOWING windows are not supported yet."),

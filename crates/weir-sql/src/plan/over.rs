@@ -8,7 +8,9 @@
 //! computes the calls' arguments; a Calc after it puts the columns back in the order of the
 //! window node (its input's columns, then one per call).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
 
 use datafusion_common::{Column, DFSchema, ScalarValue};
 use datafusion_expr::expr::WindowFunction;
@@ -26,12 +28,26 @@ fn call_column(i: usize) -> String {
     format!("w0$o{i}")
 }
 
-/// The streaming plan of `window`, a `Window` node of OVER aggregations; `translate`
-/// translates its input.
+/// The streaming plan of `window`, a `Window` node of OVER aggregations of the query `sql`;
+/// `translate` translates its input. An OVER window that cannot run is reported at the first
+/// `OVER` of `sql`.
 pub(super) fn translate_over(
     window: &Window,
+    sql: &str,
     translate: &dyn Fn(&LogicalPlan) -> Result<StreamPlan>,
 ) -> Result<StreamPlan> {
+    let input = translate(&window.input)?;
+    over_aggregate(window, input).map_err(|e| match (e, OVER.find(sql)) {
+        (SqlError::Plan(message), Some(over)) => SqlError::at(sql, over.start(), message),
+        (e, _) => e,
+    })
+}
+
+/// The first `OVER` keyword of a query.
+static OVER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bOVER\b").unwrap());
+
+/// The OVER aggregation of `window` over its translated `input`.
+fn over_aggregate(window: &Window, input: StreamPlan) -> Result<StreamPlan> {
     if matches!(window.input.as_ref(), LogicalPlan::Window(_)) {
         return Err(different_windows());
     }
@@ -102,7 +118,6 @@ pub(super) fn translate_over(
         })
         .collect::<Result<Vec<OverCall>>>()?;
 
-    let input = translate(&window.input)?;
     if input.is_updating() {
         return Err(SqlError::plan(
             "OVER aggregations need an insert-only input: their input here is updated (by a \

@@ -24,6 +24,8 @@ pub struct Translator<'a> {
     pub lookup: &'a dyn Fn(&str) -> Result<Entry>,
     /// Plans `SELECT * FROM name`.
     pub plan_scan: &'a dyn Fn(&str) -> Result<LogicalPlan>,
+    /// The query's SQL text, for the positions of errors.
+    pub sql: &'a str,
     /// The job runs in batch mode, where Flink also runs `RANK()` and `DENSE_RANK()` Top-Ns.
     pub batch: bool,
 }
@@ -136,7 +138,9 @@ impl Translator<'_> {
             )),
             LogicalPlan::Limit(_) => Err(SqlError::plan("LIMIT is not supported in streaming mode yet")),
             LogicalPlan::Join(join) => self.join(join, None),
-            LogicalPlan::Window(w) => super::over::translate_over(w, &|p| self.translate(p)),
+            LogicalPlan::Window(w) => {
+                super::over::translate_over(w, self.sql, &|p| self.translate(p))
+            }
             other => Err(SqlError::plan(format!(
                 "this query is not supported in streaming mode yet: {}",
                 other.display()
