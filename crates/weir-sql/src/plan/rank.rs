@@ -8,7 +8,8 @@
 //! input (a window TVF or a window aggregation), a window Top-N, emitted when the window
 //! closes; otherwise a Top-N with an updating result. The row number is computed only when
 //! the query reads it (Flink's `outputRankNumber`); otherwise rows enter and leave the result
-//! as `+I` and `-D`.
+//! as `+I` and `-D`. `RANK()` and `DENSE_RANK()` Top-Ns run in batch mode only, with Flink's
+//! errors in streaming mode; unfiltered, they are OVER aggregations (see `over`).
 //!
 //! The Top-N's input is a Calc that puts the partition key first (the exchange and the keyed
 //! state use it) and computes `PARTITION BY` and `ORDER BY` expressions that are not columns;
