@@ -57,6 +57,16 @@ impl SqlError {
         }
     }
 
+    /// An error at byte `offset` of the statement `sql`, with its line and column.
+    pub fn at(sql: &str, offset: usize, message: impl Into<String>) -> Self {
+        let before = &sql[..offset.min(sql.len())];
+        SqlError::Parse {
+            line: before.matches('\n').count() + 1,
+            column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+            message: message.into(),
+        }
+    }
+
     /// Moves a parse error found in a statement that starts at (`line`, `column`) of the
     /// script to its position in the script.
     fn shifted(self, line: usize, column: usize) -> Self {

@@ -66,8 +66,13 @@ impl Default for Functions {
                 aggregates.insert(name.to_ascii_lowercase(), f.clone());
             }
         }
-        let row_number = Arc::new(WindowUDF::from(RowNumber::default()));
-        let windows = HashMap::from([(row_number.name().to_string(), row_number)]);
+        let windows = ["row_number", "rank", "dense_rank"]
+            .into_iter()
+            .map(|name| {
+                let f = Arc::new(WindowUDF::from(RankingFunction::new(name)));
+                (name.to_string(), f)
+            })
+            .collect();
         Functions {
             scalars,
             aggregates,
@@ -126,25 +131,27 @@ impl ScalarUDFImpl for Proctime {
     }
 }
 
-/// `ROW_NUMBER()`: the position of a row in its partition (`BIGINT NOT NULL`). Planned only:
-/// a query that filters on it becomes a Top-N or deduplication operator, which numbers the
-/// rows itself.
+/// `ROW_NUMBER()`, `RANK()` and `DENSE_RANK()`: the position of a row in its partition
+/// (`BIGINT NOT NULL`). Planned only: Weir's Top-N and OVER aggregation operators number the
+/// rows themselves.
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct RowNumber {
+struct RankingFunction {
+    name: &'static str,
     signature: Signature,
 }
 
-impl Default for RowNumber {
-    fn default() -> Self {
-        RowNumber {
+impl RankingFunction {
+    fn new(name: &'static str) -> Self {
+        RankingFunction {
+            name,
             signature: Signature::exact(vec![], Volatility::Immutable),
         }
     }
 }
 
-impl WindowUDFImpl for RowNumber {
+impl WindowUDFImpl for RankingFunction {
     fn name(&self) -> &str {
-        "row_number"
+        self.name
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -153,7 +160,10 @@ impl WindowUDFImpl for RowNumber {
         &self,
         _args: PartitionEvaluatorArgs,
     ) -> DfResult<Box<dyn PartitionEvaluator>> {
-        not_impl_err!("ROW_NUMBER() is computed by Weir's Top-N operators, not evaluated")
+        not_impl_err!(
+            "{}() is computed by Weir's Top-N and OVER operators, not evaluated",
+            self.name.to_ascii_uppercase()
+        )
     }
     fn field(&self, args: WindowUDFFieldArgs) -> DfResult<FieldRef> {
         Ok(Arc::new(Field::new(args.name(), DataType::Int64, false)))

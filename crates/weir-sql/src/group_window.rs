@@ -180,12 +180,7 @@ pub fn contains_group_window(expr: &Expr) -> bool {
 /// Milliseconds of an interval literal such as `INTERVAL '10' SECOND`.
 fn interval_literal_ms(expr: &Expr, usage: &str) -> Result<i64> {
     let ms = match expr {
-        Expr::Literal(ScalarValue::IntervalDayTime(Some(v)), _) => {
-            Some(i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds))
-        }
-        Expr::Literal(ScalarValue::IntervalMonthDayNano(Some(v)), _) if v.months == 0 => {
-            Some(i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000)
-        }
+        Expr::Literal(value, _) => crate::types::interval_ms(value),
         _ => None,
     };
     ms.ok_or_else(|| {

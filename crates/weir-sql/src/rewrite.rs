@@ -92,34 +92,16 @@ static UNSUPPORTED: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
          regular or interval join",
     )]
 });
-/// An `OVER (` clause, with the `ROW_NUMBER()` call before it if there is one.
-static OVER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(\bROW_NUMBER\s*\(\s*\)\s*)?\bOVER\s*\(").unwrap());
-const OVER_AGGREGATION: &str = "OVER aggregations (an aggregate function, RANK() or \
-    DENSE_RANK() with OVER (...)) are not supported by Weir yet; ROW_NUMBER() OVER (PARTITION \
-    BY ... ORDER BY ...) is, for Top-N and deduplication";
 
 /// The error for the first unsupported syntax in `sql`, at its position.
 fn check_supported(sql: &str) -> Result<()> {
     let found = UNSUPPORTED
         .iter()
         .filter_map(|(pattern, message)| pattern.find(sql).map(|m| (m.start(), *message)))
-        .chain(
-            OVER.captures_iter(sql)
-                .filter(|c| c.get(1).is_none())
-                .filter_map(|c| c.get(0).map(|m| (m.start(), OVER_AGGREGATION))),
-        )
         .min_by_key(|(start, _)| *start);
     match found {
         None => Ok(()),
-        Some((start, message)) => {
-            let before = &sql[..start];
-            Err(SqlError::Parse {
-                line: before.matches('\n').count() + 1,
-                column: before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
-                message: message.to_string(),
-            })
-        }
+        Some((start, message)) => Err(SqlError::at(sql, start, message)),
     }
 }
 
@@ -435,25 +417,6 @@ mod tests {
             r.sql,
             "SELECT date_trunc('hour', ts), ts - INTERVAL '2' SECOND FROM t"
         );
-    }
-
-    #[test]
-    fn over_aggregations_are_refused_where_they_are() {
-        let sql = "SELECT a,\n  SUM(b) OVER (PARTITION BY a ORDER BY ts) FROM t";
-        match rewrite(sql).unwrap_err() {
-            SqlError::Parse {
-                line,
-                column,
-                message,
-            } => {
-                assert_eq!((line, column), (2, 10));
-                assert!(message.contains("OVER aggregations"), "{message}");
-            }
-            other => panic!("{other}"),
-        }
-        let top_n = "SELECT * FROM (SELECT a, ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS r \
-                     FROM t) WHERE r <= 3";
-        assert!(rewrite(top_n).is_ok());
     }
 
     #[test]

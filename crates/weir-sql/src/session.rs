@@ -368,6 +368,8 @@ impl TableEnvironment {
             windows: &planned.windows,
             lookup: &lookup,
             plan_scan: &plan_scan,
+            sql,
+            batch: self.batch_mode()?,
         };
         Ok((translate(&planned.plan, &translator)?, planned.plan))
     }

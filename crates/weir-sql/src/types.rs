@@ -1,8 +1,22 @@
 //! Flink's SQL types and the Arrow types that hold them.
 
 use arrow::datatypes::{DataType, TimeUnit};
+use datafusion_common::ScalarValue;
 
 use crate::error::{Result, SqlError};
+
+/// A constant day-time interval in milliseconds (intervals of months have no fixed length).
+pub fn interval_ms(value: &ScalarValue) -> Option<i64> {
+    match value {
+        ScalarValue::IntervalDayTime(Some(v)) => {
+            Some(i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds))
+        }
+        ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
+            Some(i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000)
+        }
+        _ => None,
+    }
+}
 
 /// The Arrow type for a Flink type name as written in DDL (`STRING`, `INT`, `TIMESTAMP(3)`,
 /// `DECIMAL(10, 2)`, ...).

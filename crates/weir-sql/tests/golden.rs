@@ -213,6 +213,8 @@ golden!(
     nexmark_functions,
     batch,
     top_n,
+    over_agg,
+    rank_batch,
     dedup,
     window_top_n,
     table_api

@@ -245,19 +245,104 @@ fn datagen_sequence_is_bounded() {
 }
 
 #[test]
-fn an_over_aggregation_is_refused_with_its_position() {
-    let mut env = TableEnvironment::new(Configuration::new());
-    let Err(err) = env.execute_sql(
-        "SELECT item,\n  SUM(price) OVER (PARTITION BY item ORDER BY bidtime) AS total\n  FROM bids",
-    ) else {
-        panic!("an OVER aggregation was accepted");
+fn over_aggregations_refuse_what_flink_refuses() {
+    let over = |window: &str| {
+        run(&format!(
+            "{ORDERS};\nSELECT id, SUM(amount) OVER ({window}) AS total FROM orders;"
+        ))
+        .unwrap_err()
+        .to_string()
     };
-    let err = err.to_string();
+    let err = over("PARTITION BY customer ORDER BY ts DESC");
     assert!(
-        err.contains("OVER aggregations") && err.contains("ROW_NUMBER()"),
+        err.contains("The window can only be ordered in ASCENDING mode."),
         "{err}"
     );
-    assert!(err.contains("line 2, column 14"), "{err}");
+    // At the OVER, in the script: the query is on line 11.
+    assert!(err.contains("line 11, column 24"), "{err}");
+    let err = over("PARTITION BY customer ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING");
+    assert!(
+        err.contains("OVER RANGE FOLLOWING windows are not supported yet."),
+        "{err}"
+    );
+    let err = over("PARTITION BY customer ORDER BY ts ROWS BETWEEN 3 PRECEDING AND 1 PRECEDING");
+    assert!(err.contains("a window ends at the current row"), "{err}");
+    let err = over("PARTITION BY customer");
+    assert!(err.contains("need ORDER BY on a time attribute"), "{err}");
+    let err = over("PARTITION BY customer ORDER BY amount");
+    assert!(
+        err.contains("'amount', which is not a time attribute"),
+        "{err}"
+    );
+    let err = run(&format!(
+        "{ORDERS};\nSELECT id, SUM(amount) OVER (PARTITION BY customer ORDER BY ts), \
+         COUNT(*) OVER (ORDER BY ts) FROM orders;"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("All aggregates must be computed on the same window"),
+        "{err}"
+    );
+    let err = run(&format!(
+        "{ORDERS};\nSELECT customer, SUM(n) OVER (PARTITION BY customer ORDER BY pt) FROM \
+         (SELECT customer, n, PROCTIME() AS pt FROM \
+         (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer));"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("need an insert-only input"), "{err}");
+}
+
+/// Flink runs `RANK()` and `DENSE_RANK()` as OVER aggregations but refuses them for a
+/// streaming Top-N, windowed or not.
+#[test]
+fn rank_and_dense_rank_top_n_are_refused_as_flink_does() {
+    for function in ["RANK", "DENSE_RANK"] {
+        let err = run(&format!(
+            "{ORDERS};\nSELECT * FROM (SELECT customer, amount, {function}() OVER \
+             (PARTITION BY customer ORDER BY amount DESC) AS r FROM orders) WHERE r <= 2;"
+        ))
+        .unwrap_err()
+        .to_string();
+        let expected = format!("{function}() on streaming table is not supported currently");
+        assert!(err.contains(&expected), "{err}");
+        let err = run(&format!(
+            "{ORDERS};\nSELECT * FROM (SELECT customer, window_start, window_end, {function}() \
+             OVER (PARTITION BY window_start, window_end ORDER BY amount DESC) AS r FROM \
+             TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '10' SECONDS))) WHERE r <= 3;"
+        ))
+        .unwrap_err()
+        .to_string();
+        let expected = format!(
+            "{function}() function is not supported on Window TopN currently, only \
+             ROW_NUMBER() is supported."
+        );
+        assert!(err.contains(&expected), "{err}");
+    }
+}
+
+#[test]
+fn explain_shows_an_over_aggregation() {
+    let out = run(&format!(
+        "{ORDERS};\n\
+         EXPLAIN SELECT id, COUNT(*) OVER w AS n, SUM(amount) OVER w AS total FROM orders \
+           WINDOW w AS (PARTITION BY customer ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW);\n\
+         EXPLAIN SELECT id, MAX(amount) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '3' SECOND \
+           PRECEDING AND CURRENT ROW) FROM orders;"
+    ))
+    .unwrap();
+    for operator in [
+        "OverAggregate(partitionBy=[customer], orderBy=[ts ASC], window=[ ROWS BETWEEN 2 \
+         PRECEDING AND CURRENT ROW], select=[customer, id, amount, ts, big, pt, $a0, COUNT(*) AS \
+         w0$o0, SUM(amount) AS w0$o1])",
+        "OverAggregate(partitionBy=[], orderBy=[ts ASC], window=[ RANGE BETWEEN 3000 PRECEDING \
+         AND CURRENT ROW], select=[id, customer, amount, ts, big, pt, MAX(amount) AS w0$o0])",
+        "Exchange(distribution=[hash[customer]])",
+        "Exchange(distribution=[single])",
+    ] {
+        assert!(out.contains(operator), "missing {operator}:\n{out}");
+    }
 }
 
 #[test]

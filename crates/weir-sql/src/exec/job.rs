@@ -27,6 +27,7 @@ use super::join::JoinOperator;
 use super::local_agg::LocalGroupAggOperator;
 use super::mini_batch::MiniBatch;
 use super::normalize::ChangelogNormalizeOperator;
+use super::over_agg::OverAggOperator;
 use super::rank::RankOperator;
 use super::session_agg::SessionAggOperator;
 use super::sinks::{SinkOperator, SinkTarget};
@@ -41,7 +42,7 @@ use crate::connectors::nexmark::NexmarkReader;
 use crate::connectors::{Connector, DataStreamInput};
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
-use crate::plan::{AggCall, RankSpec, StreamOp, StreamPlan};
+use crate::plan::{AggCall, OverSpec, RankSpec, StreamOp, StreamPlan};
 
 /// Builds one job of `plans` (each rooted at a sink: one plan for a query or INSERT, several
 /// for a statement set). `collect` receives the rows of a [`StreamOp::Collect`] root.
@@ -227,7 +228,8 @@ impl Builder {
                 | StreamOp::Join { keys, .. }
                 | StreamOp::IntervalJoin { keys, .. }
                 | StreamOp::WindowJoin { keys, .. }
-                | StreamOp::Rank(RankSpec { keys, .. }) => (
+                | StreamOp::Rank(RankSpec { keys, .. })
+                | StreamOp::OverAggregate(OverSpec { keys, .. }) => (
                     PartitionerKind::Hash,
                     exchange::hash(arrow_schema(input_plan), *keys),
                 ),
@@ -530,6 +532,15 @@ impl Builder {
                     ) as _)
                 });
                 (NodeKind::Operator, factory, p)
+            }
+            StreamOp::OverAggregate(spec) => {
+                let (spec, input) = (spec.clone(), arrow_schema(&plan.inputs[0]));
+                // Without PARTITION BY, all rows meet in one subtask.
+                let parallelism = if spec.keys == 0 { 1 } else { p };
+                let factory = operator(move |_| {
+                    Ok(Box::new(OverAggOperator::new(&spec, &input, schema.clone())?) as _)
+                });
+                (NodeKind::Operator, factory, parallelism)
             }
             StreamOp::Union => {
                 let factory = operator(move |_| {

@@ -1,7 +1,8 @@
 //! Execution of streaming plans on Weir's runtime: the operators ([`calc`], [`watermark`],
 //! [`window_tvf`], [`group_agg`], [`local_agg`], [`window_agg`], [`session_agg`],
-//! [`normalize`], [`join`], [`interval_join`], [`window_join`], [`rank`]), their state
-//! ([`keyed`], [`accumulators`], [`group_buffer`], [`value`], [`join_rows`], [`rank_state`]),
+//! [`normalize`], [`join`], [`interval_join`], [`window_join`], [`rank`], [`over_agg`]), their
+//! state ([`keyed`], [`accumulators`], [`group_buffer`], [`value`], [`join_rows`],
+//! [`rank_state`]),
 //! mini-batches ([`mini_batch`]), the exchanges between them ([`exchange`]), sources and
 //! sinks, batch mode's final rows ([`final_result`]), and the job builder ([`job`]).
 
@@ -20,6 +21,7 @@ pub mod keyed;
 pub mod local_agg;
 pub mod mini_batch;
 pub mod normalize;
+pub mod over_agg;
 pub mod rank;
 pub mod rank_state;
 pub mod session_agg;

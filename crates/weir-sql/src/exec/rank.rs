@@ -1,6 +1,9 @@
 //! Top-N and deduplication (Flink's Rank, Deduplicate, WindowRank and WindowDeduplicate): the
 //! rows of each partition are kept in rank order in keyed state ([`Partition`]).
 //!
+//! `RANK()` and `DENSE_RANK()` Top-Ns (Flink runs them in batch mode) rank rows of equal order
+//! alike and report a row whose rank changes as `-D` and `+I`.
+//!
 //! Most Top-Ns update their partition with every input row and emit the change of its ranked
 //! rows at once (see [`changes`]): a row that enters the top N pushes the last one out, a
 //! retracted row (of an updating input) lets the next one in. Over an insert-only input, rows
@@ -24,10 +27,10 @@ use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain, ValueState};
 
 use super::keyed::{state_ttl, GroupKey, KeyCodec, KeyedStore};
-use super::rank_state::{changes, Change, Partition, Style};
+use super::rank_state::{changes, rank_changes, Change, Partition, Style};
 use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
-use crate::plan::RankSpec;
+use crate::plan::{RankFunction, RankSpec};
 
 fn arrow_error(e: arrow::error::ArrowError) -> WeirError {
     WeirError::Other(e.to_string())
@@ -144,15 +147,18 @@ impl RankOperator {
         emit: bool,
     ) -> Result<bool> {
         let (spec, keep, style) = (&self.spec, self.keep(), self.style());
+        // RANK() and DENSE_RANK() rows of equal order share a rank; ROW_NUMBER() numbers them.
+        let shared = spec.function != RankFunction::RowNumber;
         let pending = &mut self.pending;
         let update = |p: &mut Partition| -> bool {
             if p.fired {
                 return false;
             }
-            let before = emit.then(|| p.ranked(spec.start, spec.end).to_vec());
+            let numbered = (emit && !shared).then(|| p.ranked(spec.start, spec.end).to_vec());
+            let ranked = (emit && shared).then(|| p.ranked_by(spec.function, spec.start, spec.end));
             let changed = if kind.is_accumulate() {
                 let at = p.position(&sort, spec.newest_first());
-                if keep.is_some_and(|k| at >= k) {
+                if !shared && keep.is_some_and(|k| at >= k) {
                     return false;
                 }
                 p.insert(at, sort, row);
@@ -160,12 +166,22 @@ impl RankOperator {
             } else {
                 p.retract(&sort, &row)
             };
-            if let (true, Some(before)) = (changed, before) {
-                let after = p.ranked(spec.start, spec.end);
-                changes(&before, after, spec.start, style, pending);
+            if changed {
+                if let Some(before) = numbered {
+                    let after = p.ranked(spec.start, spec.end);
+                    changes(&before, after, spec.start, style, pending);
+                }
+                if let Some(before) = ranked {
+                    let after = p.ranked_by(spec.function, spec.start, spec.end);
+                    rank_changes(&before, &after, pending);
+                }
             }
             if let Some(keep) = keep {
-                p.truncate(keep);
+                p.truncate(if shared {
+                    p.rows_up_to(spec.function, spec.end)
+                } else {
+                    keep
+                });
             }
             changed
         };

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::changelog::RowKind;
+use crate::plan::RankFunction;
 
 /// A row of a partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +74,47 @@ impl Partition {
         self.rows.is_empty()
     }
 
+    /// The rows ranked `start..=end` by `function`, each with its rank: rows of equal sort key
+    /// share a `RANK()` or `DENSE_RANK()`.
+    pub fn ranked_by(&self, function: RankFunction, start: u64, end: u64) -> Vec<(RankedRow, u64)> {
+        if function == RankFunction::RowNumber {
+            return (self.ranked(start, end).iter().zip(start..))
+                .map(|(r, n)| (r.clone(), n))
+                .collect();
+        }
+        let mut ranked = Vec::new();
+        let mut rank = 0;
+        for (i, row) in self.rows.iter().enumerate() {
+            let peer = i > 0 && self.rows[i - 1].sort == row.sort;
+            if !peer {
+                rank = match function {
+                    RankFunction::DenseRank => rank + 1,
+                    _ => i as u64 + 1,
+                };
+            }
+            if rank > end {
+                break;
+            }
+            if rank >= start {
+                ranked.push((row.clone(), rank));
+            }
+        }
+        ranked
+    }
+
+    /// How many leading rows can still be ranked up to `end` by `function` as rows arrive
+    /// (ranks only grow when a row enters).
+    pub fn rows_up_to(&self, function: RankFunction, end: u64) -> usize {
+        match self.ranked_by(function, 1, end).last() {
+            Some((last, _)) => self
+                .rows
+                .iter()
+                .position(|r| r.seq == last.seq)
+                .map_or(0, |i| i + 1),
+            None => 0,
+        }
+    }
+
     /// The rows numbered `start..=end` (row numbers count from 1).
     pub fn ranked(&self, start: u64, end: u64) -> &[RankedRow] {
         let len = self.rows.len();
@@ -135,6 +177,28 @@ pub fn changes(
     }
     for entered in after.iter().filter(|r| !was.contains(&r.seq)) {
         out.push((RowKind::Insert, entered.row.clone(), 0));
+    }
+}
+
+/// Appends to `out` the changes from the ranked rows `before` to `after` (with their ranks)
+/// of a `RANK()` or `DENSE_RANK()` Top-N: a row that leaves or changes rank is `-D` with its
+/// old rank, a row that enters or changes rank `+I` with its new one.
+pub fn rank_changes(
+    before: &[(RankedRow, u64)],
+    after: &[(RankedRow, u64)],
+    out: &mut Vec<Change>,
+) {
+    let key = |rows: &[(RankedRow, u64)]| {
+        rows.iter()
+            .map(|(r, n)| (r.seq, *n))
+            .collect::<HashSet<(u64, u64)>>()
+    };
+    let (was, is) = (key(before), key(after));
+    for (row, rank) in before.iter().filter(|(r, n)| !is.contains(&(r.seq, *n))) {
+        out.push((RowKind::Delete, row.row.clone(), *rank));
+    }
+    for (row, rank) in after.iter().filter(|(r, n)| !was.contains(&(r.seq, *n))) {
+        out.push((RowKind::Insert, row.row.clone(), *rank));
     }
 }
 
@@ -206,6 +270,26 @@ mod tests {
             kinds(&out),
             vec![("-U", 1), ("+U", 1), ("-U", 2), ("+U", 2)]
         );
+    }
+
+    #[test]
+    fn ties_share_a_rank() {
+        let p = partition(&[1, 2, 2, 3, 4]);
+        let ranks = |f, start, end| {
+            (p.ranked_by(f, start, end).iter())
+                .map(|(r, n)| (r.sort[0], *n))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ranks(RankFunction::Rank, 1, 4),
+            vec![(1, 1), (2, 2), (2, 2), (3, 4)]
+        );
+        assert_eq!(
+            ranks(RankFunction::DenseRank, 2, 3),
+            vec![(2, 2), (2, 2), (3, 3)]
+        );
+        assert_eq!(p.rows_up_to(RankFunction::Rank, 2), 3);
+        assert_eq!(p.rows_up_to(RankFunction::RowNumber, 2), 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use datafusion_expr::Expr;
 
-use super::{Dedup, RankSpec, StreamOp, StreamPlan, TimeAttribute};
+use super::{Dedup, OverCall, OverFrame, OverSpec, RankSpec, StreamOp, StreamPlan, TimeAttribute};
 use crate::rewrite::WindowKind;
 
 /// One line describing a node, also used as the operator's name in the job.
@@ -178,6 +178,7 @@ pub fn describe(plan: &StreamPlan) -> String {
             names(usize::MAX).join(", ")
         ),
         StreamOp::Rank(spec) => describe_rank(plan, spec),
+        StreamOp::OverAggregate(spec) => describe_over(plan, spec),
         StreamOp::Union => format!(
             "Union(all=[true], union=[{}])",
             names(usize::MAX).join(", ")
@@ -193,6 +194,37 @@ pub fn describe(plan: &StreamPlan) -> String {
             names(usize::MAX).join(", ")
         ),
     }
+}
+
+/// An OVER aggregation as Flink shows its OverAggregate.
+fn describe_over(plan: &StreamPlan, spec: &OverSpec) -> String {
+    let input = &plan.inputs[0];
+    let partition = key_exprs(input, spec.keys).join(", ");
+    let order = input.schema.field(spec.time).name();
+    let bound = |n: Option<String>| n.unwrap_or_else(|| "UNBOUNDED".to_string());
+    let window = match spec.frame {
+        OverFrame::Rows(n) => format!(
+            " ROWS BETWEEN {} PRECEDING AND CURRENT ROW",
+            bound(n.map(|n| n.to_string()))
+        ),
+        OverFrame::Range(ms) => format!(
+            " RANGE BETWEEN {} PRECEDING AND CURRENT ROW",
+            bound(ms.map(|ms| ms.to_string()))
+        ),
+    };
+    let width = input.schema.fields().len();
+    let calls = (spec.calls.iter().enumerate()).map(|(i, c)| {
+        let call = match c {
+            OverCall::Agg(a) => a.display.as_str(),
+            OverCall::Rank => "RANK()",
+        };
+        format!("{call} AS {}", plan.schema.field(width + i).name())
+    });
+    format!(
+        "OverAggregate(partitionBy=[{partition}], orderBy=[{order} ASC], window=[{window}], \
+         select=[{}])",
+        select_list(plan, width, calls)
+    )
 }
 
 /// A Top-N as Flink shows its Rank, Deduplicate, WindowRank and WindowDeduplicate.
@@ -234,13 +266,14 @@ fn describe_rank(plan: &StreamPlan, spec: &RankSpec) -> String {
             time(d)
         ),
         (None, None) => format!(
-            "Rank(strategy=[{}], rankType=[ROW_NUMBER], {range}, partitionBy=[{partition}], \
+            "Rank(strategy=[{}], rankType=[{}], {range}, partitionBy=[{partition}], \
              orderBy=[{order}], select=[{select}])",
             if spec.append_only {
                 "AppendFastStrategy"
             } else {
                 "RetractStrategy"
-            }
+            },
+            spec.function.flink_name(),
         ),
         (None, Some(_)) => format!(
             "WindowRank(rankType=[ROW_NUMBER], {range}, partitionBy=[{partition}], \
@@ -313,7 +346,9 @@ fn exchange(plan: &StreamPlan, i: usize) -> Option<String> {
         StreamOp::Join { .. } | StreamOp::IntervalJoin { .. } | StreamOp::WindowJoin { .. } => {
             join_keys(plan, i)
         }
-        StreamOp::Rank(spec) => key_exprs(&plan.inputs[i], spec.keys),
+        StreamOp::Rank(RankSpec { keys, .. }) | StreamOp::OverAggregate(OverSpec { keys, .. }) => {
+            key_exprs(&plan.inputs[i], *keys)
+        }
         _ => return None,
     };
     Some(if names.is_empty() {

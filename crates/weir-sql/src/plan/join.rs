@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use datafusion_common::{DFSchema, DFSchemaRef, ScalarValue};
+use datafusion_common::{DFSchema, DFSchemaRef};
 use datafusion_expr::expr::Between;
 use datafusion_expr::utils::{conjunction, split_conjunction};
 use datafusion_expr::{BinaryExpr, Expr, ExprSchemable, Join, JoinType, LogicalPlan, Operator};
@@ -332,16 +332,8 @@ fn time_plus_offset(e: &Expr) -> Option<(&datafusion_common::Column, i64)> {
 
 /// The length of a constant day-time interval in milliseconds.
 fn interval_ms(e: &Expr) -> Option<i64> {
-    let Expr::Literal(value, _) = e else {
-        return None;
-    };
-    match value {
-        ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
-            Some(i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000)
-        }
-        ScalarValue::IntervalDayTime(Some(v)) => {
-            Some(i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds))
-        }
+    match e {
+        Expr::Literal(value, _) => crate::types::interval_ms(value),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 mod aggregate;
 pub mod explain;
 mod join;
+mod over;
 pub mod phases;
 mod rank;
 mod translate;
@@ -133,10 +134,34 @@ pub struct Dedup {
     pub time: TimeAttribute,
 }
 
+/// How a Top-N numbers the rows of a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankFunction {
+    /// `ROW_NUMBER()`: 1, 2, 3, ... (rows of equal order in arrival order).
+    RowNumber,
+    /// `RANK()`: rows of equal order share a number, the next rows skip the numbers they used.
+    Rank,
+    /// `DENSE_RANK()`: rows of equal order share a number, the next rows take the next one.
+    DenseRank,
+}
+
+impl RankFunction {
+    /// Flink's name of the function, as `EXPLAIN` shows it.
+    pub fn flink_name(self) -> &'static str {
+        match self {
+            RankFunction::RowNumber => "ROW_NUMBER",
+            RankFunction::Rank => "RANK",
+            RankFunction::DenseRank => "DENSE_RANK",
+        }
+    }
+}
+
 /// What a Top-N (`ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)` filtered by the row
 /// number) keeps of each partition, and how it reports changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankSpec {
+    /// How rows are numbered.
+    pub function: RankFunction,
     /// The partition key: the input's first `keys` columns.
     pub keys: usize,
     /// The `ORDER BY` columns; rows that compare equal keep their arrival order. Empty for a
@@ -197,6 +222,58 @@ impl RankSpec {
                 keep_last: true,
                 time: TimeAttribute::Proctime,
             })
+    }
+}
+
+/// Which rows before the current one the window of an OVER aggregation holds (it always
+/// ends at the current row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverFrame {
+    /// `ROWS BETWEEN n PRECEDING AND CURRENT ROW`: the `n` rows before, in time order and
+    /// then arrival order; `None` for `UNBOUNDED PRECEDING`.
+    Rows(Option<u64>),
+    /// `RANGE BETWEEN interval PRECEDING AND CURRENT ROW`: the rows at most this many
+    /// milliseconds older, and those of the same time; `None` for `UNBOUNDED PRECEDING`.
+    Range(Option<i64>),
+}
+
+/// What one result column of an OVER aggregation holds.
+#[derive(Debug, Clone)]
+pub enum OverCall {
+    /// An aggregate over the window.
+    Agg(AggCall),
+    /// `RANK()` or `DENSE_RANK()`, as Flink computes both in a streaming OVER aggregation
+    /// (ordered by time, over `RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`): the number
+    /// of rows of the partition up to the row's time, rows of equal time included.
+    Rank,
+}
+
+/// An OVER aggregation (Flink's OverAggregate): each input row once, with the aggregates of
+/// its window.
+#[derive(Debug, Clone)]
+pub struct OverSpec {
+    /// The partition key: the input's first `keys` columns.
+    pub keys: usize,
+    /// The `ORDER BY` time attribute column.
+    pub time: usize,
+    /// Its kind: in event time rows are aggregated in time order when the watermark passes
+    /// them, in processing time as they arrive.
+    pub time_kind: TimeAttribute,
+    /// The window.
+    pub frame: OverFrame,
+    /// The result columns, in order.
+    pub calls: Vec<OverCall>,
+}
+
+impl OverSpec {
+    /// The aggregate calls among the results, in order.
+    pub fn aggs(&self) -> Vec<AggCall> {
+        (self.calls.iter())
+            .filter_map(|c| match c {
+                OverCall::Agg(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -300,6 +377,9 @@ pub enum StreamOp {
     /// Top-N or deduplication (Flink's Rank, Deduplicate, WindowRank and
     /// WindowDeduplicate), keyed by the partition key; see [`RankSpec`].
     Rank(RankSpec),
+    /// OVER aggregation, keyed by the partition key; produces the input's columns and one
+    /// column per call.
+    OverAggregate(OverSpec),
     /// The rows of all inputs.
     Union,
     /// Writes to a table.
@@ -347,6 +427,7 @@ impl StreamPlan {
             | StreamOp::WindowAggregate { .. }
             | StreamOp::LocalGroupAggregate { .. }
             | StreamOp::SessionAggregate { .. }
+            | StreamOp::OverAggregate(_)
             | StreamOp::FinalResult => false,
             _ => self.inputs.iter().any(StreamPlan::is_updating),
         }
@@ -434,7 +515,10 @@ impl StreamPlan {
                 }
                 c
             }
-            StreamOp::Union | StreamOp::Sink { .. } | StreamOp::Collect => input(0),
+            StreamOp::Union
+            | StreamOp::OverAggregate(_)
+            | StreamOp::Sink { .. }
+            | StreamOp::Collect => input(0),
             _ => Vec::new(),
         };
         columns.resize(width, None);

@@ -8,7 +8,8 @@
 //! input (a window TVF or a window aggregation), a window Top-N, emitted when the window
 //! closes; otherwise a Top-N with an updating result. The row number is computed only when
 //! the query reads it (Flink's `outputRankNumber`); otherwise rows enter and leave the result
-//! as `+I` and `-D`.
+//! as `+I` and `-D`. `RANK()` and `DENSE_RANK()` Top-Ns run in batch mode only, with Flink's
+//! errors in streaming mode; unfiltered, they are OVER aggregations (see `over`).
 //!
 //! The Top-N's input is a Calc that puts the partition key first (the exchange and the keyed
 //! state use it) and computes `PARTITION BY` and `ORDER BY` expressions that are not columns;
@@ -25,7 +26,7 @@ use datafusion_expr::{
 };
 
 use super::translate::{calc, columns_of};
-use super::{Dedup, RankSpec, SortColumn, StreamOp, StreamPlan, TimeAttribute};
+use super::{Dedup, RankFunction, RankSpec, SortColumn, StreamOp, StreamPlan, TimeAttribute};
 use crate::error::{Result, SqlError};
 use crate::planner::WINDOW_COLUMNS;
 
@@ -39,6 +40,7 @@ const NUMBER: &str = "w0$o0";
 pub(super) fn translate_rank(
     filter: &Filter,
     above: Option<&[Expr]>,
+    batch: bool,
     translate: &dyn Fn(&LogicalPlan) -> Result<StreamPlan>,
 ) -> Result<Option<StreamPlan>> {
     let (alias, inner) = match filter.input.as_ref() {
@@ -54,9 +56,9 @@ pub(super) fn translate_rank(
     let [Expr::WindowFunction(function)] = window.window_expr.as_slice() else {
         return Ok(None);
     };
-    if !is_row_number(function) {
+    let Some(ranking) = rank_function(function) else {
         return Ok(None);
-    }
+    };
     // The row number is the window's last column; `selected` is where the subquery selects it.
     let number = window.schema.fields().len() - 1;
     let reads_number = |e: &Expr, schema: &DFSchema, column: usize| {
@@ -85,6 +87,25 @@ pub(super) fn translate_rank(
             None => rest.push(conjunct.clone()),
         }
     }
+    if ranking != RankFunction::RowNumber {
+        // A filter on RANK() or DENSE_RANK() is a Top-N, which Flink runs in batch mode only;
+        // without an upper bound, the number is an OVER aggregation's.
+        let name = ranking.flink_name();
+        if upper.is_none() {
+            return Ok(None);
+        }
+        if partitioned_by_window(function) {
+            return Err(SqlError::plan(format!(
+                "{name}() function is not supported on Window TopN currently, only \
+                 ROW_NUMBER() is supported."
+            )));
+        }
+        if !batch {
+            return Err(SqlError::plan(format!(
+                "{name}() on streaming table is not supported currently"
+            )));
+        }
+    }
     let Some(end) = upper else {
         return Err(SqlError::plan(
             "ROW_NUMBER() is supported for Top-N and deduplication: the enclosing query must \
@@ -99,9 +120,16 @@ pub(super) fn translate_rank(
     let start = u64::try_from(lower.unwrap_or(1).max(1)).unwrap_or(1);
     let end = u64::try_from(end.max(0)).unwrap_or(0);
 
+    if function.params.order_by.is_empty() {
+        return Err(SqlError::plan(
+            "ROW_NUMBER() OVER (...) needs ORDER BY: Top-N and deduplication rank the rows of \
+             each partition by it",
+        ));
+    }
     let input = translate(&window.input)?;
-    let keyed = keyed_input(input, function)?;
-    let dedup = dedup(&keyed, start, end, output_rank);
+    let keyed = keyed_input(input, function, &[])?;
+    let dedup =
+        dedup(&keyed, start, end, output_rank).filter(|_| ranking == RankFunction::RowNumber);
     let order = match dedup {
         // In processing time, the order is the arrival order.
         Some(Dedup {
@@ -111,6 +139,7 @@ pub(super) fn translate_rank(
         _ => keyed.order.clone(),
     };
     let spec = RankSpec {
+        function: ranking,
         keys: keyed.keys,
         order,
         start,
@@ -159,32 +188,50 @@ pub(super) fn translate_rank(
     Ok(Some(plan))
 }
 
-fn is_row_number(function: &WindowFunction) -> bool {
-    matches!(&function.fun, WindowFunctionDefinition::WindowUDF(f) if f.name() == "row_number")
+/// How `function` numbers rows, when it is `ROW_NUMBER()`, `RANK()` or `DENSE_RANK()`.
+fn rank_function(function: &WindowFunction) -> Option<RankFunction> {
+    match &function.fun {
+        WindowFunctionDefinition::WindowUDF(f) => match f.name() {
+            "row_number" => Some(RankFunction::RowNumber),
+            "rank" => Some(RankFunction::Rank),
+            "dense_rank" => Some(RankFunction::DenseRank),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
-/// The input of a Top-N: partition key first, then the other columns, then computed sort
-/// expressions.
-struct KeyedInput {
-    plan: StreamPlan,
-    keys: usize,
-    order: Vec<SortColumn>,
+/// Whether `function` is partitioned by `window_start` and `window_end` (a window Top-N).
+fn partitioned_by_window(function: &WindowFunction) -> bool {
+    let named = |name: &str| {
+        (function.params.partition_by.iter())
+            .any(|e| matches!(e, Expr::Column(c) if c.name == name))
+    };
+    named(WINDOW_COLUMNS[0]) && named(WINDOW_COLUMNS[1])
+}
+
+/// The input of a Top-N or OVER aggregation: partition key first, then the other columns,
+/// then computed sort expressions and extra expressions.
+pub(super) struct KeyedInput {
+    pub plan: StreamPlan,
+    pub keys: usize,
+    pub order: Vec<SortColumn>,
     /// The key column of `window_end` when the keys hold `window_start` and `window_end`.
-    window_end: Option<usize>,
+    pub window_end: Option<usize>,
     /// The time attribute of each column.
-    times: Vec<Option<TimeAttribute>>,
+    pub times: Vec<Option<TimeAttribute>>,
+    /// The column of each extra expression.
+    pub extra: Vec<usize>,
 }
 
 /// Puts the `PARTITION BY` expressions of `function` first in `input`, and makes its
-/// `ORDER BY` expressions columns.
-fn keyed_input(input: StreamPlan, function: &WindowFunction) -> Result<KeyedInput> {
+/// `ORDER BY` expressions and `extra` expressions (over `input`) columns.
+pub(super) fn keyed_input(
+    input: StreamPlan,
+    function: &WindowFunction,
+    extra: &[Expr],
+) -> Result<KeyedInput> {
     let params = &function.params;
-    if params.order_by.is_empty() {
-        return Err(SqlError::plan(
-            "ROW_NUMBER() OVER (...) needs ORDER BY: Top-N and deduplication rank the rows of \
-             each partition by it",
-        ));
-    }
     let schema = input.schema.clone();
     let input_times = input.time_attributes();
     let input_fields = qualified_fields(&schema, None);
@@ -227,6 +274,9 @@ fn keyed_input(input: StreamPlan, function: &WindowFunction) -> Result<KeyedInpu
             nulls_first: s.nulls_first,
         });
     }
+    let extra = (extra.iter().enumerate())
+        .map(|(i, e)| add(e, format!("$a{i}"), &mut exprs))
+        .collect::<Result<Vec<_>>>()?;
     let keyed_schema: DFSchemaRef =
         Arc::new(DFSchema::new_with_metadata(fields, Default::default())?);
     let key_named = |name: &str| {
@@ -242,6 +292,7 @@ fn keyed_input(input: StreamPlan, function: &WindowFunction) -> Result<KeyedInpu
         order,
         window_end,
         times,
+        extra,
     })
 }
 
@@ -307,7 +358,7 @@ fn integer(e: &Expr) -> Option<i64> {
 }
 
 /// The qualified fields of `schema`, without field `skip`.
-fn qualified_fields(
+pub(super) fn qualified_fields(
     schema: &DFSchema,
     skip: Option<usize>,
 ) -> Vec<(Option<TableReference>, arrow::datatypes::FieldRef)> {

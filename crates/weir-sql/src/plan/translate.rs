@@ -24,6 +24,10 @@ pub struct Translator<'a> {
     pub lookup: &'a dyn Fn(&str) -> Result<Entry>,
     /// Plans `SELECT * FROM name`.
     pub plan_scan: &'a dyn Fn(&str) -> Result<LogicalPlan>,
+    /// The query's SQL text, for the positions of errors.
+    pub sql: &'a str,
+    /// The job runs in batch mode, where Flink also runs `RANK()` and `DENSE_RANK()` Top-Ns.
+    pub batch: bool,
 }
 
 /// Translates `plan` into a streaming plan.
@@ -134,12 +138,9 @@ impl Translator<'_> {
             )),
             LogicalPlan::Limit(_) => Err(SqlError::plan("LIMIT is not supported in streaming mode yet")),
             LogicalPlan::Join(join) => self.join(join, None),
-            LogicalPlan::Window(_) => Err(SqlError::plan(
-                "ROW_NUMBER() is supported for Top-N and deduplication only: number the rows in a \
-                 subquery and filter on the number in the enclosing query, as in SELECT * FROM \
-                 (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rownum FROM t) \
-                 WHERE rownum <= 3",
-            )),
+            LogicalPlan::Window(w) => {
+                super::over::translate_over(w, self.sql, &|p| self.translate(p))
+            }
             other => Err(SqlError::plan(format!(
                 "this query is not supported in streaming mode yet: {}",
                 other.display()
@@ -154,7 +155,7 @@ impl Translator<'_> {
         filter: &datafusion_expr::Filter,
         above: Option<&[Expr]>,
     ) -> Result<Option<StreamPlan>> {
-        super::rank::translate_rank(filter, above, &|plan| self.translate(plan))
+        super::rank::translate_rank(filter, above, self.batch, &|plan| self.translate(plan))
     }
 
     /// A join of its translated inputs; `predicate` is the `WHERE` over an inner join.
@@ -386,8 +387,6 @@ pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
 
 /// The aggregate call of `expr`; its argument is appended to `exprs` (the aggregation's input
 /// columns after the `keys` group columns).
-// DataFusion still plans `COUNT(*)` with a wildcard argument.
-#[allow(deprecated)]
 pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
     let inner = match expr {
         Expr::Alias(a) => a.expr.as_ref(),
@@ -401,7 +400,29 @@ pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
             "{expr}: WITHIN GROUP is not supported yet"
         )));
     }
-    let name = func.name().to_ascii_lowercase();
+    agg_call_of(
+        func.name(),
+        &params.args,
+        params.distinct,
+        params.filter.as_deref(),
+        expr.schema_name().to_string(),
+        exprs,
+    )
+}
+
+/// The aggregate call of function `name` with `args` (also of an OVER aggregation), shown as
+/// `display`; its argument and `filter` are appended to `exprs`.
+// DataFusion still plans `COUNT(*)` with a wildcard argument.
+#[allow(deprecated)]
+pub(super) fn agg_call_of(
+    name: &str,
+    args: &[Expr],
+    distinct: bool,
+    filter: Option<&Expr>,
+    display: String,
+    exprs: &mut Vec<Expr>,
+) -> Result<AggCall> {
+    let name = name.to_ascii_lowercase();
     let kind = match name.as_str() {
         "count" => AggKind::Count,
         "sum" => AggKind::Sum,
@@ -415,25 +436,25 @@ pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
             )))
         }
     };
-    let arg = match params.args.as_slice() {
+    let arg = match args {
         [] => None,
         [Expr::Literal(..)] | [Expr::Wildcard { .. }] if kind == AggKind::Count => None,
         [arg] => {
             exprs.push(arg.clone());
             Some(exprs.len() - 1)
         }
-        _ => return Err(SqlError::plan(format!("{expr}: expected one argument"))),
+        _ => return Err(SqlError::plan(format!("{display}: expected one argument"))),
     };
-    let filter = params.filter.as_ref().map(|f| {
-        exprs.push(f.as_ref().clone());
+    let filter = filter.map(|f| {
+        exprs.push(f.clone());
         exprs.len() - 1
     });
     Ok(AggCall {
         kind,
         arg,
-        distinct: params.distinct,
+        distinct,
         filter,
-        display: expr.schema_name().to_string(),
+        display,
     })
 }
 

@@ -8,7 +8,6 @@
 
 use arrow::compute::kernels::cast_utils::string_to_timestamp_nanos;
 use arrow::datatypes::{DataType, TimeUnit};
-use datafusion_common::ScalarValue;
 use datafusion_expr::{BinaryExpr, Expr, Operator};
 use weir_core::element::Watermark;
 use weir_runtime::watermark::{WatermarkGenerator, WatermarkOutput, WatermarkStrategy};
@@ -42,7 +41,7 @@ impl PartitionWatermark {
                 op: Operator::Minus,
                 right,
             }) if is_rowtime(left) => match uncast(right) {
-                Expr::Literal(interval, _) => interval_ms(interval)?,
+                Expr::Literal(interval, _) => crate::types::interval_ms(interval)?,
                 _ => return None,
             },
             _ => return None,
@@ -74,19 +73,6 @@ fn uncast(expr: &Expr) -> &Expr {
         Expr::Cast(cast) => uncast(&cast.expr),
         Expr::TryCast(cast) => uncast(&cast.expr),
         other => other,
-    }
-}
-
-/// A constant interval in milliseconds (intervals of months have no fixed length).
-fn interval_ms(value: &ScalarValue) -> Option<i64> {
-    match value {
-        ScalarValue::IntervalDayTime(Some(v)) => {
-            Some(i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds))
-        }
-        ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
-            Some(i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000)
-        }
-        _ => None,
     }
 }
 
