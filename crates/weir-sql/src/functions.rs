@@ -1,9 +1,13 @@
 //! The function library: DataFusion's scalar and aggregate functions plus Flink's own
 //! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `HOUR`, `CURRENT_WATERMARK`, and the
 //! string functions of [`text`]), and the window function `ROW_NUMBER` (planned only: Weir's
-//! Top-N operators compute it).
+//! Top-N operators compute it); user-defined aggregate functions registered from Rust
+//! ([`AggregateFunction`]).
 
+mod aggregate;
 mod text;
+
+pub use aggregate::{AggregateFunction, UserAggregate};
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -76,6 +80,13 @@ impl Functions {
     pub fn register_scalar(&mut self, f: ScalarUDF) {
         self.scalars
             .insert(f.name().to_ascii_lowercase(), Arc::new(f));
+    }
+
+    /// Registers a user-defined aggregate function under its name.
+    pub fn register_aggregate(&mut self, f: impl AggregateFunction) {
+        let udaf = AggregateUDF::new_from_impl(UserAggregate::new(f));
+        self.aggregates
+            .insert(udaf.name().to_ascii_lowercase(), Arc::new(udaf));
     }
 }
 

@@ -75,7 +75,7 @@ impl StreamOperator for WindowAggOperator {
                 );
                 Ok(core.take(key)?.unwrap_or_else(|| GroupState::new(&calls)))
             })?;
-            group.update(&calls, arguments(&calls, &change.rows, row), false, false);
+            group.update(&calls, arguments(&calls, &change.rows, row), false, false)?;
         }
         for (key, group) in self.groups.drain() {
             self.core.put(&key, group)?;
@@ -88,7 +88,7 @@ impl StreamOperator for WindowAggOperator {
         let calls = self.core.calls.clone();
         while let Some((_, key, _)) = self.core.store.timers.pop_event_timer() {
             if let Some(group) = self.core.take(&key)? {
-                self.core.emit(RowKind::Insert, key, group.results(&calls));
+                self.core.emit(RowKind::Insert, key, group.results(&calls)?);
             }
         }
         if let Some(output) = self.core.take_output()? {

@@ -12,6 +12,7 @@ mod translate;
 
 use std::sync::Arc;
 
+use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use datafusion_common::DFSchemaRef;
 use datafusion_expr::Expr;
@@ -20,10 +21,11 @@ pub use explain::explain;
 pub use translate::{translate, Translator};
 
 use crate::catalog::Table;
+use crate::functions::UserAggregate;
 use crate::rewrite::WindowSpec;
 
 /// An aggregate function Weir computes incrementally, with retraction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AggKind {
     /// `COUNT(*)` or `COUNT(x)` (non-null values).
     Count,
@@ -35,6 +37,19 @@ pub enum AggKind {
     Max,
     /// `AVG(x)`.
     Avg,
+    /// A user-defined aggregate function.
+    User(UserAggCall),
+}
+
+/// The call of a user-defined aggregate function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAggCall {
+    /// The function.
+    pub function: UserAggregate,
+    /// The arguments' columns in the aggregation's input.
+    pub args: Vec<usize>,
+    /// The arguments' types.
+    pub arg_types: Vec<DataType>,
 }
 
 /// One aggregate call of an aggregation.

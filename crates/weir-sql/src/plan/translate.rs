@@ -5,13 +5,14 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::Schema;
 use datafusion_common::{DFSchema, DFSchemaRef};
-use datafusion_expr::expr::AggregateFunction;
-use datafusion_expr::{Distinct, Expr, LogicalPlan};
+use datafusion_expr::expr::{AggregateFunction, AggregateFunctionParams};
+use datafusion_expr::{Distinct, Expr, ExprSchemable, LogicalPlan};
 
-use super::{AggCall, AggKind, StreamOp, StreamPlan};
+use super::{AggCall, AggKind, StreamOp, StreamPlan, UserAggCall};
 use crate::catalog::{Entry, Table};
 use crate::error::{Result, SqlError};
 use crate::exec::expr::evaluate_constant;
+use crate::functions::UserAggregate;
 use crate::group_window::contains_group_window;
 use crate::rewrite::{WindowKind, WindowTvf};
 
@@ -366,11 +367,11 @@ pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
     schema.columns().into_iter().map(Expr::Column).collect()
 }
 
-/// The aggregate call of `expr`; its argument is appended to `exprs` (the aggregation's input
-/// columns after the `keys` group columns).
+/// The aggregate call of `expr` over rows of `input`; its argument is appended to `exprs`
+/// (the aggregation's input columns after the `keys` group columns).
 // DataFusion still plans `COUNT(*)` with a wildcard argument.
 #[allow(deprecated)]
-pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
+pub(super) fn agg_call(expr: &Expr, input: &DFSchema, exprs: &mut Vec<Expr>) -> Result<AggCall> {
     let inner = match expr {
         Expr::Alias(a) => a.expr.as_ref(),
         e => e,
@@ -382,6 +383,9 @@ pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
         return Err(SqlError::plan(format!(
             "{expr}: WITHIN GROUP is not supported yet"
         )));
+    }
+    if let Some(function) = UserAggregate::of(func) {
+        return user_agg_call(expr, function, params, input, exprs);
     }
     let name = func.name().to_ascii_lowercase();
     let kind = match name.as_str() {
@@ -414,6 +418,50 @@ pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
         kind,
         arg,
         distinct: params.distinct,
+        filter,
+        display: expr.schema_name().to_string(),
+    })
+}
+
+/// The call `expr` of the user-defined aggregate function `function` over rows of `input`,
+/// its arguments (and filter) appended to `exprs`.
+fn user_agg_call(
+    expr: &Expr,
+    function: &UserAggregate,
+    params: &AggregateFunctionParams,
+    input: &DFSchema,
+    exprs: &mut Vec<Expr>,
+) -> Result<AggCall> {
+    if params.distinct {
+        return Err(SqlError::plan(format!(
+            "{expr}: DISTINCT is not supported for user-defined aggregate functions yet"
+        )));
+    }
+    let arg_types = params
+        .args
+        .iter()
+        .map(|a| Ok(a.get_type(input)?))
+        .collect::<Result<Vec<_>>>()?;
+    let args = params
+        .args
+        .iter()
+        .map(|a| {
+            exprs.push(a.clone());
+            exprs.len() - 1
+        })
+        .collect();
+    let filter = params.filter.as_ref().map(|f| {
+        exprs.push(f.as_ref().clone());
+        exprs.len() - 1
+    });
+    Ok(AggCall {
+        kind: AggKind::User(UserAggCall {
+            function: function.clone(),
+            args,
+            arg_types,
+        }),
+        arg: None,
+        distinct: false,
         filter,
         display: expr.schema_name().to_string(),
     })
