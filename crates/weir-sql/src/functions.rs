@@ -2,12 +2,16 @@
 //! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `HOUR`, `CURRENT_WATERMARK`, and the
 //! string functions of [`text`]), and the window function `ROW_NUMBER` (planned only: Weir's
 //! Top-N operators compute it); user-defined aggregate functions registered from Rust
-//! ([`AggregateFunction`]).
+//! ([`AggregateFunction`]); table functions ([`TableFunction`], with the built-in `UNNEST`).
 
 mod aggregate;
+mod table;
 mod text;
 
 pub use aggregate::{AggregateFunction, UserAggregate};
+pub use table::{
+    TableFunction, TableRows, Unnest, UserTableFunction, UNNEST, UNNEST_WITH_ORDINALITY,
+};
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -34,6 +38,8 @@ pub struct Functions {
     pub aggregates: HashMap<String, Arc<AggregateUDF>>,
     /// Window functions (`OVER (...)`).
     pub windows: HashMap<String, Arc<WindowUDF>>,
+    /// Table functions (`LATERAL TABLE(f(...))`).
+    pub tables: HashMap<String, UserTableFunction>,
 }
 
 impl Default for Functions {
@@ -67,10 +73,15 @@ impl Default for Functions {
         }
         let row_number = Arc::new(WindowUDF::from(RowNumber::default()));
         let windows = HashMap::from([(row_number.name().to_string(), row_number)]);
+        let tables = [Unnest::new(false), Unnest::new(true)]
+            .into_iter()
+            .map(|u| (u.name().to_string(), UserTableFunction(Arc::new(u))))
+            .collect();
         Functions {
             scalars,
             aggregates,
             windows,
+            tables,
         }
     }
 }
@@ -80,6 +91,12 @@ impl Functions {
     pub fn register_scalar(&mut self, f: ScalarUDF) {
         self.scalars
             .insert(f.name().to_ascii_lowercase(), Arc::new(f));
+    }
+
+    /// Registers a table function under its name.
+    pub fn register_table(&mut self, f: impl TableFunction) {
+        let name = f.name().to_ascii_lowercase();
+        self.tables.insert(name, UserTableFunction(Arc::new(f)));
     }
 
     /// Registers a user-defined aggregate function under its name.

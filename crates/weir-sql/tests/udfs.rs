@@ -1,18 +1,21 @@
 //! User-defined functions registered from Rust: aggregate functions (a weighted average with
 //! retract and merge, a longest-string function without retract) in every kind of
-//! aggregation. Each query computes the same figure with built-in functions beside the UDAF
+//! aggregation, and table functions (a word splitter, `UNNEST`) in lateral joins. Each query computes the same figure with built-in functions beside the UDAF
 //! (`SUM(v * w) / SUM(w)`, checked against Flink by the golden tests), and the final results
 //! are also worked out in plain Rust from the test's own input.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use arrow::datatypes::DataType;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Int32Array, StringArray, UInt32Array};
+use arrow::datatypes::{DataType, Field};
 use datafusion_common::{Result as DfResult, ScalarValue};
 use datafusion_expr::{Signature, Volatility};
 use serde::{Deserialize, Serialize};
 use weir_core::config::Configuration;
-use weir_sql::functions::AggregateFunction;
+use weir_sql::functions::{AggregateFunction, TableFunction, TableRows};
 use weir_sql::{run_script, SqlError, TableEnvironment};
 
 /// `WEIGHTED_AVG(value, weight)`: `SUM(value * weight) / SUM(weight)` in whole numbers (Flink's
@@ -343,6 +346,212 @@ fn udaf_calls_with_wrong_arguments_are_refused() {
         ),
     ] {
         let err = run_with(Configuration::new(), &format!("{}{query}", scores_view()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// `SPLIT(line)`: a row (word, length) per space-separated word of `line`.
+struct Split(Signature);
+
+impl TableFunction for Split {
+    fn name(&self) -> &str {
+        "split"
+    }
+    fn signature(&self) -> &Signature {
+        &self.0
+    }
+    fn output_fields(&self, _: &[DataType]) -> DfResult<Vec<Field>> {
+        Ok(vec![
+            Field::new("word", DataType::Utf8, true),
+            Field::new("len", DataType::Int32, true),
+        ])
+    }
+    fn eval(&self, args: &[ArrayRef]) -> DfResult<TableRows> {
+        let (mut rows, mut words, mut lens) = (Vec::new(), Vec::new(), Vec::new());
+        for (row, line) in args[0].as_string::<i32>().iter().enumerate() {
+            for word in line.unwrap_or_default().split_whitespace() {
+                rows.push(row as u32);
+                words.push(word.to_string());
+                lens.push(word.len() as i32);
+            }
+        }
+        Ok(TableRows {
+            input_rows: UInt32Array::from(rows),
+            columns: vec![
+                Arc::new(StringArray::from(words)),
+                Arc::new(Int32Array::from(lens)),
+            ],
+        })
+    }
+}
+
+/// The test's lines: id, text (one without words).
+const LINES: [(i64, &str); 4] = [(1, "to be or"), (2, "not to be"), (3, ""), (4, "question")];
+
+fn lines_view() -> String {
+    let rows: Vec<String> = LINES
+        .iter()
+        .map(|(id, line)| format!("({id}, '{line}')"))
+        .collect();
+    format!(
+        "CREATE VIEW lines AS SELECT * FROM (VALUES {}) AS t(id, line);\n",
+        rows.join(", ")
+    )
+}
+
+/// Runs `script` with the aggregate and table functions registered.
+fn run_with_split(script: &str) -> Result<String, SqlError> {
+    let mut env = environment(Configuration::new());
+    (env.functions_mut()).register_table(Split(Signature::exact(
+        vec![DataType::Utf8],
+        Volatility::Immutable,
+    )));
+    let mut out = Vec::new();
+    run_script(&mut env, script, &HashMap::new(), &mut out)?;
+    Ok(String::from_utf8(out).expect("UTF-8"))
+}
+
+/// The rows of a query's result (without header), sorted.
+fn sorted_rows(script: &str) -> Vec<Vec<String>> {
+    let out = run_with_split(script).unwrap_or_else(|e| panic!("{e}"));
+    let mut rows = rows(&out);
+    rows.remove(0);
+    rows.sort();
+    rows
+}
+
+/// `+I`, id, word, length of each word of [`LINES`]; with `keep_empty`, a NULL row for a line
+/// without words.
+fn split_rows(keep_empty: bool) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (id, line) in LINES {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.is_empty() && keep_empty {
+            rows.push(vec![
+                "+I".into(),
+                id.to_string(),
+                "<NULL>".into(),
+                "<NULL>".into(),
+            ]);
+        }
+        for w in words {
+            rows.push(vec![
+                "+I".into(),
+                id.to_string(),
+                w.into(),
+                w.len().to_string(),
+            ]);
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[test]
+fn udtf_lateral_table_joins() {
+    for from in [
+        "lines, LATERAL TABLE(split(line)) AS T(word, len)",
+        "lines CROSS JOIN LATERAL TABLE(split(line)) AS T(word, len)",
+    ] {
+        let rows = sorted_rows(&format!(
+            "{}SELECT id, word, len FROM {from};",
+            lines_view()
+        ));
+        assert_eq!(rows, split_rows(false), "{from}");
+    }
+    let rows = sorted_rows(&format!(
+        "{}SELECT id, word, len FROM lines LEFT JOIN LATERAL TABLE(split(line)) AS T(word, len) \
+         ON TRUE;",
+        lines_view()
+    ));
+    assert_eq!(rows, split_rows(true));
+    let plan = run_with_split(&format!(
+        "{}EXPLAIN SELECT id, word FROM lines, LATERAL TABLE(split(line)) AS T(word, len);",
+        lines_view()
+    ))
+    .unwrap();
+    assert!(
+        plan.contains("Correlate(invocation=[split($cor0.line)]") && plan.contains("INNER"),
+        "{plan}"
+    );
+}
+
+/// Over an updating input (each key's latest line), the retraction of a line retracts its
+/// words: the final words are those of the final lines.
+#[test]
+fn udtf_over_an_updating_input() {
+    let changes = sorted_rows(&format!(
+        "{}CREATE VIEW latest AS SELECT MOD(id, 2) AS k, MAX(line) AS line FROM lines \
+         GROUP BY MOD(id, 2);\n\
+         SELECT k, word FROM latest, LATERAL TABLE(split(line)) AS T(word, len);",
+        lines_view()
+    ));
+    let mut words: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for row in &changes {
+        let n = words.entry((row[1].clone(), row[2].clone())).or_default();
+        *n += if row[0].starts_with('+') { 1 } else { -1 };
+    }
+    words.retain(|_, n| *n != 0);
+    // The greatest line per id parity, split into words.
+    let mut latest: BTreeMap<i64, &str> = BTreeMap::new();
+    for (id, line) in LINES {
+        let e = latest.entry(id % 2).or_insert(line);
+        *e = (*e).max(line);
+    }
+    let mut expected = BTreeMap::new();
+    for (k, line) in latest {
+        for w in line.split_whitespace() {
+            *expected.entry((k.to_string(), w.to_string())).or_default() += 1;
+        }
+    }
+    assert_eq!(words, expected);
+}
+
+/// `CROSS JOIN UNNEST` of arrays (the capture groups of `REGEXP_MATCH`), with ordinality.
+#[test]
+fn unnest_arrays() {
+    let rows = sorted_rows(&format!(
+        "{}SELECT id, part, n FROM lines CROSS JOIN UNNEST(regexp_match(line, '(\\w+) (\\w+)')) \
+         WITH ORDINALITY AS u(part, n);",
+        lines_view()
+    ));
+    let mut expected = Vec::new();
+    for (id, line) in LINES {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() >= 2 {
+            for (n, w) in words[..2].iter().enumerate() {
+                expected.push(vec![
+                    "+I".into(),
+                    id.to_string(),
+                    w.to_string(),
+                    (n + 1).to_string(),
+                ]);
+            }
+        }
+    }
+    expected.sort();
+    assert_eq!(rows, expected);
+}
+
+#[test]
+fn table_function_errors() {
+    for (query, expected) in [
+        (
+            "SELECT * FROM lines, LATERAL TABLE(nothing(line)) AS T(w);",
+            "nothing",
+        ),
+        (
+            "SELECT * FROM lines, LATERAL TABLE(split(line, id)) AS T(w, n);",
+            "split",
+        ),
+        (
+            "SELECT * FROM lines CROSS JOIN UNNEST(id) AS u(x);",
+            "ARRAY",
+        ),
+    ] {
+        let err = run_with_split(&format!("{}{query}", lines_view()))
             .unwrap_err()
             .to_string();
         assert!(err.contains(expected), "{query}: {err}");

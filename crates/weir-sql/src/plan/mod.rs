@@ -4,6 +4,7 @@
 //! ([`explain`]).
 
 mod aggregate;
+mod correlate;
 pub mod explain;
 mod join;
 pub mod phases;
@@ -21,7 +22,7 @@ pub use explain::explain;
 pub use translate::{translate, Translator};
 
 use crate::catalog::Table;
-use crate::functions::UserAggregate;
+use crate::functions::{UserAggregate, UserTableFunction};
 use crate::rewrite::WindowSpec;
 
 /// An aggregate function Weir computes incrementally, with retraction.
@@ -66,6 +67,16 @@ pub struct AggCall {
     pub filter: Option<usize>,
     /// How `EXPLAIN` shows the call.
     pub display: String,
+}
+
+/// The call of a table function in a `LATERAL TABLE(...)` or `UNNEST(...)` join.
+#[derive(Debug, Clone)]
+pub struct TableFunctionCall {
+    /// The function.
+    pub function: UserTableFunction,
+    /// Its arguments: expressions over the columns of the rows it is joined to (outer
+    /// references while planned by DataFusion, plain columns in a [`StreamOp::Correlate`]).
+    pub args: Vec<Expr>,
 }
 
 /// Which rows of a join appear without a match, padded with NULLs.
@@ -312,6 +323,17 @@ pub enum StreamOp {
     /// Top-N or deduplication (Flink's Rank, Deduplicate, WindowRank and
     /// WindowDeduplicate), keyed by the partition key; see [`RankSpec`].
     Rank(RankSpec),
+    /// Joins each input row to the rows a table function makes of it (Flink's Correlate):
+    /// the output is the input's columns, then the function's. Row kinds pass through, so
+    /// the retraction of an input row retracts its rows.
+    Correlate {
+        /// The call, its arguments over the input's columns.
+        call: TableFunctionCall,
+        /// `LEFT JOIN ... ON TRUE`: an input row without rows is kept, with NULLs.
+        left_outer: bool,
+        /// The input's schema (of the arguments).
+        input_schema: DFSchemaRef,
+    },
     /// The rows of all inputs.
     Union,
     /// Writes to a table.

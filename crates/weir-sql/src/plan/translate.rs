@@ -160,6 +160,10 @@ impl Translator<'_> {
 
     /// A join of its translated inputs; `predicate` is the `WHERE` over an inner join.
     fn join(&self, join: &datafusion_expr::Join, predicate: Option<&Expr>) -> Result<StreamPlan> {
+        if let Some(call) = super::correlate::table_function_call(&join.right) {
+            let left = self.translate(&join.left)?;
+            return super::correlate::correlate(join, call, left, predicate);
+        }
         super::join::translate_join(join, predicate, &|input, filter| {
             self.filtered(input, filter)
         })
