@@ -2,13 +2,15 @@
 //! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `HOUR`, `CURRENT_WATERMARK`, and the
 //! string functions of [`text`]), and the window function `ROW_NUMBER` (planned only: Weir's
 //! Top-N operators compute it); user-defined aggregate functions registered from Rust
-//! ([`AggregateFunction`]); table functions ([`TableFunction`], with the built-in `UNNEST`).
+//! ([`AggregateFunction`]); array literals (`ARRAY[...]`, [`ArrayLiteralPlanner`]); table functions ([`TableFunction`], with the built-in `UNNEST`).
 
 mod aggregate;
+mod array;
 mod table;
 mod text;
 
 pub use aggregate::{AggregateFunction, UserAggregate};
+pub use array::ArrayLiteralPlanner;
 pub use table::{
     TableFunction, TableRows, Unnest, UserTableFunction, UNNEST, UNNEST_WITH_ORDINALITY,
 };

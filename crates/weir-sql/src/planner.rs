@@ -23,7 +23,7 @@ use crate::connectors::{normalize_options, Connector};
 use crate::ddl::{ColumnKind, TableDef};
 use crate::error::{Result, SqlError};
 use crate::field_names::name_field_accesses;
-use crate::functions::Functions;
+use crate::functions::{ArrayLiteralPlanner, Functions};
 use crate::parse::{parse_error, parser};
 use crate::plan::TableFunctionCall;
 use crate::rewrite::{rewrite, WindowTvf};
@@ -104,7 +104,10 @@ impl<'a> Planner<'a> {
             functions,
             windows: Vec::new(),
             options,
-            expr_planners: vec![Arc::new(CoreFunctionPlanner::default())],
+            expr_planners: vec![
+                Arc::new(CoreFunctionPlanner::default()),
+                Arc::new(ArrayLiteralPlanner::default()),
+            ],
         }
     }
 

@@ -198,6 +198,7 @@ golden!(
     nexmark_functions,
     batch,
     top_n,
+    unnest,
     dedup,
     window_top_n
 );
