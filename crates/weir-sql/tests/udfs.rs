@@ -4,6 +4,8 @@
 //! (`SUM(v * w) / SUM(w)`, checked against Flink by the golden tests), and the final results
 //! are also worked out in plain Rust from the test's own input.
 
+mod savepoint_support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -14,7 +16,7 @@ use arrow::datatypes::{DataType, Field};
 use datafusion_common::{Result as DfResult, ScalarValue};
 use datafusion_expr::{Signature, Volatility};
 use serde::{Deserialize, Serialize};
-use weir_core::config::Configuration;
+use weir_core::config::{options, Configuration};
 use weir_sql::functions::{AggregateFunction, TableFunction, TableRows};
 use weir_sql::{run_script, SqlError, TableEnvironment};
 
@@ -556,4 +558,65 @@ fn table_function_errors() {
             .to_string();
         assert!(err.contains(expected), "{query}: {err}");
     }
+}
+
+/// (key, UDAF result, built-ins' result) of each accumulated row of a result, in order.
+fn accumulated_rows(rows: crossbeam_channel::Receiver<weir_sql::ChangeBatch>) -> Vec<[i64; 3]> {
+    let mut out = Vec::new();
+    for batch in rows.iter() {
+        let column = |i: usize| {
+            let c = arrow::compute::cast(batch.rows.column(i), &DataType::Int64).unwrap();
+            c.as_primitive::<arrow::datatypes::Int64Type>().clone()
+        };
+        let columns = [column(0), column(1), column(2)];
+        for r in 0..batch.rows.num_rows() {
+            if batch.kind(r).is_accumulate() {
+                out.push(columns.each_ref().map(|c| c.value(r)));
+            }
+        }
+    }
+    out
+}
+
+/// A UDAF's accumulators go into a savepoint: stopped part way and restored, the job ends with
+/// the weighted averages of all rows (lost accumulators would average only the rows after
+/// the restore).
+#[test]
+fn udaf_accumulators_resume_from_a_savepoint() {
+    const SOURCE: &str = "CREATE TABLE src (id BIGINT, k AS id % 4) WITH ('connector' = \
+        'datagen', 'rows-per-second' = '1000', 'fields.id.kind' = 'sequence', \
+        'fields.id.start' = '0', 'fields.id.end' = '3999')";
+    const QUERY: &str = "SELECT k, weighted_avg(id, k + 1) AS wa, \
+        SUM(id * (k + 1)) / SUM(k + 1) AS expected FROM src GROUP BY k";
+    let dir = std::env::temp_dir().join(format!("weir-udaf-savepoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let env = environment(Configuration::new());
+    let (job, collector) =
+        savepoint_support::start_query_in(env, &[SOURCE], QUERY, accumulated_rows);
+    let savepoint = savepoint_support::stop_part_way(job, &dir);
+    let first = collector.join().unwrap();
+    assert!(!first.is_empty(), "nothing before the savepoint");
+
+    let mut config = Configuration::new();
+    config.set(&options::SAVEPOINT_PATH, savepoint);
+    let (job, collector) =
+        savepoint_support::start_query_in(environment(config), &[SOURCE], QUERY, accumulated_rows);
+    job.wait().unwrap();
+    let second = collector.join().unwrap();
+    let mut last = BTreeMap::new();
+    for [k, wa, expected] in first.iter().chain(&second) {
+        assert_eq!(wa, expected, "key {k}");
+    }
+    for [k, wa, _] in second {
+        last.insert(k, wa);
+    }
+    // All ids of a key have the same weight: the weighted average is their average.
+    let expected: BTreeMap<i64, i64> = (0..4)
+        .map(|k| {
+            let ids: Vec<i64> = (0..4000).filter(|id| id % 4 == k).collect();
+            (k, ids.iter().sum::<i64>() / ids.len() as i64)
+        })
+        .collect();
+    assert_eq!(last, expected);
+    let _ = std::fs::remove_dir_all(&dir);
 }
