@@ -253,18 +253,21 @@ impl<'a> Planner<'a> {
         let mut schema = DFSchema::empty();
         let mut seen = std::collections::HashSet::new();
         for column in args.iter().flat_map(|a| a.column_refs()) {
-            let Some(relation) = &column.relation else {
-                continue;
+            let unsupported = || {
+                SqlError::plan(format!(
+                    "the argument {column} of a table function must be a column of a table or \
+                     view named in FROM by its own name (not of an alias or a subquery) in Weir \
+                     yet; define a view for the rows instead"
+                ))
             };
+            let relation = column.relation.as_ref().ok_or_else(unsupported)?;
             if !seen.insert(relation.clone()) {
                 continue;
             }
-            let table = self.catalog.lookup(relation.table()).map_err(|_| {
-                SqlError::plan(format!(
-                    "the argument {column} of a table function must be a column of a table or \
-                     view named in FROM by its own name (not an alias or subquery) in Weir yet"
-                ))
-            })?;
+            let table = self
+                .catalog
+                .lookup(relation.table())
+                .map_err(|_| unsupported())?;
             let columns = DFSchema::try_from_qualified_schema(relation.clone(), &table.schema())?;
             schema.merge(&columns);
         }

@@ -552,6 +552,10 @@ fn table_function_errors() {
             "SELECT * FROM lines CROSS JOIN UNNEST(id) AS u(x);",
             "ARRAY",
         ),
+        (
+            "SELECT * FROM (SELECT line FROM lines) AS s, LATERAL TABLE(split(s.line)) AS T(w, n);",
+            "define a view",
+        ),
     ] {
         let err = run_with_split(&format!("{}{query}", lines_view()))
             .unwrap_err()
