@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 scripts/kafka-broker.sh install >/dev/null
 scripts/rocksdb-build-deps.sh
-cargo test --workspace --locked --features weir-state/rocksdb,weir-datastream/rocksdb,weir-bench/rocksdb
+cargo test --workspace --locked --features weir-state/rocksdb,weir-datastream/rocksdb,weir-bench/rocksdb,weir-sql/rocksdb

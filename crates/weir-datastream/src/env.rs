@@ -47,6 +47,37 @@ pub(crate) struct Transformation {
     pub factory: NodeFactory,
 }
 
+/// An operator that another front end (the Table API) built itself, with its own
+/// partitioners, for [`StreamExecutionEnvironment::add_node`].
+pub struct GraphNode {
+    /// The operator's name.
+    pub name: String,
+    /// Its stable uid (one is derived from its position and name if `None`).
+    pub uid: Option<String>,
+    /// Source, operator or sink.
+    pub kind: NodeKind,
+    /// Its parallelism (the environment's default if `None`).
+    pub parallelism: Option<usize>,
+    /// How many logical inputs the operator has (0, 1 or 2).
+    pub num_inputs: usize,
+    /// The upstream nodes, each with the logical input it feeds and its partitioner.
+    pub inputs: Vec<GraphInput>,
+    /// How the node's subtasks are created.
+    pub factory: NodeFactory,
+}
+
+/// One input edge of a [`GraphNode`].
+pub struct GraphInput {
+    /// The upstream node's id ([`crate::DataStream::id`] or a previous `add_node`).
+    pub node: usize,
+    /// The logical input of the new node it feeds.
+    pub input: usize,
+    /// How records are distributed to the new node's subtasks.
+    pub partitioner: PartitionerKind,
+    /// The partitioner, which must handle the upstream node's batch type.
+    pub factory: PartitionerFactory,
+}
+
 struct EnvInner {
     config: Configuration,
     parallelism: Option<usize>,
@@ -214,6 +245,36 @@ impl StreamExecutionEnvironment {
         let mut inner = self.inner.borrow_mut();
         inner.transformations.push(t);
         inner.transformations.len() - 1
+    }
+
+    /// Adds an operator built by another front end and returns its id; wrap its output with
+    /// [`DataStream::of_node`](crate::DataStream::of_node).
+    pub fn add_node(&self, node: GraphNode) -> usize {
+        let inputs = node
+            .inputs
+            .into_iter()
+            .map(|i| {
+                let stream = StreamRef {
+                    node: i.node,
+                    side_output: None,
+                    partitioner: Some((i.partitioner, i.factory.clone())),
+                    rebalance: i.factory,
+                };
+                (stream, i.input)
+            })
+            .collect();
+        self.add(Transformation {
+            name: node.name,
+            uid: node.uid,
+            parallelism: node.parallelism,
+            max_parallelism: None,
+            parallelism_limit: None,
+            chaining: ChainingStrategy::Always,
+            kind: node.kind,
+            num_inputs: node.num_inputs,
+            inputs,
+            factory: node.factory,
+        })
     }
 
     pub(crate) fn update(&self, node: usize, f: impl FnOnce(&mut Transformation)) {

@@ -34,7 +34,7 @@ pub mod sources;
 pub mod stream;
 pub mod windowed;
 
-pub use env::StreamExecutionEnvironment;
+pub use env::{GraphInput, GraphNode, StreamExecutionEnvironment};
 pub use params::ParameterTool;
 pub use stream::{ConnectedStreams, DataStream, KeyedStream};
 pub use weir_core::element::Watermark;

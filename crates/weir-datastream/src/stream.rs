@@ -106,6 +106,31 @@ impl<T: Record> DataStream<T> {
         DataStream::from_node(self.env.clone(), node)
     }
 
+    /// Adds an operator that `factory` creates, reading this stream's batches of `T` and
+    /// producing batches of `U` (Flink's `DataStream.transform`): for operators that
+    /// implement the runtime's [`StreamOperator`] themselves, such as the Table API's
+    /// conversions.
+    pub fn transform_operator<U: Record>(
+        &self,
+        name: &str,
+        factory: OperatorFactory,
+    ) -> DataStream<U> {
+        self.add_operator(name, None, factory)
+    }
+
+    /// The id of the operator that produced this stream in its environment's graph
+    /// (Flink's `getId()`), for front ends that add operators with
+    /// [`StreamExecutionEnvironment::add_node`].
+    pub fn id(&self) -> usize {
+        self.single_node("id")
+    }
+
+    /// The stream of batches of `T` that node `id` of `env` (added with
+    /// [`StreamExecutionEnvironment::add_node`]) produces.
+    pub fn of_node(env: &StreamExecutionEnvironment, id: usize) -> DataStream<T> {
+        DataStream::from_node(env.clone(), id)
+    }
+
     /// Applies a batch function; the building block of map, filter and flat map.
     fn transform<U: Record>(
         &self,

@@ -171,9 +171,9 @@ impl<K: KeyType> Default for KeyedCore<K> {
     }
 }
 
-/// The keyed state backend for the key groups of the subtask of `ctx`, with the state and
-/// the timers (into `timers`) the subtask restores, if any.
-pub(crate) fn open_keyed_state<K: KeyType>(
+/// The keyed state backend (`state.backend.type`) for the key groups of the subtask of `ctx`,
+/// with the state and the timers (into `timers`) the subtask restores, if any.
+pub fn open_keyed_state<K: KeyType>(
     ctx: &OperatorContext,
     timers: &mut TimerService<K>,
 ) -> Result<KeyedStateBackend<K>> {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use weir_core::element::Watermark;
+use weir_core::element::{CheckpointBarrier, Watermark};
 use weir_core::metrics::TaskMetrics;
 use weir_core::{Result, WeirError};
 
@@ -83,9 +83,14 @@ fn attributed(ctx: &OperatorContext) -> impl Fn(WeirError) -> WeirError + '_ {
     |e| e.in_operator(&ctx.operator_name, ctx.subtask_index)
 }
 
-/// Whether a source task goes on reading after its control messages.
+/// What a source task does after its control messages.
 enum Continue {
-    Reading,
+    /// As before.
+    Unchanged,
+    /// A stop-with-savepoint's barrier went out: read nothing until the job stops.
+    Suspend,
+    /// The stop-with-savepoint failed: read again.
+    Resume,
     /// Stop with a savepoint, draining: end the input now.
     Finish,
 }
@@ -101,12 +106,23 @@ impl SourceTask {
         let (reader, ctx) = (&mut self.reader, &self.ctx);
         panic_capture::catch(|| reader.open(ctx)).map_err(attributed(ctx))?;
         self.outputs.open()?;
+        let mut suspended = false;
         loop {
-            if let Continue::Finish = self.handle_control()? {
-                break;
+            match self.handle_control()? {
+                Continue::Finish => break,
+                Continue::Suspend => suspended = true,
+                Continue::Resume => suspended = false,
+                Continue::Unchanged => {}
             }
             if cancelled.load(Ordering::Relaxed) {
                 return Err(WeirError::Cancelled);
+            }
+            if suspended {
+                if self.outputs.next_deadline().is_some_and(|d| d <= now_ms()) {
+                    self.outputs.fire_processing_time(now_ms())?;
+                }
+                std::thread::sleep(CANCEL_CHECK_INTERVAL);
+                continue;
             }
             let reader = &mut self.reader;
             let poll = panic_capture::catch(|| reader.poll_next(batch_size))
@@ -151,20 +167,18 @@ impl SourceTask {
         Ok(())
     }
 
-    /// Handles the coordinator's messages: snapshots and barriers, completions.
+    /// Handles the coordinator's messages: snapshots and barriers, completions; says whether
+    /// to stop or start reading.
     fn handle_control(&mut self) -> Result<Continue> {
+        let mut next = Continue::Unchanged;
         while let Ok(message) = self.checkpointing.control.try_recv() {
             match message {
-                TaskControl::Trigger(barrier) => {
-                    let (reader, ctx) = (&mut self.reader, &self.ctx);
-                    let mut chain = ChainSnapshot::default();
-                    chain.take(&barrier, ctx, None, |snapshot| {
-                        panic_capture::catch(|| reader.snapshot_state(snapshot))
-                            .map_err(attributed(ctx))
-                    });
-                    self.outputs.forward_barrier(barrier, &mut chain)?;
-                    self.checkpointing.submit(barrier.checkpoint_id, chain);
+                TaskControl::Trigger(barrier) => self.checkpoint(barrier)?,
+                TaskControl::TriggerFinal(barrier) => {
+                    self.checkpoint(barrier)?;
+                    next = Continue::Suspend;
                 }
+                TaskControl::Resume => next = Continue::Resume,
                 TaskControl::Complete(id) => {
                     let reader = &mut self.reader;
                     panic_capture::catch(|| reader.notify_checkpoint_complete(id))
@@ -175,7 +189,19 @@ impl SourceTask {
                 TaskControl::Finish => return Ok(Continue::Finish),
             }
         }
-        Ok(Continue::Reading)
+        Ok(next)
+    }
+
+    /// Snapshots the reader and sends `barrier` on.
+    fn checkpoint(&mut self, barrier: CheckpointBarrier) -> Result<()> {
+        let (reader, ctx) = (&mut self.reader, &self.ctx);
+        let mut chain = ChainSnapshot::default();
+        chain.take(&barrier, ctx, None, |snapshot| {
+            panic_capture::catch(|| reader.snapshot_state(snapshot)).map_err(attributed(ctx))
+        });
+        self.outputs.forward_barrier(barrier, &mut chain)?;
+        self.checkpointing.submit(barrier.checkpoint_id, chain);
+        Ok(())
     }
 }
 
@@ -227,7 +253,12 @@ impl InputHandler for OperatorTask<'_> {
                 Ok(())
             }
             // Only source tasks are triggered or finished by the coordinator.
-            InputEvent::Control(TaskControl::Trigger(_) | TaskControl::Finish) => Ok(()),
+            InputEvent::Control(
+                TaskControl::Trigger(_)
+                | TaskControl::TriggerFinal(_)
+                | TaskControl::Resume
+                | TaskControl::Finish,
+            ) => Ok(()),
             InputEvent::EndOfInput { input } => self.head.end_input(input),
             InputEvent::ProcessingTime(now) => self.head.fire_processing_time(now),
             InputEvent::Finished => self.head.finish(),

@@ -44,9 +44,22 @@ impl SqlError {
         SqlError::Catalog(message.into())
     }
 
+    /// Places an error of a statement that starts at (`line`, `column`) of a script: a parse
+    /// error moves to its position in the script, other errors name the statement's line.
+    pub fn in_statement_at(self, line: usize, column: usize) -> Self {
+        let at = |m: String| format!("statement at line {line}: {m}");
+        match self.shifted(line, column) {
+            SqlError::Catalog(m) => SqlError::Catalog(at(m)),
+            SqlError::Connector(m) => SqlError::Connector(at(m)),
+            SqlError::Plan(m) => SqlError::Plan(at(m)),
+            SqlError::Runtime(e) => SqlError::plan(at(format!("job failed: {e}"))),
+            parse => parse,
+        }
+    }
+
     /// Moves a parse error found in a statement that starts at (`line`, `column`) of the
     /// script to its position in the script.
-    pub fn shifted(self, line: usize, column: usize) -> Self {
+    fn shifted(self, line: usize, column: usize) -> Self {
         match self {
             SqlError::Parse {
                 line: l,

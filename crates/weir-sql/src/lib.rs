@@ -18,6 +18,10 @@
 //! - [`connectors`] and [`formats`] read and write tables (`datagen`, `filesystem` with `csv`
 //!   and `json`, `print`, `blackhole`); [`runner`] runs scripts and [`tableau`] prints results
 //!   as Flink's SQL client does.
+//!
+//! The [`table_api`] builds queries in Rust (`from_path("t")?.filter(..).group_by(..)
+//! .select(..)`) as Flink SQL over the same catalog, and converts tables from and to
+//! DataStreams of `weir-datastream` in one job.
 
 pub mod catalog;
 pub mod changelog;
@@ -37,6 +41,7 @@ pub mod rewrite;
 pub mod runner;
 pub mod script;
 pub mod session;
+pub mod table_api;
 pub mod tableau;
 pub mod types;
 

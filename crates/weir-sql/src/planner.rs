@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
 use datafusion_common::config::ConfigOptions;
-use datafusion_common::{plan_err, DFSchema, TableReference};
+use datafusion_common::{plan_err, DFSchema, DataFusionError, Span, TableReference};
 use datafusion_expr::planner::{ContextProvider, ExprPlanner};
 use datafusion_expr::{
     AggregateUDF, Expr, ExprSchemable, HigherOrderUDF, LogicalPlan, LogicalPlanBuilder, ScalarUDF,
@@ -27,6 +27,35 @@ use crate::functions::{ArrayLiteralPlanner, Functions};
 use crate::parse::{parse_error, parser};
 use crate::plan::TableFunctionCall;
 use crate::rewrite::{rewrite, WindowTvf};
+
+/// A planning error that names the SQL text of the expression it is about, when DataFusion
+/// says where that is in `sql`.
+fn naming_expression(e: DataFusionError, sql: &str) -> SqlError {
+    let text = (e.diagnostic().and_then(|d| d.span)).and_then(|span| span_text(sql, span));
+    match text {
+        Some(text) => SqlError::plan(format!("in `{text}`: {}", e.strip_backtrace())),
+        None => e.into(),
+    }
+}
+
+/// The text of `sql` within `span` (1-based lines and columns, the end exclusive).
+fn span_text(sql: &str, span: Span) -> Option<&str> {
+    let offset = |l: &datafusion_common::Location| {
+        let line_start: usize = (sql
+            .split_inclusive('\n')
+            .take((l.line as usize).checked_sub(1)?))
+        .map(str::len)
+        .sum();
+        let line = sql[line_start..].lines().next().unwrap_or_default();
+        // The end of a span may be just past the line's last character.
+        let column = (line.char_indices().map(|(i, _)| i))
+            .chain(std::iter::once(line.len()))
+            .nth((l.column as usize).checked_sub(1)?)?;
+        Some(line_start + column)
+    };
+    sql.get(offset(&span.start)?..offset(&span.end)?)
+        .filter(|t| !t.trim().is_empty())
+}
 
 /// The names of the columns a window TVF adds.
 pub const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_time"];
@@ -97,6 +126,8 @@ impl<'a> Planner<'a> {
     pub fn new(catalog: &'a Catalog, functions: &'a Functions) -> Self {
         let mut options = ConfigOptions::default();
         options.sql_parser.enable_ident_normalization = false;
+        // Errors then point at the expression they are about.
+        options.sql_parser.collect_spans = true;
         // Flink sorts NULL as the lowest value (first when ascending, last when descending).
         options.sql_parser.default_null_ordering = "nulls_min".to_string();
         Planner {
@@ -124,7 +155,9 @@ impl<'a> Planner<'a> {
         p.expect_token(&sqlparser::tokenizer::Token::EOF)
             .map_err(parse_error)?;
         let sql_to_rel = SqlToRel::new(&self);
-        let plan = sql_to_rel.sql_statement_to_plan(Statement::Query(query))?;
+        let plan = sql_to_rel
+            .sql_statement_to_plan(Statement::Query(query))
+            .map_err(|e| naming_expression(e, &rewritten.sql))?;
         let plan = self.analyze(plan)?;
         Ok(PlannedQuery {
             plan,
@@ -132,8 +165,42 @@ impl<'a> Planner<'a> {
         })
     }
 
+    /// Type-checks and coerces `plan`; a type error names the expression it is in.
     fn analyze(&self, plan: LogicalPlan) -> Result<LogicalPlan> {
-        Ok(Analyzer::new().execute_and_check(plan, &self.options, |_, _| {})?)
+        let analyzer = Analyzer::new();
+        analyzer
+            .execute_and_check(plan.clone(), &self.options, |_, _| {})
+            .map_err(|e| match self.untypable_expression(&analyzer, &plan) {
+                Some(expr) => SqlError::plan(format!(
+                    "in `{}`: {}",
+                    expr.human_display(),
+                    e.strip_backtrace()
+                )),
+                None => e.into(),
+            })
+    }
+
+    /// The first expression of a projection or filter in `plan` (inputs first) that the
+    /// analyser cannot type over its input.
+    fn untypable_expression(&self, analyzer: &Analyzer, plan: &LogicalPlan) -> Option<Expr> {
+        if let Some(e) =
+            (plan.inputs().into_iter()).find_map(|i| self.untypable_expression(analyzer, i))
+        {
+            return Some(e);
+        }
+        let (exprs, input) = match plan {
+            LogicalPlan::Projection(p) => (p.expr.clone(), &p.input),
+            LogicalPlan::Filter(f) => (vec![f.predicate.clone()], &f.input),
+            _ => return None,
+        };
+        exprs.into_iter().find(|expr| {
+            let probe = LogicalPlanBuilder::from(input.as_ref().clone())
+                .project([expr.clone()])
+                .and_then(|b| b.build());
+            probe.is_ok_and(|probe| {
+                (analyzer.execute_and_check(probe, &self.options, |_, _| {})).is_err()
+            })
+        })
     }
 
     fn check_window(&self, w: &WindowTvf) -> Result<()> {
@@ -161,12 +228,15 @@ impl<'a> Planner<'a> {
     pub fn resolve_table(&self, def: TableDef) -> Result<Table> {
         let mut def = def;
         def.options = normalize_options(&def.options);
-        let physical_schema = schema_of(
-            def.physical_columns()
-                .map(|(name, t)| Field::new(name, t.clone(), true))
-                .collect(),
-        );
+        let physical_schema = physical_schema_of(&def);
         let connector = Connector::for_table(&def.options, &physical_schema, &def.primary_key)?;
+        self.resolve_table_with(def, connector)
+    }
+
+    /// Resolves a table that reads through `connector` (the Table API's tables over
+    /// DataStreams); a watermark `SOURCE_WATERMARK()` is the connector's own.
+    pub fn resolve_table_with(&self, def: TableDef, connector: Connector) -> Result<Table> {
+        let physical_schema = physical_schema_of(&def);
         let physical = Arc::new(Source {
             schema: physical_schema.clone(),
             plan: None,
@@ -212,7 +282,15 @@ impl<'a> Planner<'a> {
                         w.column
                     )));
                 }
-                Some((index, self.plan_expr(&def.name, &schema, &w.expr)?))
+                let expr = if w.expr.eq_ignore_ascii_case(SOURCE_WATERMARK) {
+                    Expr::Column(datafusion_common::Column::new(
+                        Some(def.name.as_str()),
+                        &w.column,
+                    ))
+                } else {
+                    self.plan_expr(&def.name, &schema, &w.expr)?
+                };
+                Some((index, expr))
             }
         };
         Ok(Table {
@@ -400,4 +478,16 @@ impl ContextProvider for Planner<'_> {
     fn udwf_names(&self) -> Vec<String> {
         self.functions.windows.keys().cloned().collect()
     }
+}
+
+/// The watermark expression that keeps the watermarks a source (a DataStream) brings.
+pub const SOURCE_WATERMARK: &str = "SOURCE_WATERMARK()";
+
+/// The physical columns of `def`, nullable.
+fn physical_schema_of(def: &TableDef) -> SchemaRef {
+    schema_of(
+        def.physical_columns()
+            .map(|(name, t)| Field::new(name, t.clone(), true))
+            .collect(),
+    )
 }

@@ -20,13 +20,8 @@ pub fn run_script(
 ) -> Result<()> {
     let script = substitute_vars(script, vars);
     for statement in split_statements(&script) {
-        run_statement(env, &statement.text, out).map_err(|e| {
-            let e = e.shifted(statement.line, statement.column);
-            match e {
-                SqlError::Parse { .. } => e,
-                other => SqlError::plan(format!("statement at line {}: {other}", statement.line)),
-            }
-        })?;
+        run_statement(env, &statement.text, out)
+            .map_err(|e| e.in_statement_at(statement.line, statement.column))?;
     }
     Ok(())
 }
@@ -37,7 +32,13 @@ fn io(e: std::io::Error) -> SqlError {
 
 /// Runs one statement and prints its result.
 pub fn run_statement(env: &mut TableEnvironment, sql: &str, out: &mut dyn Write) -> Result<()> {
-    match env.execute_sql(sql)? {
+    print_result(env.execute_sql(sql)?, out)
+}
+
+/// Prints a statement's result as Flink's SQL client does: a query's rows as they arrive
+/// (then waits for its job), an INSERT once its job has finished.
+pub fn print_result(result: StatementResult, out: &mut dyn Write) -> Result<()> {
+    match result {
         StatementResult::Ok => writeln!(out, "[INFO] Execute statement succeeded.").map_err(io)?,
         StatementResult::Table { header, rows } => {
             let header: Vec<&str> = header.iter().map(String::as_str).collect();

@@ -102,6 +102,16 @@ impl TableEnvironment {
         }
     }
 
+    /// The catalog.
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The catalog, to register tables the Table API creates.
+    pub(crate) fn catalog_mut(&mut self) -> &mut Catalog {
+        &mut self.catalog
+    }
+
     /// The functions, to register UDFs.
     pub fn functions_mut(&mut self) -> &mut Functions {
         &mut self.functions
@@ -157,7 +167,7 @@ impl TableEnvironment {
         }
     }
 
-    fn planner(&self) -> Planner<'_> {
+    pub(crate) fn planner(&self) -> Planner<'_> {
         Planner::new(&self.catalog, &self.functions)
     }
 
@@ -367,7 +377,7 @@ impl TableEnvironment {
     }
 
     /// Whether jobs run in batch mode (`execution.runtime-mode: batch`).
-    fn batch_mode(&self) -> Result<bool> {
+    pub(crate) fn batch_mode(&self) -> Result<bool> {
         let mode = self
             .config()?
             .get(&options::EXECUTION_RUNTIME_MODE)
@@ -377,7 +387,7 @@ impl TableEnvironment {
 
     /// The streaming plan of a query as it runs in the current mode: in batch mode every
     /// source must end, and an updating result becomes its final rows.
-    fn runnable_query_plan(&self, sql: &str) -> Result<StreamPlan> {
+    pub(crate) fn runnable_query_plan(&self, sql: &str) -> Result<StreamPlan> {
         let (plan, _) = self.query_plan(sql)?;
         if !self.batch_mode()? {
             return Ok(plan);

@@ -10,6 +10,9 @@
 //!
 //! A script with a line `-- mode: batch` runs in batch mode (`execution.runtime-mode: batch`,
 //! as Flink ran it), whose results are final rows printed without the `op` column.
+//!
+//! Every script runs with state on the heap and, when the `rocksdb` feature is on, again
+//! with `state.backend.type: rocksdb` (module `on_rocksdb`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,8 +97,9 @@ fn is_batch(script: &str) -> bool {
     script.lines().any(|l| l.trim() == "-- mode: batch")
 }
 
-fn run_weir(script: &str, dir: &Path) -> String {
+fn run_weir(script: &str, dir: &Path, backend: &str) -> String {
     let mut config = Configuration::new();
+    config.set_string("state.backend.type", backend);
     if is_batch(script) {
         config.set_string("execution.runtime-mode", "batch");
     }
@@ -111,12 +115,13 @@ fn run_weir(script: &str, dir: &Path) -> String {
     String::from_utf8(out).expect("UTF-8 output")
 }
 
-fn check(name: &str) {
+/// Runs `tests/sql/NAME.sql` with state in `backend` and compares its results with Flink's.
+fn check(name: &str, backend: &str) {
     let dir = sql_dir().canonicalize().expect("tests/sql exists");
     let script = std::fs::read_to_string(dir.join(format!("{name}.sql"))).expect("script");
     let expected = std::fs::read_to_string(dir.join(format!("{name}.expected")))
         .expect("expected output (run tests/sql/generate_expected.sh)");
-    let actual_output = run_weir(&script, &dir);
+    let actual_output = run_weir(&script, &dir, backend);
     let batch = is_batch(&script);
     let expected_tables = result_tables(&expected, batch);
     let actual_tables = result_tables(&actual_output, batch);
@@ -161,9 +166,19 @@ macro_rules! golden {
         $(
             #[test]
             fn $name() {
-                check(stringify!($name));
+                check(stringify!($name), "hashmap");
             }
         )*
+
+        #[cfg(feature = "rocksdb")]
+        mod on_rocksdb {
+            $(
+                #[test]
+                fn $name() {
+                    super::check(stringify!($name), "rocksdb");
+                }
+            )*
+        }
 
         /// Every script in tests/sql has a test here.
         #[test]
@@ -200,7 +215,8 @@ golden!(
     top_n,
     unnest,
     dedup,
-    window_top_n
+    window_top_n,
+    table_api
 );
 
 #[test]

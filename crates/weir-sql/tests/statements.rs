@@ -199,6 +199,21 @@ fn streaming_order_by_says_why_it_cannot_run() {
 }
 
 #[test]
+fn a_type_error_names_its_expression_and_statement() {
+    let err = run(&format!(
+        "{ORDERS};\nSELECT id,\n  amount + customer AS total FROM orders;"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("in `amount + customer`"), "{err}");
+    assert!(err.contains("Int32 + Utf8"), "{err}");
+    assert!(
+        err.starts_with("planning error: statement at line 11: in `amount + customer`"),
+        "one prefix, with the statement's line: {err}"
+    );
+}
+
+#[test]
 fn datagen_sequence_is_bounded() {
     let mut env = TableEnvironment::new(Configuration::new());
     env.execute_sql(

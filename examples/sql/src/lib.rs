@@ -3,7 +3,8 @@
 //! - the CDN log statistics (`src/bin/cdn_log_statistics.rs` with
 //!   `sql/cdn_log_statistics.sql`): accesses, bytes and download speed per province, whose
 //!   name the Rust scalar UDF [`ip_to_province`] finds from the client's IPv4 address;
-//! - a window TVF report over datagen (`sql/window_report.sql`, run by `weir sql -f`).
+//! - a window TVF report over datagen (`sql/window_report.sql`, run by `weir sql -f`);
+//! - the Table API with the DataStream API in one job (`src/bin/table_api_clicks.rs`).
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;

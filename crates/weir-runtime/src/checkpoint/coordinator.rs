@@ -138,6 +138,8 @@ pub struct CheckpointCoordinator {
     requests: Receiver<SavepointRequest>,
     latest: Option<CompletedCheckpoint>,
     metrics: CheckpointMetrics,
+    /// A stop-with-savepoint failed after its sources stopped reading: they resume.
+    resume_sources: bool,
 }
 
 impl CheckpointCoordinator {
@@ -180,6 +182,7 @@ impl CheckpointCoordinator {
             requests,
             latest: None,
             metrics: CheckpointMetrics::new(metrics),
+            resume_sources: false,
         })
     }
 
@@ -245,6 +248,13 @@ impl CheckpointCoordinator {
         if self.periodic_due(tasks) {
             self.trigger(tasks, None);
         }
+        if std::mem::take(&mut self.resume_sources) {
+            for (task, control) in tasks.controls.iter().enumerate() {
+                if tasks.is_source[task] && !tasks.finished[task] {
+                    let _ = control.send(TaskControl::Resume);
+                }
+            }
+        }
         self.metrics.in_progress.set(self.pending.len() as i64);
         Ok(action)
     }
@@ -297,6 +307,10 @@ impl CheckpointCoordinator {
             timestamp_ms: now_ms(),
             is_savepoint: request.is_some(),
         };
+        let trigger = match request.as_ref().and_then(|r| r.stop) {
+            Some(_) => TaskControl::TriggerFinal(barrier),
+            None => TaskControl::Trigger(barrier),
+        };
         let mut pending = Pending {
             checkpoint,
             started: Instant::now(),
@@ -308,7 +322,7 @@ impl CheckpointCoordinator {
             if tasks.finished[task] {
                 record_empty(&mut pending, tasks, task);
             } else if tasks.is_source[task] {
-                let _ = control.send(TaskControl::Trigger(barrier));
+                let _ = control.send(trigger);
             }
         }
         tracing::debug!("triggered checkpoint {id}");
@@ -440,6 +454,7 @@ impl CheckpointCoordinator {
             tracing::warn!("{reason}");
         }
         if let Some(r) = pending.savepoint {
+            self.resume_sources |= r.stop.is_some();
             let _ = r.reply.send(Err(WeirError::Other(reason.to_string())));
         }
         if let Err(e) = pending.checkpoint.abort() {

@@ -45,6 +45,12 @@ use crate::operator::OperatorContext;
 pub enum TaskControl {
     /// Source tasks: snapshot and emit this barrier.
     Trigger(CheckpointBarrier),
+    /// Source tasks: snapshot and emit the barrier of a stop-with-savepoint, then read
+    /// nothing more, so that no record follows the savepoint (as in Flink), until the job
+    /// stops or [`TaskControl::Resume`] comes.
+    TriggerFinal(CheckpointBarrier),
+    /// Source tasks: read again (a stop-with-savepoint failed).
+    Resume,
     /// Checkpoint `n` is complete on every task.
     Complete(u64),
     /// Source tasks: stop reading and end the input (stop with a savepoint, draining).

@@ -35,6 +35,19 @@ pub enum Connector {
     /// A Kafka topic (`kafka` or `upsert-kafka`).
     #[cfg(feature = "kafka")]
     Kafka(kafka::KafkaTableOptions),
+    /// A DataStream of the same job, converted by the Table API (never from DDL).
+    DataStream(DataStreamInput),
+}
+
+/// The DataStream a table reads: the operator that turns its rows into batches.
+#[derive(Debug, Clone, Copy)]
+pub struct DataStreamInput {
+    /// The id of the conversion operator in the `StreamExecutionEnvironment`.
+    pub node: usize,
+    /// Its parallelism.
+    pub parallelism: usize,
+    /// Whether the table's watermarks are the stream's own (`SOURCE_WATERMARK()`).
+    pub source_watermark: bool,
 }
 
 /// The connectors, each with its option keys (`fields.#.` stands for any field name).
@@ -119,7 +132,10 @@ impl Connector {
     /// Whether rows can be read from the table.
     pub fn is_source(&self) -> bool {
         match self {
-            Connector::Datagen(_) | Connector::Filesystem(_) | Connector::Nexmark(_) => true,
+            Connector::Datagen(_)
+            | Connector::Filesystem(_)
+            | Connector::Nexmark(_)
+            | Connector::DataStream(_) => true,
             #[cfg(feature = "kafka")]
             Connector::Kafka(_) => true,
             _ => false,
@@ -140,6 +156,8 @@ impl Connector {
                 .get("scan.bounded.mode")
                 .is_some_and(|m| m != "unbounded"),
             Connector::Print(_) | Connector::Blackhole => false,
+            // The stream decides: the job ends when it does.
+            Connector::DataStream(_) => true,
         }
     }
 
@@ -150,6 +168,7 @@ impl Connector {
         match self {
             #[cfg(feature = "kafka")]
             Connector::Kafka(_) => kafka::watermarks::PartitionWatermark::of(table).is_some(),
+            Connector::DataStream(input) => input.source_watermark,
             _ => false,
         }
     }
@@ -184,6 +203,7 @@ impl Connector {
             Connector::Blackhole => "blackhole",
             #[cfg(feature = "kafka")]
             Connector::Kafka(k) => k.name(),
+            Connector::DataStream(_) => "datastream",
         }
     }
 }

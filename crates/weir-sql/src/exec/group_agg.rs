@@ -12,6 +12,7 @@
 //! place ([`GroupBuffer`]) and written back once.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow::array::AsArray;
 use arrow::datatypes::SchemaRef;
@@ -77,6 +78,13 @@ impl GroupAggOperator {
             groups: GroupBuffer::default(),
             mini_batch: mini_batch.map(MiniBatchTrigger::new),
         })
+    }
+
+    /// Lets each group's state expire `ttl` after its last change (`table.exec.state.ttl`;
+    /// zero keeps it forever): a group that comes back after that starts again, with `+I`.
+    pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
+        self.core = self.core.with_state_ttl(ttl);
+        self
     }
 
     /// Applies row `row` of `change` (whose key is `key`) to its group, emitting its change

@@ -2,6 +2,7 @@
 //! edge is forward), hash exchanges before aggregations, and the operator factories.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use crossbeam_channel::Sender;
@@ -11,6 +12,7 @@ use weir_core::graph::{
     StreamNode,
 };
 use weir_core::keygroup::default_max_parallelism;
+use weir_datastream::{GraphInput, GraphNode, StreamExecutionEnvironment};
 use weir_runtime::job::{ExecutableJob, NodeFactory};
 use weir_runtime::partitioner::{self, PartitionerFactory};
 use weir_runtime::{OperatorContext, SourceReader, StreamOperator};
@@ -31,13 +33,13 @@ use super::session_agg::SessionAggOperator;
 use super::sinks::{SinkOperator, SinkTarget};
 use super::sources::{SqlSourceReader, TableReader};
 use super::watermark::WatermarkAssigner;
-use super::window_agg::WindowAggOperator;
+use super::window_agg::{WindowAggOperator, WindowClock};
 use super::window_join::WindowJoinOperator;
 use super::window_tvf::WindowTvfOperator;
 use crate::changelog::ChangeBatch;
 use crate::connectors::filesystem::{FileReader, FileWriter};
 use crate::connectors::nexmark::NexmarkReader;
-use crate::connectors::Connector;
+use crate::connectors::{Connector, DataStreamInput};
 use crate::error::{Result, SqlError};
 use crate::plan::explain::describe;
 use crate::plan::{AggCall, RankSpec, StreamOp, StreamPlan};
@@ -50,32 +52,16 @@ pub fn build_job(
     config: &Configuration,
     collect: Option<Sender<ChangeBatch>>,
 ) -> Result<ExecutableJob> {
-    let parallelism = config
-        .get(&weir_core::config::options::PARALLELISM_DEFAULT)
-        .map_err(|e| SqlError::Runtime(e.into()))?
-        .max(1);
-    let state_ttl = config
-        .get(&weir_core::config::options::TABLE_STATE_TTL)
-        .map_err(|e| SqlError::Runtime(e.into()))?;
-    let watermark_interval = config
-        .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
-        .map_err(|e| SqlError::Runtime(e.into()))?;
-    let mut builder = Builder {
-        graph: StreamGraph::default(),
-        nodes: Vec::new(),
-        partitioners: Vec::new(),
-        parallelism,
-        state_ttl,
-        mini_batch: MiniBatch::from_config(config)?,
-        watermark_interval,
-        collect,
-        batch: config
-            .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
-            .map_err(|e| SqlError::Runtime(e.into()))?
-            == RuntimeMode::Batch,
-    };
+    let mut builder = Builder::new(config, collect)?;
     for plan in plans {
         builder.add(plan)?;
+    }
+    if let Some(scan) = builder.external.first() {
+        return Err(SqlError::plan(format!(
+            "table '{}' reads a DataStream: convert the result with to_data_stream or \
+             to_changelog_stream and run the StreamExecutionEnvironment",
+            scan.table
+        )));
     }
     let chaining = config
         .get(&weir_core::config::options::PIPELINE_OPERATOR_CHAINING)
@@ -85,6 +71,62 @@ pub fn build_job(
         nodes: builder.nodes,
         partitioners: builder.partitioners,
     })
+}
+
+/// Adds the operators of `plan` (a query, without a sink) to the DataStream job of `env`,
+/// reading the DataStreams its tables were converted from; returns the id and parallelism of
+/// the operator that produces the query's changelog batches.
+pub fn build_into_stream_env(
+    plan: &StreamPlan,
+    config: &Configuration,
+    env: &StreamExecutionEnvironment,
+) -> Result<(usize, usize)> {
+    let mut builder = Builder::new(config, None)?;
+    let root = builder.add(plan)?;
+    let root_parallelism = builder.graph.nodes[root].parallelism;
+    let edges: Vec<(StreamEdge, PartitionerFactory)> = builder
+        .graph
+        .edges
+        .into_iter()
+        .zip(builder.partitioners)
+        .collect();
+    let mut ids: Vec<usize> = Vec::with_capacity(builder.graph.nodes.len());
+    for (node, factory) in builder.graph.nodes.into_iter().zip(builder.nodes) {
+        let id = node.id.0;
+        if let Some(scan) = builder.external.iter().find(|s| s.graph_node == id) {
+            ids.push(scan.input.node);
+            continue;
+        }
+        let inputs = edges
+            .iter()
+            .filter(|(e, _)| e.target.0 == id)
+            .map(|(e, f)| GraphInput {
+                node: ids[e.source.0],
+                input: e.input,
+                partitioner: e.partitioner,
+                factory: f.clone(),
+            })
+            .collect();
+        ids.push(env.add_node(GraphNode {
+            name: node.name,
+            uid: None,
+            kind: node.kind,
+            parallelism: Some(node.parallelism),
+            num_inputs: node.inputs,
+            inputs,
+            factory,
+        }));
+    }
+    Ok((ids[root], root_parallelism))
+}
+
+/// A scan of a table over a DataStream: in the graph, the stream's conversion operator.
+struct DataStreamScan {
+    /// The placeholder node in the builder's graph.
+    graph_node: usize,
+    /// The table's name.
+    table: String,
+    input: DataStreamInput,
 }
 
 struct Builder {
@@ -101,6 +143,8 @@ struct Builder {
     collect: Option<Sender<ChangeBatch>>,
     /// `execution.runtime-mode: batch`: watermarks only at the end of input.
     batch: bool,
+    /// The scans of tables over DataStreams.
+    external: Vec<DataStreamScan>,
 }
 
 fn arrow_schema(plan: &StreamPlan) -> SchemaRef {
@@ -108,6 +152,33 @@ fn arrow_schema(plan: &StreamPlan) -> SchemaRef {
 }
 
 impl Builder {
+    /// A builder of jobs with the settings of `config`.
+    fn new(config: &Configuration, collect: Option<Sender<ChangeBatch>>) -> Result<Builder> {
+        let parallelism = config
+            .get(&weir_core::config::options::PARALLELISM_DEFAULT)
+            .map_err(|e| SqlError::Runtime(e.into()))?
+            .max(1);
+        Ok(Builder {
+            graph: StreamGraph::default(),
+            nodes: Vec::new(),
+            partitioners: Vec::new(),
+            parallelism,
+            state_ttl: config
+                .get(&weir_core::config::options::TABLE_STATE_TTL)
+                .map_err(|e| SqlError::Runtime(e.into()))?,
+            mini_batch: MiniBatch::from_config(config)?,
+            watermark_interval: config
+                .get(&weir_core::config::options::PIPELINE_AUTO_WATERMARK_INTERVAL)
+                .map_err(|e| SqlError::Runtime(e.into()))?,
+            collect,
+            batch: config
+                .get(&weir_core::config::options::EXECUTION_RUNTIME_MODE)
+                .map_err(|e| SqlError::Runtime(e.into()))?
+                == RuntimeMode::Batch,
+            external: Vec::new(),
+        })
+    }
+
     /// Adds `plan`'s inputs, then `plan`; returns its node id.
     fn add(&mut self, plan: &StreamPlan) -> Result<usize> {
         let inputs = plan
@@ -118,6 +189,15 @@ impl Builder {
         let schema = arrow_schema(plan);
         let (kind, factory, parallelism) = self.factory(plan, schema)?;
         let id = self.graph.nodes.len();
+        if let StreamOp::TableSourceScan { table } = &plan.op {
+            if let Connector::DataStream(input) = &table.connector {
+                self.external.push(DataStreamScan {
+                    graph_node: id,
+                    table: table.def.name.clone(),
+                    input: *input,
+                });
+            }
+        }
         let name = describe(plan);
         self.graph.nodes.push(StreamNode {
             id: NodeId(id),
@@ -228,6 +308,15 @@ impl Builder {
                         });
                         (NodeKind::Source, factory, p)
                     }
+                    Connector::DataStream(input) => {
+                        // A placeholder: the stream's own operator takes its place.
+                        let factory = source(|_| {
+                            Err(weir_core::WeirError::InvalidJob(
+                                "a table over a DataStream runs only in its stream's job".into(),
+                            ))
+                        });
+                        (NodeKind::Source, factory, input.parallelism)
+                    }
                     other => {
                         return Err(SqlError::plan(format!(
                             "connector '{}' cannot be read",
@@ -336,19 +425,24 @@ impl Builder {
                 keys,
                 aggs,
                 window_end,
+                time,
             } => {
-                let (keys, end, aggs, input) = (
+                let (keys, end, aggs, input, time) = (
                     *keys,
                     *window_end,
                     Arc::new(aggs.clone()),
                     arrow_schema(&plan.inputs[0]),
+                    *time,
                 );
                 let factory = operator(move |_| {
                     Ok(Box::new(WindowAggOperator::new(
                         aggs.clone(),
                         &input,
                         keys,
-                        end,
+                        WindowClock {
+                            window_end: end,
+                            time,
+                        },
                         schema.clone(),
                     )?) as _)
                 });
@@ -373,9 +467,11 @@ impl Builder {
                 (NodeKind::Operator, factory, p)
             }
             StreamOp::ChangelogNormalize { keys } => {
-                let keys = *keys;
+                let (keys, ttl) = (*keys, self.state_ttl);
                 let factory = operator(move |_| {
-                    Ok(Box::new(ChangelogNormalizeOperator::new(schema.clone(), keys)?) as _)
+                    Ok(Box::new(
+                        ChangelogNormalizeOperator::new(schema.clone(), keys)?.with_state_ttl(ttl),
+                    ) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }
@@ -440,8 +536,16 @@ impl Builder {
             }
             StreamOp::Rank(spec) => {
                 let (spec, input) = (spec.clone(), arrow_schema(&plan.inputs[0]));
+                // A window Top-N forgets each window when it fires; Flink's TTL does not apply.
+                let ttl = match spec.window_end {
+                    Some(_) => Duration::ZERO,
+                    None => self.state_ttl,
+                };
                 let factory = operator(move |_| {
-                    Ok(Box::new(RankOperator::new(spec.clone(), &input, schema.clone())?) as _)
+                    Ok(Box::new(
+                        RankOperator::new(spec.clone(), &input, schema.clone())?
+                            .with_state_ttl(ttl),
+                    ) as _)
                 });
                 (NodeKind::Operator, factory, p)
             }
@@ -509,16 +613,19 @@ impl Builder {
         input: AggInput,
     ) -> Result<NodeFactory> {
         let (aggs, input_schema) = (Arc::new(aggs.to_vec()), arrow_schema(&plan.inputs[0]));
-        let mini_batch = self.mini_batch;
+        let (mini_batch, ttl) = (self.mini_batch, self.state_ttl);
         Ok(operator(move |_| {
-            Ok(Box::new(GroupAggOperator::new(
-                aggs.clone(),
-                &input_schema,
-                keys,
-                schema.clone(),
-                input,
-                mini_batch,
-            )?) as _)
+            Ok(Box::new(
+                GroupAggOperator::new(
+                    aggs.clone(),
+                    &input_schema,
+                    keys,
+                    schema.clone(),
+                    input,
+                    mini_batch,
+                )?
+                .with_state_ttl(ttl),
+            ) as _)
         }))
     }
 

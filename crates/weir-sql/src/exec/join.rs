@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 use weir_core::element::Batch;
 use weir_core::Result;
 use weir_runtime::{OperatorContext, Output, StreamOperator};
-use weir_state::{MapState, StateSnapshot, StateTtlConfig};
+use weir_state::{MapState, StateSnapshot};
 
 use super::expr::Compiled;
 use super::join_rows::{null_keys, JoinRows, RowBytes};
-use super::keyed::{GroupKey, KeyCodec, KeyedStore};
+use super::keyed::{state_ttl, GroupKey, KeyCodec, KeyedStore};
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::JoinKind;
 
@@ -59,13 +59,9 @@ impl JoinOperator {
         schema: SchemaRef,
         ttl: Duration,
     ) -> Result<Self> {
-        let side = |name: &str| {
-            let state = MapState::new(name);
-            if ttl.is_zero() {
-                state
-            } else {
-                state.with_ttl(StateTtlConfig::new(ttl))
-            }
+        let side = |name: &str| match state_ttl(ttl) {
+            Some(ttl) => MapState::new(name).with_ttl(ttl),
+            None => MapState::new(name),
         };
         Ok(JoinOperator {
             kind,

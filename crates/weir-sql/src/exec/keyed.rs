@@ -4,18 +4,29 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use arrow::row::{RowConverter, SortField};
 use weir_core::{Result, WeirError};
+use weir_runtime::keyed::open_keyed_state;
 use weir_runtime::OperatorContext;
-use weir_state::{KeyedStateBackend, StateAccess, StateSnapshot, TimerService, ValueState};
+use weir_state::{
+    KeyedStateBackend, StateAccess, StateSnapshot, StateTtlConfig, TimerService, ValueState,
+};
 
 use super::accumulators::GroupState;
 use super::value::{to_array, Value};
 use crate::changelog::{ChangeBatch, RowKind};
 use crate::plan::{AggCall, AggKind};
+
+/// `table.exec.state.ttl` as the TTL of a keyed SQL operator's state: `None` when it is
+/// zero (Flink's default: state never expires). Entries expire that long after they were
+/// last written, in processing time, as in Flink.
+pub fn state_ttl(ttl: Duration) -> Option<StateTtlConfig> {
+    (!ttl.is_zero()).then(|| StateTtlConfig::new(ttl))
+}
 
 /// A group key: the key columns of a row in Arrow's row format.
 pub type GroupKey = Vec<u8>;
@@ -95,15 +106,11 @@ impl Default for KeyedStore {
 }
 
 impl KeyedStore {
-    /// Creates the state backend for the subtask's key groups and restores its state.
+    /// Creates the state backend `state.backend.type` chooses for the subtask's key groups
+    /// (heap or RocksDB) and restores its state and timers.
     pub fn open(&mut self, ctx: &OperatorContext) -> Result<()> {
-        let mut state = KeyedStateBackend::new(ctx.key_group_range(), ctx.max_parallelism);
-        if let Some(restored) = ctx.restored_state() {
-            state.restore(restored)?;
-            self.timers.restore(restored, ctx.key_group_range())?;
-        }
+        self.state = Some(open_keyed_state(ctx, &mut self.timers)?);
         self.max_parallelism = ctx.max_parallelism;
-        self.state = Some(state);
         Ok(())
     }
 
@@ -156,6 +163,15 @@ impl AggCore {
             group: ValueState::new("group"),
             pending: Vec::new(),
         })
+    }
+
+    /// Lets a group's state expire `ttl` after its last change (`table.exec.state.ttl`; zero
+    /// keeps it forever): a group that comes back after that starts again from nothing.
+    pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
+        if let Some(ttl) = state_ttl(ttl) {
+            self.group = self.group.with_ttl(ttl);
+        }
+        self
     }
 
     /// Creates the state backend for the subtask's key groups and restores its state.

@@ -5,6 +5,8 @@
 //! kept row) for a deleted one; an unchanged row or the deletion of an unknown key emits
 //! nothing.
 
+use std::time::Duration;
+
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use weir_core::element::Batch;
@@ -12,7 +14,7 @@ use weir_core::{Result, WeirError};
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{StateSnapshot, ValueState};
 
-use super::keyed::{KeyCodec, KeyedStore};
+use super::keyed::{state_ttl, KeyCodec, KeyedStore};
 use super::value::{to_array, Value};
 use crate::changelog::{ChangeBatch, RowKind};
 
@@ -33,6 +35,15 @@ impl ChangelogNormalizeOperator {
             store: KeyedStore::default(),
             last_row: ValueState::new("last-row"),
         })
+    }
+
+    /// Lets each key's last row expire `ttl` after it was written (`table.exec.state.ttl`;
+    /// zero keeps it forever).
+    pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
+        if let Some(ttl) = state_ttl(ttl) {
+            self.last_row = self.last_row.with_ttl(ttl);
+        }
+        self
     }
 
     /// The batch of `rows`.

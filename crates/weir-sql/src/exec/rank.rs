@@ -12,6 +12,7 @@
 //! time they would be emitted at are late and dropped.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
 use arrow::compute::SortOptions;
@@ -22,7 +23,7 @@ use weir_core::{Result, WeirError};
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain, ValueState};
 
-use super::keyed::{GroupKey, KeyCodec, KeyedStore};
+use super::keyed::{state_ttl, GroupKey, KeyCodec, KeyedStore};
 use super::rank_state::{changes, Change, Partition, Style};
 use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
@@ -105,6 +106,15 @@ impl RankOperator {
             partition: ValueState::new("rank-partition"),
             pending: Vec::new(),
         })
+    }
+
+    /// Lets each partition's state expire `ttl` after its last change (`table.exec.state.ttl`;
+    /// zero keeps it forever).
+    pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
+        if let Some(ttl) = state_ttl(ttl) {
+            self.partition = self.partition.with_ttl(ttl);
+        }
+        self
     }
 
     /// How many rows of a partition are kept: over an insert-only input, those that can still

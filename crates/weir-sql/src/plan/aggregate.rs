@@ -10,8 +10,10 @@ use arrow::datatypes::{DataType, Field, TimeUnit};
 use datafusion_common::{Column, DFSchema, DFSchemaRef, TableReference};
 use datafusion_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan};
 
-use super::translate::{agg_call, calc, check_time_attribute, window_key, Translator};
-use super::{AggCall, AggKind, StreamOp, StreamPlan};
+use super::translate::{
+    agg_call, calc, check_any_time_attribute, check_time_attribute, window_key, Translator,
+};
+use super::{AggCall, AggKind, StreamOp, StreamPlan, TimeAttribute};
 use crate::error::{Result, SqlError};
 use crate::group_window::{window_struct, GroupWindow};
 use crate::planner::WINDOW_COLUMNS;
@@ -158,6 +160,9 @@ fn aggregation(
                 keys,
                 aggs,
                 window_end,
+                time: pre
+                    .window_time_attribute()
+                    .unwrap_or(TimeAttribute::Rowtime),
             })?,
             schema.clone(),
         ),
@@ -246,7 +251,10 @@ fn group_window_aggregate(
                 window.time_column
             ))
         })?;
-    check_time_attribute(&input, time_column, kind)?;
+    match window.spec.kind {
+        WindowKind::Session => check_time_attribute(&input, time_column, kind)?,
+        _ => check_any_time_attribute(&input, time_column, kind)?,
+    }
     let timestamp = DataType::Timestamp(TimeUnit::Millisecond, None);
     let window_fields: Vec<QualifiedField> = WINDOW_COLUMNS
         .iter()

@@ -128,10 +128,16 @@ pub fn describe(plan: &StreamPlan) -> String {
             input_names(*keys).join(", "),
             select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
         ),
-        StreamOp::WindowAggregate { keys, aggs, .. } => format!(
-            "WindowAggregate(groupBy=[{}], select=[{}], emit=[on watermark])",
+        StreamOp::WindowAggregate {
+            keys, aggs, time, ..
+        } => format!(
+            "WindowAggregate(groupBy=[{}], select=[{}], emit=[{}])",
             input_names(*keys).join(", "),
-            select_list(plan, *keys, aggs.iter().map(|a| a.display.clone()))
+            select_list(plan, *keys, aggs.iter().map(|a| a.display.clone())),
+            match time {
+                TimeAttribute::Rowtime => "on watermark",
+                TimeAttribute::Proctime => "on processing time",
+            }
         ),
         StreamOp::SessionAggregate { keys, aggs, gap_ms } => format!(
             "WindowAggregate(groupBy=[{}], window=[SESSION(gap=[{gap_ms} ms])], select=[{}], \

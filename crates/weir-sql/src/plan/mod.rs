@@ -22,6 +22,7 @@ pub use explain::explain;
 pub use translate::{translate, Translator};
 
 use crate::catalog::Table;
+use crate::connectors::Connector;
 use crate::functions::{UserAggregate, UserTableFunction};
 use crate::rewrite::WindowSpec;
 
@@ -280,11 +281,13 @@ pub enum StreamOp {
         aggs: Vec<AggCall>,
     },
     /// Window aggregation: the keys include the window; emits once per window when the
-    /// watermark passes its end (`window_end` is the key column of the window end).
+    /// watermark passes its end, or for windows of a processing-time attribute when the wall
+    /// clock does (`window_end` is the key column of the window end).
     WindowAggregate {
         keys: usize,
         aggs: Vec<AggCall>,
         window_end: usize,
+        time: TimeAttribute,
     },
     /// Session window aggregation by the first `keys` columns: input column `keys` is each
     /// row's time (the start of its own window; column `keys + 1` its end), rows of a key whose
@@ -386,6 +389,20 @@ impl StreamPlan {
         }
     }
 
+    /// The time attribute of the windows of the window TVF this plan's rows come from,
+    /// through projections and filters (`None` without one).
+    pub fn window_time_attribute(&self) -> Option<TimeAttribute> {
+        match &self.op {
+            StreamOp::WindowTableFunction { time_column, .. } => self.inputs[0]
+                .time_attributes()
+                .get(*time_column)
+                .copied()
+                .flatten(),
+            StreamOp::Calc { .. } => self.inputs[0].window_time_attribute(),
+            _ => None,
+        }
+    }
+
     /// Which output columns are event-time attributes (rowtime columns with watermarks).
     pub fn rowtime_columns(&self) -> Vec<bool> {
         self.time_attributes()
@@ -427,14 +444,31 @@ impl StreamPlan {
                     })
                     .collect()
             }
-            StreamOp::WindowTableFunction { .. } => {
+            StreamOp::WindowTableFunction { time_column, .. } => {
                 let mut c = vec![None; width];
-                c[width - 1] = Some(TimeAttribute::Rowtime);
+                c[width - 1] = input(0).get(*time_column).copied().flatten();
                 c
             }
             StreamOp::IntervalJoin { keys, .. } => {
                 let mut c = input(0).split_off(*keys);
                 c.extend(input(1).split_off(*keys));
+                c
+            }
+            // A table over a DataStream keeps the stream's watermarks: its rowtime is a time
+            // attribute from the scan on.
+            StreamOp::TableSourceScan { table }
+                if matches!(table.connector, Connector::DataStream(_))
+                    && table.connector.generates_watermarks(table) =>
+            {
+                let mut c = vec![None; width];
+                let rowtime = table
+                    .watermark
+                    .as_ref()
+                    .map(|(i, _)| table.schema.field(*i).name());
+                if let Some(i) = rowtime.and_then(|n| self.schema.index_of_column_by_name(None, n))
+                {
+                    c[i] = Some(TimeAttribute::Rowtime);
+                }
                 c
             }
             StreamOp::Union | StreamOp::Sink { .. } | StreamOp::Collect => input(0),

@@ -8,7 +8,7 @@ use datafusion_common::{DFSchema, DFSchemaRef};
 use datafusion_expr::expr::{AggregateFunction, AggregateFunctionParams};
 use datafusion_expr::{Distinct, Expr, ExprSchemable, LogicalPlan};
 
-use super::{AggCall, AggKind, StreamOp, StreamPlan, UserAggCall};
+use super::{AggCall, AggKind, StreamOp, StreamPlan, TimeAttribute, UserAggCall};
 use crate::catalog::{Entry, Table};
 use crate::error::{Result, SqlError};
 use crate::exec::expr::evaluate_constant;
@@ -311,17 +311,35 @@ fn reject_group_windows(exprs: &[Expr]) -> Result<()> {
 }
 
 /// Fails unless column `column` of `plan` is an event-time attribute; `what` names the
-/// window that needs it.
+/// window that needs it (session windows are formed in event time only).
 pub(super) fn check_time_attribute(plan: &StreamPlan, column: usize, what: &str) -> Result<()> {
-    if plan.rowtime_columns().get(column).copied().unwrap_or(false) {
-        return Ok(());
+    match plan.time_attributes().get(column).copied().flatten() {
+        Some(TimeAttribute::Rowtime) => Ok(()),
+        Some(TimeAttribute::Proctime) => Err(SqlError::plan(format!(
+            "{what}: column '{}' is a processing-time attribute; Weir forms {what} windows in \
+             event time only: use a column with a WATERMARK FOR declaration",
+            plan.schema.field(column).name()
+        ))),
+        None => Err(not_a_time_attribute(plan, column, what)),
     }
-    Err(SqlError::plan(format!(
+}
+
+/// Fails unless column `column` of `plan` is an event-time or a processing-time attribute;
+/// `what` names the window that needs it.
+pub(super) fn check_any_time_attribute(plan: &StreamPlan, column: usize, what: &str) -> Result<()> {
+    match plan.time_attributes().get(column).copied().flatten() {
+        Some(_) => Ok(()),
+        None => Err(not_a_time_attribute(plan, column, what)),
+    }
+}
+
+fn not_a_time_attribute(plan: &StreamPlan, column: usize, what: &str) -> SqlError {
+    SqlError::plan(format!(
         "{what}: column '{}' is not a time attribute: a window needs an event-time attribute, a \
          column with a WATERMARK FOR declaration in its table (passed on unchanged by views and \
-         subqueries)",
+         subqueries), or a processing-time attribute (AS PROCTIME())",
         plan.schema.field(column).name()
-    )))
+    ))
 }
 
 /// Fails if a session window TVF is used other than by a session window aggregation (Weir
