@@ -1,10 +1,20 @@
 //! The function library: DataFusion's scalar and aggregate functions plus Flink's own
 //! (`PROCTIME`, `TO_TIMESTAMP_LTZ`, `DATE_FORMAT`, `HOUR`, `CURRENT_WATERMARK`, and the
 //! string functions of [`text`]), and the window function `ROW_NUMBER` (planned only: Weir's
-//! Top-N operators compute it).
+//! Top-N operators compute it); user-defined aggregate functions registered from Rust
+//! ([`AggregateFunction`]); array literals (`ARRAY[...]`, [`ArrayLiteralPlanner`]); table functions ([`TableFunction`], with the built-in `UNNEST`).
 
+mod aggregate;
+mod array;
 mod average;
+mod table;
 mod text;
+
+pub use aggregate::{AggregateFunction, UserAggregate};
+pub use array::ArrayLiteralPlanner;
+pub use table::{
+    TableFunction, TableRows, Unnest, UserTableFunction, UNNEST, UNNEST_WITH_ORDINALITY,
+};
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -31,6 +41,8 @@ pub struct Functions {
     pub aggregates: HashMap<String, Arc<AggregateUDF>>,
     /// Window functions (`OVER (...)`).
     pub windows: HashMap<String, Arc<WindowUDF>>,
+    /// Table functions (`LATERAL TABLE(f(...))`).
+    pub tables: HashMap<String, UserTableFunction>,
 }
 
 impl Default for Functions {
@@ -73,10 +85,15 @@ impl Default for Functions {
                 (name.to_string(), f)
             })
             .collect();
+        let tables = [Unnest::new(false), Unnest::new(true)]
+            .into_iter()
+            .map(|u| (u.name().to_string(), UserTableFunction(Arc::new(u))))
+            .collect();
         Functions {
             scalars,
             aggregates,
             windows,
+            tables,
         }
     }
 }
@@ -86,6 +103,19 @@ impl Functions {
     pub fn register_scalar(&mut self, f: ScalarUDF) {
         self.scalars
             .insert(f.name().to_ascii_lowercase(), Arc::new(f));
+    }
+
+    /// Registers a table function under its name.
+    pub fn register_table(&mut self, f: impl TableFunction) {
+        let name = f.name().to_ascii_lowercase();
+        self.tables.insert(name, UserTableFunction(Arc::new(f)));
+    }
+
+    /// Registers a user-defined aggregate function under its name.
+    pub fn register_aggregate(&mut self, f: impl AggregateFunction) {
+        let udaf = AggregateUDF::new_from_impl(UserAggregate::new(f));
+        self.aggregates
+            .insert(udaf.name().to_ascii_lowercase(), Arc::new(udaf));
     }
 }
 

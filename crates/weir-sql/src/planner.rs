@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, SchemaRef, TimeUnit};
 use datafusion_common::config::ConfigOptions;
-use datafusion_common::{DFSchema, DataFusionError, Span, TableReference};
+use datafusion_common::{plan_err, DFSchema, DataFusionError, Span, TableReference};
 use datafusion_expr::planner::{ContextProvider, ExprPlanner};
 use datafusion_expr::{
-    AggregateUDF, Expr, HigherOrderUDF, LogicalPlan, LogicalPlanBuilder, ScalarUDF, TableSource,
-    WindowUDF,
+    AggregateUDF, Expr, ExprSchemable, HigherOrderUDF, LogicalPlan, LogicalPlanBuilder, ScalarUDF,
+    TableSource, WindowUDF,
 };
 use datafusion_functions::core::planner::CoreFunctionPlanner;
 use datafusion_optimizer::analyzer::Analyzer;
@@ -23,8 +23,9 @@ use crate::connectors::{normalize_options, Connector};
 use crate::ddl::{ColumnKind, TableDef};
 use crate::error::{Result, SqlError};
 use crate::field_names::name_field_accesses;
-use crate::functions::Functions;
+use crate::functions::{ArrayLiteralPlanner, Functions};
 use crate::parse::{parse_error, parser};
+use crate::plan::TableFunctionCall;
 use crate::rewrite::{rewrite, WindowTvf};
 
 /// A planning error that names the SQL text of the expression it is about, when DataFusion
@@ -76,6 +77,31 @@ impl TableSource for Source {
     }
 }
 
+/// What the scan of a table function call (`LATERAL TABLE(f(...))`) reads: the call, whose
+/// arguments refer to the columns of the rows it is joined to (outer references).
+#[derive(Debug)]
+pub struct TableFunctionSource {
+    /// The call.
+    pub call: TableFunctionCall,
+    schema: SchemaRef,
+}
+
+impl TableFunctionSource {
+    /// The table function call that `source` reads, if it reads one.
+    pub fn of(source: &dyn TableSource) -> Option<&TableFunctionCall> {
+        let source: &dyn std::any::Any = source;
+        source
+            .downcast_ref::<TableFunctionSource>()
+            .map(|s| &s.call)
+    }
+}
+
+impl TableSource for TableFunctionSource {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
 /// Plans statements against a catalog.
 pub struct Planner<'a> {
     catalog: &'a Catalog,
@@ -109,7 +135,10 @@ impl<'a> Planner<'a> {
             functions,
             windows: Vec::new(),
             options,
-            expr_planners: vec![Arc::new(CoreFunctionPlanner::default())],
+            expr_planners: vec![
+                Arc::new(CoreFunctionPlanner::default()),
+                Arc::new(ArrayLiteralPlanner::default()),
+            ],
         }
     }
 
@@ -297,6 +326,34 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// The columns the arguments of a table function call refer to: those of the tables and
+    /// views they name (DataFusion plans the arguments of a lateral call against the `FROM`
+    /// items before it, but does not pass on their schema).
+    fn argument_columns(&self, args: &[Expr]) -> Result<DFSchema> {
+        let mut schema = DFSchema::empty();
+        let mut seen = std::collections::HashSet::new();
+        for column in args.iter().flat_map(|a| a.column_refs()) {
+            let unsupported = || {
+                SqlError::plan(format!(
+                    "the argument {column} of a table function must be a column of a table or \
+                     view named in FROM by its own name (not of an alias or a subquery) in Weir \
+                     yet; define a view for the rows instead"
+                ))
+            };
+            let relation = column.relation.as_ref().ok_or_else(unsupported)?;
+            if !seen.insert(relation.clone()) {
+                continue;
+            }
+            let table = self
+                .catalog
+                .lookup(relation.table())
+                .map_err(|_| unsupported())?;
+            let columns = DFSchema::try_from_qualified_schema(relation.clone(), &table.schema())?;
+            schema.merge(&columns);
+        }
+        Ok(schema)
+    }
+
     fn window_schema(&self, w: &WindowTvf) -> Result<SchemaRef> {
         let input = self.catalog.lookup(&w.input)?.schema();
         let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -334,6 +391,41 @@ impl ContextProvider for Planner<'_> {
             })),
             Err(e) => Err(datafusion_common::DataFusionError::Plan(e.to_string())),
         }
+    }
+
+    fn get_table_function_source(
+        &self,
+        name: &str,
+        args: Vec<Expr>,
+    ) -> datafusion_common::Result<Arc<dyn TableSource>> {
+        let Some(function) = self.functions.tables.get(&name.to_ascii_lowercase()) else {
+            return plan_err!("no table function named '{name}'");
+        };
+        let columns = self
+            .argument_columns(&args)
+            .map_err(|e| datafusion_common::DataFusionError::Plan(e.to_string()))?;
+        let arg_types = args
+            .iter()
+            .map(|a| a.get_type(&columns))
+            .collect::<datafusion_common::Result<Vec<_>>>()?;
+        // Coerced to the signature's types.
+        #[allow(deprecated)] // `fields_with_udf` takes scalar, aggregate and window functions
+        let arg_types = datafusion_expr::type_coercion::functions::data_types(
+            name,
+            &arg_types,
+            function.0.signature(),
+        )?;
+        let args = (args.into_iter().zip(&arg_types))
+            .map(|(a, t)| a.cast_to(t, &columns))
+            .collect::<datafusion_common::Result<Vec<_>>>()?;
+        let fields = function.0.output_fields(&arg_types)?;
+        Ok(Arc::new(TableFunctionSource {
+            call: TableFunctionCall {
+                function: function.clone(),
+                args,
+            },
+            schema: Arc::new(arrow::datatypes::Schema::new(fields)),
+        }))
     }
 
     fn get_function_meta(&self, name: &str) -> Option<Arc<ScalarUDF>> {

@@ -3,7 +3,9 @@
 //! table-valued functions (`TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '10' MINUTES))`),
 //! which become scans of a generated table name described by a [`WindowTvf`], and the
 //! auxiliary functions of legacy group windows (`TUMBLE_START(ts, INTERVAL '1' HOUR)`), which
-//! become fields of the group window they belong to (see [`crate::group_window`]).
+//! become fields of the group window they belong to (see [`crate::group_window`]); lateral
+//! table function calls (`LATERAL TABLE(f(x))` and `JOIN UNNEST(a) [WITH ORDINALITY]`),
+//! which become `LATERAL f(x)` (see [`crate::plan`]'s Correlate).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::LazyLock;
@@ -84,6 +86,13 @@ static GROUP_WINDOW_PROPERTY: LazyLock<Regex> =
 static PARTITION_BY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)^(.*?)\s+PARTITION\s+BY\s*(.+)$").unwrap());
 
+static LATERAL_TABLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bLATERAL\s+TABLE\s*\(").unwrap());
+static JOIN_UNNEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(\bJOIN|,)\s*(LATERAL\s+)?UNNEST\s*\(").unwrap());
+static WITH_ORDINALITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*WITH\s+ORDINALITY\b").unwrap());
+
 /// Flink syntax that Weir cannot run yet, and what to say where it appears.
 static UNSUPPORTED: LazyLock<Vec<(Regex, &str)>> = LazyLock::new(|| {
     vec![(
@@ -119,6 +128,7 @@ pub fn rewrite(sql: &str) -> Result<Rewritten> {
     check_supported(sql)?;
     let sql = PLURAL_INTERVAL.replace_all(sql, "$1$2").into_owned();
     let sql = rewrite_floor_ceil(&sql);
+    let sql = rewrite_lateral_calls(&sql)?;
     let mut windows = Vec::new();
     let mut out = sql;
     while let Some(caps) = WINDOW_TVF.captures(&out) {
@@ -150,6 +160,39 @@ pub fn rewrite(sql: &str) -> Result<Rewritten> {
         sql: rewrite_group_window_properties(&out),
         windows,
     })
+}
+
+/// `sql` with `LATERAL TABLE(f(x))` as `LATERAL f(x)`, and `JOIN UNNEST(a)` (or `, UNNEST(a)`)
+/// as `JOIN LATERAL weir_unnest(a)` (`weir_unnest_ordinality` `WITH ORDINALITY`).
+fn rewrite_lateral_calls(sql: &str) -> Result<String> {
+    let mut out = sql.to_string();
+    while let Some(m) = LATERAL_TABLE.find(&out) {
+        let (start, args_start) = (m.start(), m.end());
+        let end = matching_paren(&out, args_start)
+            .ok_or_else(|| SqlError::plan("unclosed parenthesis in LATERAL TABLE(...)"))?;
+        let call = out[args_start..end].to_string();
+        out.replace_range(start..=end, &format!("LATERAL {call}"));
+    }
+    let mut from = 0;
+    while let Some(caps) = JOIN_UNNEST.captures(&out[from..]) {
+        let (Some(whole), Some(join)) = (caps.get(0), caps.get(1)) else {
+            break;
+        };
+        let (start, args_start) = (from + whole.start(), from + whole.end());
+        let join = join.as_str().to_string();
+        let end = matching_paren(&out, args_start)
+            .ok_or_else(|| SqlError::plan("unclosed parenthesis in UNNEST(...)"))?;
+        let args = out[args_start..end].to_string();
+        let ordinality = WITH_ORDINALITY.find(&out[end + 1..]).map(|m| m.end());
+        let function = match ordinality {
+            Some(_) => crate::functions::UNNEST_WITH_ORDINALITY,
+            None => crate::functions::UNNEST,
+        };
+        let replaced = format!("{join} LATERAL {function}({args})");
+        out.replace_range(start..=end + ordinality.unwrap_or(0), &replaced);
+        from = start + replaced.len();
+    }
+    Ok(out)
 }
 
 /// Parses the arguments of a window TVF (positional, or named `DATA => ...`).

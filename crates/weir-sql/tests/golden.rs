@@ -215,6 +215,7 @@ golden!(
     top_n,
     over_agg,
     rank_batch,
+    unnest,
     dedup,
     window_top_n,
     table_api

@@ -1,5 +1,6 @@
-//! Retractable accumulators of COUNT, SUM, MIN, MAX and AVG (with DISTINCT), and the state
-//! of one group: what a SQL aggregation keeps per key in keyed state.
+//! Retractable accumulators of COUNT, SUM, MIN, MAX and AVG (with DISTINCT) and of
+//! user-defined aggregate functions, and the state of one group: what a SQL aggregation keeps
+//! per key in keyed state.
 //!
 //! An accumulator is *full* (the state of a group: every value of MIN, MAX and DISTINCT is
 //! kept with a positive multiplicity) or *partial* (what a local pre-aggregation gathered in
@@ -7,10 +8,12 @@
 
 use std::collections::BTreeMap;
 
+use datafusion_common::ScalarValue;
 use serde::{Deserialize, Serialize};
+use weir_core::{Result, WeirError};
 
 use super::value::Value;
-use crate::plan::{AggCall, AggKind};
+use crate::plan::{AggCall, AggKind, UserAggCall};
 
 /// The accumulator of one aggregate call.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -21,6 +24,30 @@ pub struct Accumulator {
     sum: Option<Value>,
     /// Each value with its multiplicity (MIN, MAX, and DISTINCT calls).
     values: BTreeMap<Value, i64>,
+    /// The encoded accumulator of a user-defined function, once it has taken a row.
+    user: Option<Vec<u8>>,
+}
+
+/// The arguments of a user-defined function's call from the call's `value` (one argument, or
+/// a [`Value::Row`] of several), each of its declared type.
+fn user_arguments(call: &UserAggCall, value: Value) -> Result<Vec<ScalarValue>> {
+    let values = match value {
+        Value::Row(values) => values,
+        value => vec![value],
+    };
+    values
+        .iter()
+        .zip(&call.arg_types)
+        .map(|(v, t)| {
+            let scalar = v.scalar(t);
+            if scalar.data_type() == *t {
+                return Ok(scalar);
+            }
+            scalar
+                .cast_to(t)
+                .map_err(|e| WeirError::Other(e.to_string()))
+        })
+        .collect()
 }
 
 /// Whether `call` keeps its values with their multiplicities.
@@ -29,39 +56,56 @@ fn keeps_values(call: &AggCall) -> bool {
 }
 
 impl Accumulator {
+    /// Adds (`retract` false) or removes one input value of a user-defined function's call.
+    fn update_user(&mut self, call: &UserAggCall, value: Value, retract: bool) -> Result<()> {
+        let args = user_arguments(call, value)?;
+        call.function.update(&mut self.user, &args, retract)
+    }
+
     /// Adds (`retract` false) or removes one input value.
-    pub fn update(&mut self, call: &AggCall, value: Value, retract: bool) {
+    pub fn update(&mut self, call: &AggCall, value: Value, retract: bool) -> Result<()> {
+        if let AggKind::User(user) = &call.kind {
+            return self.update_user(user, value, retract);
+        }
         if call.arg.is_some() && matches!(value, Value::Null) {
-            return;
+            return Ok(());
         }
         let delta = if retract { -1 } else { 1 };
         if keeps_values(call) {
             let (before, after) = self.shift(&value, delta, true);
             // A distinct value only counts when it appears first or disappears last.
             if call.distinct && (before > 0) == (after > 0) {
-                return;
+                return Ok(());
             }
         }
         self.add(call, &value, delta);
+        Ok(())
     }
 
     /// Adds or removes one input value of a partial accumulator.
-    pub fn update_partial(&mut self, call: &AggCall, value: Value, retract: bool) {
+    pub fn update_partial(&mut self, call: &AggCall, value: Value, retract: bool) -> Result<()> {
+        if let AggKind::User(user) = &call.kind {
+            return self.update_user(user, value, retract);
+        }
         if call.arg.is_some() && matches!(value, Value::Null) {
-            return;
+            return Ok(());
         }
         let delta = if retract { -1 } else { 1 };
         if keeps_values(call) {
             self.shift(&value, delta, false);
             if call.distinct {
-                return; // counted when merged, against the group's own values
+                return Ok(()); // counted when merged, against the group's own values
             }
         }
         self.add(call, &value, delta);
+        Ok(())
     }
 
     /// Merges the partial accumulator `partial` into this full one.
-    pub fn merge(&mut self, call: &AggCall, partial: Accumulator) {
+    pub fn merge(&mut self, call: &AggCall, partial: Accumulator) -> Result<()> {
+        if let AggKind::User(user) = &call.kind {
+            return user.function.merge(&mut self.user, partial.user);
+        }
         if !call.distinct {
             self.count += partial.count;
             if let Some(sum) = partial.sum {
@@ -76,6 +120,7 @@ impl Accumulator {
                 }
             }
         }
+        Ok(())
     }
 
     /// Counts `value` once more (`delta` 1) or once less (-1) in the count and sum.
@@ -101,12 +146,11 @@ impl Accumulator {
     }
 
     /// The aggregate's current result.
-    pub fn result(&self, call: &AggCall) -> Value {
-        match call.kind {
+    pub fn result(&self, call: &AggCall) -> Result<Value> {
+        Ok(match &call.kind {
+            AggKind::User(user) => Value::from_scalar(user.function.value(self.user.as_deref())?),
             AggKind::Count => Value::Int(self.count),
-            _ if self.count <= 0 && call.kind != AggKind::Min && call.kind != AggKind::Max => {
-                Value::Null
-            }
+            AggKind::Sum | AggKind::Avg if self.count <= 0 => Value::Null,
             AggKind::Sum => self.sum.clone().unwrap_or(Value::Null),
             AggKind::Avg => match self.sum.as_ref().and_then(Value::as_f64) {
                 Some(sum) => Value::Float(sum / self.count as f64),
@@ -119,7 +163,7 @@ impl Accumulator {
                 .next_back()
                 .cloned()
                 .unwrap_or(Value::Null),
-        }
+        })
     }
 }
 
@@ -149,32 +193,34 @@ impl GroupState {
         arguments: Vec<Option<Value>>,
         retract: bool,
         partial: bool,
-    ) {
+    ) -> Result<()> {
         for ((acc, call), value) in self.accumulators.iter_mut().zip(calls).zip(arguments) {
             match value {
-                Some(value) if partial => acc.update_partial(call, value, retract),
-                Some(value) => acc.update(call, value, retract),
+                Some(value) if partial => acc.update_partial(call, value, retract)?,
+                Some(value) => acc.update(call, value, retract)?,
                 None => {}
             }
         }
         self.rows += if retract { -1 } else { 1 };
+        Ok(())
     }
 
     /// Merges the partial group `partial` into this one.
-    pub fn merge(&mut self, calls: &[AggCall], partial: GroupState) {
+    pub fn merge(&mut self, calls: &[AggCall], partial: GroupState) -> Result<()> {
         for ((acc, call), other) in self
             .accumulators
             .iter_mut()
             .zip(calls)
             .zip(partial.accumulators)
         {
-            acc.merge(call, other);
+            acc.merge(call, other)?;
         }
         self.rows += partial.rows;
+        Ok(())
     }
 
     /// The results of all calls.
-    pub fn results(&self, calls: &[AggCall]) -> Vec<Value> {
+    pub fn results(&self, calls: &[AggCall]) -> Result<Vec<Value>> {
         self.accumulators
             .iter()
             .zip(calls)
@@ -202,10 +248,10 @@ mod tests {
         let c = call(AggKind::Max, false);
         let mut a = Accumulator::default();
         for v in [3, 7, 5] {
-            a.update(&c, Value::Int(v), false);
+            a.update(&c, Value::Int(v), false).unwrap();
         }
-        a.update(&c, Value::Int(7), true);
-        assert_eq!(a.result(&c), Value::Int(5));
+        a.update(&c, Value::Int(7), true).unwrap();
+        assert_eq!(a.result(&c).unwrap(), Value::Int(5));
     }
 
     #[test]
@@ -219,18 +265,18 @@ mod tests {
             (AggKind::Min, false),
             (AggKind::Max, false),
         ] {
-            let c = call(kind, distinct);
+            let c = call(kind.clone(), distinct);
             let (mut left, mut right, mut all) = Default::default();
             for (i, v) in [4, 1, 4, 7, 1, 9].into_iter().enumerate() {
                 let part: &mut Accumulator = if i % 2 == 0 { &mut left } else { &mut right };
-                part.update(&c, Value::Int(v), false);
-                Accumulator::update(&mut all, &c, Value::Int(v), false);
+                part.update(&c, Value::Int(v), false).unwrap();
+                Accumulator::update(&mut all, &c, Value::Int(v), false).unwrap();
             }
             let mut merged: Accumulator = left;
-            merged.merge(&c, right);
+            merged.merge(&c, right).unwrap();
             assert_eq!(
-                merged.result(&c),
-                all.result(&c),
+                merged.result(&c).unwrap(),
+                all.result(&c).unwrap(),
                 "{kind:?} distinct={distinct}"
             );
         }
@@ -241,18 +287,18 @@ mod tests {
         let c = call(AggKind::Count, true);
         let mut a = Accumulator::default();
         for v in [1, 1, 2] {
-            a.update(&c, Value::Int(v), false);
+            a.update(&c, Value::Int(v), false).unwrap();
         }
-        assert_eq!(a.result(&c), Value::Int(2));
-        a.update(&c, Value::Int(1), true);
-        assert_eq!(a.result(&c), Value::Int(2));
-        a.update(&c, Value::Int(1), true);
-        assert_eq!(a.result(&c), Value::Int(1));
+        assert_eq!(a.result(&c).unwrap(), Value::Int(2));
+        a.update(&c, Value::Int(1), true).unwrap();
+        assert_eq!(a.result(&c).unwrap(), Value::Int(2));
+        a.update(&c, Value::Int(1), true).unwrap();
+        assert_eq!(a.result(&c).unwrap(), Value::Int(1));
         let s = call(AggKind::Sum, false);
         let mut a = Accumulator::default();
-        a.update(&s, Value::Int(4), false);
-        a.update(&s, Value::Int(4), true);
-        assert_eq!(a.result(&s), Value::Null);
+        a.update(&s, Value::Int(4), false).unwrap();
+        a.update(&s, Value::Int(4), true).unwrap();
+        assert_eq!(a.result(&s).unwrap(), Value::Null);
     }
 
     /// Two partial groups merged into a full one give what updating the full one row by row
@@ -283,15 +329,18 @@ mod tests {
             let mut partial = GroupState::new(&calls);
             for (v, retract) in chunk {
                 let args = vec![Some(Value::Int(*v)); calls.len()];
-                full.update(&calls, args.clone(), *retract, false);
-                partial.update(&calls, args, *retract, true);
+                full.update(&calls, args.clone(), *retract, false).unwrap();
+                partial.update(&calls, args, *retract, true).unwrap();
             }
-            merged.merge(&calls, partial);
-            assert_eq!(merged.results(&calls), full.results(&calls));
+            merged.merge(&calls, partial).unwrap();
+            assert_eq!(
+                merged.results(&calls).unwrap(),
+                full.results(&calls).unwrap()
+            );
             assert_eq!(merged.rows, full.rows);
         }
         assert_eq!(
-            full.results(&calls),
+            full.results(&calls).unwrap(),
             vec![
                 Value::Int(1),
                 Value::Int(7),

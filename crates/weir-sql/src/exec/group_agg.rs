@@ -99,7 +99,8 @@ impl GroupAggOperator {
                 before: state
                     .as_ref()
                     .filter(|_| batched)
-                    .map(|s| s.results(&calls)),
+                    .map(|s| s.results(&calls))
+                    .transpose()?,
                 state: state.unwrap_or_else(|| GroupState::new(&calls)),
             })
         })?;
@@ -111,7 +112,7 @@ impl GroupAggOperator {
                     .as_binary::<i32>();
                 let partial: GroupState =
                     weir_state::decode(bytes.value(row), "partial aggregate")?;
-                group.state.merge(&calls, partial);
+                group.state.merge(&calls, partial)?;
             }
             AggInput::Rows => {
                 let retract = !change.kind(row).is_accumulate();
@@ -120,12 +121,14 @@ impl GroupAggOperator {
                 }
                 let args = arguments(&calls, &change.rows, row);
                 if batched {
-                    group.state.update(&calls, args, retract, false);
+                    group.state.update(&calls, args, retract, false)?;
                 } else {
-                    let before = (group.state.rows > 0).then(|| group.state.results(&calls));
-                    group.state.update(&calls, args, retract, false);
+                    let before = (group.state.rows > 0)
+                        .then(|| group.state.results(&calls))
+                        .transpose()?;
+                    group.state.update(&calls, args, retract, false)?;
                     let state = &group.state;
-                    emit_change(&mut self.core, key, before, state);
+                    emit_change(&mut self.core, key, before, state)?;
                 }
             }
         }
@@ -142,7 +145,7 @@ impl GroupAggOperator {
         let batched = self.mini_batch.is_some();
         for (key, taken) in self.groups.drain() {
             if batched {
-                emit_change(&mut self.core, key.clone(), taken.before, &taken.state);
+                emit_change(&mut self.core, key.clone(), taken.before, &taken.state)?;
             }
             if taken.state.rows > 0 {
                 self.core.put(&key, taken.state)?;
@@ -171,8 +174,15 @@ impl GroupAggOperator {
 
 /// Emits the change of group `key` from the results `before` (`None`: the group did not
 /// exist) to those of `state` (none if it holds no rows).
-fn emit_change(core: &mut AggCore, key: GroupKey, before: Option<Vec<Value>>, state: &GroupState) {
-    let after = (state.rows > 0).then(|| state.results(&core.calls));
+fn emit_change(
+    core: &mut AggCore,
+    key: GroupKey,
+    before: Option<Vec<Value>>,
+    state: &GroupState,
+) -> Result<()> {
+    let after = (state.rows > 0)
+        .then(|| state.results(&core.calls))
+        .transpose()?;
     match (before, after) {
         (None, Some(after)) => core.emit(RowKind::Insert, key, after),
         (Some(before), Some(after)) if before != after => {
@@ -182,6 +192,7 @@ fn emit_change(core: &mut AggCore, key: GroupKey, before: Option<Vec<Value>>, st
         (Some(before), None) => core.emit(RowKind::Delete, key, before),
         _ => {}
     }
+    Ok(())
 }
 
 impl StreamOperator for GroupAggOperator {

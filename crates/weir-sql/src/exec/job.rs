@@ -18,6 +18,7 @@ use weir_runtime::partitioner::{self, PartitionerFactory};
 use weir_runtime::{OperatorContext, SourceReader, StreamOperator};
 
 use super::calc::CalcOperator;
+use super::correlate::CorrelateOperator;
 use super::exchange;
 use super::expr::{compile, compile_all};
 use super::final_result::FinalResultOperator;
@@ -351,6 +352,23 @@ impl Builder {
                     Ok(Box::new(CalcOperator::new(
                         exprs.clone(),
                         filter.clone(),
+                        schema.clone(),
+                    )) as _)
+                });
+                (NodeKind::Operator, factory, self.input_parallelism(plan))
+            }
+            StreamOp::Correlate {
+                call,
+                left_outer,
+                input_schema,
+            } => {
+                let args = Arc::new(compile_all(&call.args, input_schema)?);
+                let (function, left_outer) = (call.function.clone(), *left_outer);
+                let factory = operator(move |_| {
+                    Ok(Box::new(CorrelateOperator::new(
+                        function.clone(),
+                        args.clone(),
+                        left_outer,
                         schema.clone(),
                     )) as _)
                 });

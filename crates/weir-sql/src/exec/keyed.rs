@@ -19,7 +19,7 @@ use weir_state::{
 use super::accumulators::GroupState;
 use super::value::{to_array, Value};
 use crate::changelog::{ChangeBatch, RowKind};
-use crate::plan::AggCall;
+use crate::plan::{AggCall, AggKind};
 
 /// `table.exec.state.ttl` as the TTL of a keyed SQL operator's state: `None` when it is
 /// zero (Flink's default: state never expires). Entries expire that long after they were
@@ -271,9 +271,13 @@ pub fn arguments(calls: &[AggCall], batch: &RecordBatch, row: usize) -> Vec<Opti
                 let flags = batch.column(f).as_boolean();
                 flags.is_valid(row) && flags.value(row)
             });
-            taken.then(|| {
-                c.arg
-                    .map_or(Value::Null, |a| Value::read(batch.column(a).as_ref(), row))
+            let read = |column: usize| Value::read(batch.column(column).as_ref(), row);
+            taken.then(|| match &c.kind {
+                AggKind::User(user) if user.args.len() != 1 => {
+                    Value::Row(user.args.iter().map(|a| read(*a)).collect())
+                }
+                AggKind::User(user) => read(user.args[0]),
+                _ => c.arg.map_or(Value::Null, read),
             })
         })
         .collect()

@@ -90,7 +90,7 @@ impl StreamOperator for LocalGroupAggOperator {
         for (row, key) in keys.into_iter().enumerate() {
             let retract = !change.kind(row).is_accumulate();
             let group = self.groups.entry(key, |_| Ok(GroupState::new(&calls)))?;
-            group.update(&calls, arguments(&calls, &change.rows, row), retract, true);
+            group.update(&calls, arguments(&calls, &change.rows, row), retract, true)?;
             if self.trigger.add_row() {
                 self.flush()?;
             }

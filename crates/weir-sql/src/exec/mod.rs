@@ -8,6 +8,7 @@
 
 pub mod accumulators;
 pub mod calc;
+pub mod correlate;
 pub mod exchange;
 pub mod expr;
 pub mod final_result;

@@ -118,39 +118,40 @@ impl OverAggOperator {
     }
 
     /// Aggregates `rows` of partition `p`, all at `time`, and queues them with their results.
-    fn aggregate(&mut self, p: &mut OverPartition, time: i64, rows: Vec<ArgRow>) {
+    fn aggregate(&mut self, p: &mut OverPartition, time: i64, rows: Vec<ArgRow>) -> Result<()> {
         let calls = self.core.calls.clone();
         p.rows += rows.len() as i64;
         match self.frame {
             OverFrame::Rows(preceding) => {
                 for (row, args) in rows {
-                    Self::add(p, &calls, time, args, preceding.is_some());
+                    Self::add(p, &calls, time, args, preceding.is_some())?;
                     if let Some(n) = preceding {
                         if p.window.len() as u64 > n + 1 {
                             if let Some((_, left)) = p.window.pop_front() {
-                                p.group.update(&calls, left, true, false);
+                                p.group.update(&calls, left, true, false)?;
                             }
                         }
                     }
-                    let results = self.results(p, p.group.results(&calls));
+                    let results = self.results(p, p.group.results(&calls)?);
                     self.core.emit(RowKind::Insert, row, results);
                 }
             }
             OverFrame::Range(preceding) => {
                 let mut emitted = Vec::with_capacity(rows.len());
                 for (row, args) in rows {
-                    Self::add(p, &calls, time, args, preceding.is_some());
+                    Self::add(p, &calls, time, args, preceding.is_some())?;
                     emitted.push(row);
                 }
                 if let Some(ms) = preceding {
-                    self.retract_before(p, time.saturating_sub(ms));
+                    self.retract_before(p, time.saturating_sub(ms))?;
                 }
-                let results = self.results(p, p.group.results(&calls));
+                let results = self.results(p, p.group.results(&calls)?);
                 for row in emitted {
                     self.core.emit(RowKind::Insert, row, results.clone());
                 }
             }
         }
+        Ok(())
     }
 
     /// Adds a row at `time` with the call arguments `args` to the aggregates of `p`, and to
@@ -161,22 +162,24 @@ impl OverAggOperator {
         time: i64,
         args: Vec<Option<Value>>,
         bounded: bool,
-    ) {
+    ) -> Result<()> {
         if bounded {
-            p.group.update(calls, args.clone(), false, false);
+            p.group.update(calls, args.clone(), false, false)?;
             p.window.push_back((time, args));
         } else {
-            p.group.update(calls, args, false, false);
+            p.group.update(calls, args, false, false)?;
         }
+        Ok(())
     }
 
     /// Retracts the rows of `p`'s window older than `oldest`.
-    fn retract_before(&self, p: &mut OverPartition, oldest: i64) {
+    fn retract_before(&self, p: &mut OverPartition, oldest: i64) -> Result<()> {
         while p.window.front().is_some_and(|(t, _)| *t < oldest) {
             if let Some((_, left)) = p.window.pop_front() {
-                p.group.update(&self.core.calls, left, true, false);
+                p.group.update(&self.core.calls, left, true, false)?;
             }
         }
+        Ok(())
     }
 
     /// Event time: queues the rows of `change` that are not late, each under a timer at its
@@ -214,11 +217,11 @@ impl OverAggOperator {
         let later = p.waiting.split_off(&watermark.saturating_add(1));
         let due = std::mem::replace(&mut p.waiting, later);
         for (time, rows) in due {
-            self.aggregate(&mut p, time, rows);
+            self.aggregate(&mut p, time, rows)?;
         }
         if let OverFrame::Range(Some(ms)) = self.frame {
             // Later rows come after the watermark: their windows start after `watermark - ms`.
-            self.retract_before(&mut p, watermark.saturating_sub(ms).saturating_add(1));
+            self.retract_before(&mut p, watermark.saturating_sub(ms).saturating_add(1))?;
             if let Some((newest, _)) = p.window.back() {
                 let forget_at = newest.saturating_add(ms).saturating_add(1);
                 self.core.store.timers.register(
@@ -259,7 +262,7 @@ impl StreamOperator for OverAggOperator {
                     (rows[r].clone(), args)
                 })
                 .collect();
-            self.aggregate(&mut p, now, arg_rows);
+            self.aggregate(&mut p, now, arg_rows)?;
             self.store(key, p)?;
         }
         if let Some(output) = self.core.take_output()? {

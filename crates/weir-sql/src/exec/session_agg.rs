@@ -96,7 +96,7 @@ impl SessionAggOperator {
         sessions: &mut Vec<Session>,
         time: i64,
         args: Vec<Option<Value>>,
-    ) -> bool {
+    ) -> Result<bool> {
         let (mut start, mut end) = (time, time + self.gap_ms);
         for s in sessions
             .iter()
@@ -107,7 +107,7 @@ impl SessionAggOperator {
         }
         let timers = &mut self.core.store.timers;
         if end - 1 <= timers.watermark() {
-            return false;
+            return Ok(false);
         }
         let calls = self.core.calls.clone();
         let mut merged = GroupState::new(&calls);
@@ -115,12 +115,12 @@ impl SessionAggOperator {
         for s in sessions.drain(..) {
             if s.meets(time, time + self.gap_ms) {
                 timers.delete(TimeDomain::EventTime, s.fire_at(), key, Namespace::Void);
-                merged.merge(&calls, s.group);
+                merged.merge(&calls, s.group)?;
             } else {
                 kept.push(s);
             }
         }
-        merged.update(&calls, args, false, false);
+        merged.update(&calls, args, false, false)?;
         let session = Session {
             start,
             end,
@@ -134,7 +134,7 @@ impl SessionAggOperator {
         );
         kept.push(session);
         *sessions = kept;
-        true
+        Ok(true)
     }
 }
 
@@ -156,7 +156,7 @@ impl StreamOperator for SessionAggOperator {
             let mut changed = false;
             for row in rows {
                 let args = arguments(&self.core.calls, &change.rows, row);
-                changed |= self.add(key, &mut sessions, times.value(row), args);
+                changed |= self.add(key, &mut sessions, times.value(row), args)?;
             }
             if changed {
                 self.store(key, sessions)?;
@@ -178,7 +178,7 @@ impl StreamOperator for SessionAggOperator {
             }
             for s in due {
                 let mut values = vec![Value::Int(s.start), Value::Int(s.end)];
-                values.extend(s.group.results(&calls));
+                values.extend(s.group.results(&calls)?);
                 self.core.emit(RowKind::Insert, key.clone(), values);
             }
             self.store(&key, open)?;

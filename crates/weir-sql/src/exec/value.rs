@@ -26,6 +26,8 @@ pub enum Value {
     Decimal(i128),
     /// STRING.
     Str(String),
+    /// The arguments of a call with several (user-defined aggregate functions).
+    Row(Vec<Value>),
 }
 
 impl Value {
@@ -35,25 +37,33 @@ impl Value {
             return Value::Null;
         }
         match ScalarValue::try_from_array(array, row) {
-            Ok(ScalarValue::Boolean(Some(b))) => Value::Bool(b),
-            Ok(ScalarValue::Int8(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::Int16(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::Int32(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::Int64(Some(v))) => Value::Int(v),
-            Ok(ScalarValue::UInt8(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::UInt16(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::UInt32(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::UInt64(Some(v))) => Value::Int(v as i64),
-            Ok(ScalarValue::Float32(Some(v))) => Value::Float(v.into()),
-            Ok(ScalarValue::Float64(Some(v))) => Value::Float(v),
-            Ok(ScalarValue::Decimal128(Some(v), _, _)) => Value::Decimal(v),
-            Ok(ScalarValue::TimestampMillisecond(Some(v), _)) => Value::Int(v),
-            Ok(ScalarValue::Date32(Some(v))) => Value::Int(v.into()),
-            Ok(ScalarValue::Utf8(Some(s)))
-            | Ok(ScalarValue::LargeUtf8(Some(s)))
-            | Ok(ScalarValue::Utf8View(Some(s))) => Value::Str(s),
-            Ok(other) => Value::Str(other.to_string()),
+            Ok(scalar) => Value::from_scalar(scalar),
             Err(_) => Value::Null,
+        }
+    }
+
+    /// The value of `scalar`.
+    pub fn from_scalar(scalar: ScalarValue) -> Value {
+        match scalar {
+            s if s.is_null() => Value::Null,
+            ScalarValue::Boolean(Some(b)) => Value::Bool(b),
+            ScalarValue::Int8(Some(v)) => Value::Int(v.into()),
+            ScalarValue::Int16(Some(v)) => Value::Int(v.into()),
+            ScalarValue::Int32(Some(v)) => Value::Int(v.into()),
+            ScalarValue::Int64(Some(v)) => Value::Int(v),
+            ScalarValue::UInt8(Some(v)) => Value::Int(v.into()),
+            ScalarValue::UInt16(Some(v)) => Value::Int(v.into()),
+            ScalarValue::UInt32(Some(v)) => Value::Int(v.into()),
+            ScalarValue::UInt64(Some(v)) => Value::Int(v as i64),
+            ScalarValue::Float32(Some(v)) => Value::Float(v.into()),
+            ScalarValue::Float64(Some(v)) => Value::Float(v),
+            ScalarValue::Decimal128(Some(v), _, _) => Value::Decimal(v),
+            ScalarValue::TimestampMillisecond(Some(v), _) => Value::Int(v),
+            ScalarValue::Date32(Some(v)) => Value::Int(v.into()),
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => Value::Str(s),
+            other => Value::Str(other.to_string()),
         }
     }
 
@@ -97,10 +107,12 @@ impl Value {
             Value::Float(_) => 3,
             Value::Decimal(_) => 4,
             Value::Str(_) => 5,
+            Value::Row(_) => 6,
         }
     }
 
-    fn scalar(&self, data_type: &DataType) -> ScalarValue {
+    /// The value as a scalar of `data_type` (numbers as 64-bit ones, converted later).
+    pub fn scalar(&self, data_type: &DataType) -> ScalarValue {
         match (self, data_type) {
             (Value::Null, t) => ScalarValue::try_from(t).unwrap_or(ScalarValue::Null),
             (Value::Bool(b), _) => ScalarValue::Boolean(Some(*b)),
@@ -115,6 +127,7 @@ impl Value {
             }
             (Value::Decimal(v), _) => ScalarValue::Float64(Some(*v as f64)),
             (Value::Str(s), _) => ScalarValue::Utf8(Some(s.clone())),
+            (Value::Row(_), _) => ScalarValue::Null, // arguments only, never a column value
         }
     }
 }
@@ -165,6 +178,7 @@ impl Ord for Value {
             (Value::Float(a), Value::Float(b)) => a.total_cmp(b),
             (Value::Decimal(a), Value::Decimal(b)) => a.cmp(b),
             (Value::Str(a), Value::Str(b)) => a.cmp(b),
+            (Value::Row(a), Value::Row(b)) => a.cmp(b),
             (a, b) => a.rank().cmp(&b.rank()),
         }
     }

@@ -68,7 +68,7 @@ impl WindowAggOperator {
     /// Queues the result of the window (and group) `key`, whose timer fired.
     fn fire(&mut self, key: GroupKey) -> Result<()> {
         if let Some(group) = self.core.take(&key)? {
-            let results = group.results(&self.core.calls);
+            let results = group.results(&self.core.calls)?;
             self.core.emit(RowKind::Insert, key, results);
         }
         Ok(())
@@ -114,7 +114,7 @@ impl StreamOperator for WindowAggOperator {
                 (core.store.timers).register(domain, fire_at, key.clone(), Namespace::Void);
                 Ok(core.take(key)?.unwrap_or_else(|| GroupState::new(&calls)))
             })?;
-            group.update(&calls, arguments(&calls, &change.rows, row), false, false);
+            group.update(&calls, arguments(&calls, &change.rows, row), false, false)?;
         }
         for (key, group) in self.groups.drain() {
             self.core.put(&key, group)?;

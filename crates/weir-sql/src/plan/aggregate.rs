@@ -13,7 +13,7 @@ use datafusion_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan};
 use super::translate::{
     agg_call, calc, check_any_time_attribute, check_time_attribute, window_key, Translator,
 };
-use super::{StreamOp, StreamPlan, TimeAttribute};
+use super::{AggCall, AggKind, StreamOp, StreamPlan, TimeAttribute};
 use crate::error::{Result, SqlError};
 use crate::group_window::{window_struct, GroupWindow};
 use crate::planner::WINDOW_COLUMNS;
@@ -109,7 +109,7 @@ fn aggregation(
     let mut exprs: Vec<Expr> = order.iter().map(|i| group[*i].clone()).collect();
     let mut aggs = Vec::new();
     for e in aggr {
-        aggs.push(agg_call(e, &mut exprs)?);
+        aggs.push(agg_call(e, input.schema.as_ref(), &mut exprs)?);
     }
     let pre_fields: Vec<QualifiedField> = exprs
         .iter()
@@ -126,6 +126,9 @@ fn aggregation(
         .collect::<Result<_>>()?;
     let pre_schema = Arc::new(DFSchema::new_with_metadata(pre_fields, Default::default())?);
     let pre = calc(input, exprs, None, pre_schema);
+    if pre.is_updating() {
+        check_retractable(&aggs)?;
+    }
     let keys = group.len();
     let windowed = |op| -> Result<StreamOp> {
         if pre.is_updating() {
@@ -184,6 +187,25 @@ fn aggregation(
         })
         .collect::<Result<_>>()?;
     Ok(calc(aggregate, exprs, None, schema))
+}
+
+/// Fails if a user-defined function among `aggs` cannot retract rows (as an aggregation of
+/// an updating input needs).
+fn check_retractable(aggs: &[AggCall]) -> Result<()> {
+    for call in aggs {
+        if let AggKind::User(user) = &call.kind {
+            if !user.function.supports_retract() {
+                return Err(SqlError::plan(format!(
+                    "{}: aggregate function {} does not implement the 'retract' method, which \
+                     is required to aggregate an updating input (the result of an aggregation, \
+                     an outer join or an upsert source)",
+                    call.display,
+                    user.function.function_name()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The name of a column expression.

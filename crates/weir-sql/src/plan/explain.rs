@@ -179,6 +179,22 @@ pub fn describe(plan: &StreamPlan) -> String {
         ),
         StreamOp::Rank(spec) => describe_rank(plan, spec),
         StreamOp::OverAggregate(spec) => describe_over(plan, spec),
+        StreamOp::Correlate {
+            call, left_outer, ..
+        } => {
+            let args: Vec<String> = call
+                .args
+                .iter()
+                .map(|a| format!("$cor0.{}", unaliased(a)))
+                .collect();
+            let invocation = format!("{}({})", call.function.0.display_name(), args.join(", "));
+            format!(
+                "Correlate(invocation=[{invocation}], correlate=[table({invocation})], \
+                 select=[{}], joinType=[{}])",
+                names(usize::MAX).join(", "),
+                if *left_outer { "LEFT" } else { "INNER" }
+            )
+        }
         StreamOp::Union => format!(
             "Union(all=[true], union=[{}])",
             names(usize::MAX).join(", ")

@@ -4,6 +4,7 @@
 //! ([`explain`]).
 
 mod aggregate;
+mod correlate;
 pub mod explain;
 mod join;
 mod over;
@@ -13,6 +14,7 @@ mod translate;
 
 use std::sync::Arc;
 
+use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use datafusion_common::DFSchemaRef;
 use datafusion_expr::Expr;
@@ -22,10 +24,11 @@ pub use translate::{translate, Translator};
 
 use crate::catalog::Table;
 use crate::connectors::Connector;
+use crate::functions::{UserAggregate, UserTableFunction};
 use crate::rewrite::WindowSpec;
 
 /// An aggregate function Weir computes incrementally, with retraction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AggKind {
     /// `COUNT(*)` or `COUNT(x)` (non-null values).
     Count,
@@ -37,6 +40,19 @@ pub enum AggKind {
     Max,
     /// `AVG(x)`.
     Avg,
+    /// A user-defined aggregate function.
+    User(UserAggCall),
+}
+
+/// The call of a user-defined aggregate function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAggCall {
+    /// The function.
+    pub function: UserAggregate,
+    /// The arguments' columns in the aggregation's input.
+    pub args: Vec<usize>,
+    /// The arguments' types.
+    pub arg_types: Vec<DataType>,
 }
 
 /// One aggregate call of an aggregation.
@@ -53,6 +69,16 @@ pub struct AggCall {
     pub filter: Option<usize>,
     /// How `EXPLAIN` shows the call.
     pub display: String,
+}
+
+/// The call of a table function in a `LATERAL TABLE(...)` or `UNNEST(...)` join.
+#[derive(Debug, Clone)]
+pub struct TableFunctionCall {
+    /// The function.
+    pub function: UserTableFunction,
+    /// Its arguments: expressions over the columns of the rows it is joined to (outer
+    /// references while planned by DataFusion, plain columns in a [`StreamOp::Correlate`]).
+    pub args: Vec<Expr>,
 }
 
 /// Which rows of a join appear without a match, padded with NULLs.
@@ -380,6 +406,17 @@ pub enum StreamOp {
     /// OVER aggregation, keyed by the partition key; produces the input's columns and one
     /// column per call.
     OverAggregate(OverSpec),
+    /// Joins each input row to the rows a table function makes of it (Flink's Correlate):
+    /// the output is the input's columns, then the function's. Row kinds pass through, so
+    /// the retraction of an input row retracts its rows.
+    Correlate {
+        /// The call, its arguments over the input's columns.
+        call: TableFunctionCall,
+        /// `LEFT JOIN ... ON TRUE`: an input row without rows is kept, with NULLs.
+        left_outer: bool,
+        /// The input's schema (of the arguments).
+        input_schema: DFSchemaRef,
+    },
     /// The rows of all inputs.
     Union,
     /// Writes to a table.

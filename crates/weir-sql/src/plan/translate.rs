@@ -5,13 +5,14 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::Schema;
 use datafusion_common::{DFSchema, DFSchemaRef};
-use datafusion_expr::expr::AggregateFunction;
-use datafusion_expr::{Distinct, Expr, LogicalPlan};
+use datafusion_expr::expr::{AggregateFunction, AggregateFunctionParams};
+use datafusion_expr::{Distinct, Expr, ExprSchemable, LogicalPlan};
 
-use super::{AggCall, AggKind, StreamOp, StreamPlan, TimeAttribute};
+use super::{AggCall, AggKind, StreamOp, StreamPlan, TimeAttribute, UserAggCall};
 use crate::catalog::{Entry, Table};
 use crate::error::{Result, SqlError};
 use crate::exec::expr::evaluate_constant;
+use crate::functions::UserAggregate;
 use crate::group_window::contains_group_window;
 use crate::rewrite::{WindowKind, WindowTvf};
 
@@ -160,6 +161,10 @@ impl Translator<'_> {
 
     /// A join of its translated inputs; `predicate` is the `WHERE` over an inner join.
     fn join(&self, join: &datafusion_expr::Join, predicate: Option<&Expr>) -> Result<StreamPlan> {
+        if let Some(call) = super::correlate::table_function_call(&join.right) {
+            let left = self.translate(&join.left)?;
+            return super::correlate::correlate(join, call, left, predicate);
+        }
         super::join::translate_join(join, predicate, &|input, filter| {
             self.filtered(input, filter)
         })
@@ -385,9 +390,9 @@ pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
     schema.columns().into_iter().map(Expr::Column).collect()
 }
 
-/// The aggregate call of `expr`; its argument is appended to `exprs` (the aggregation's input
-/// columns after the `keys` group columns).
-pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
+/// The aggregate call of `expr` over rows of `input`; its argument is appended to `exprs`
+/// (the aggregation's input columns after the `keys` group columns).
+pub(super) fn agg_call(expr: &Expr, input: &DFSchema, exprs: &mut Vec<Expr>) -> Result<AggCall> {
     let inner = match expr {
         Expr::Alias(a) => a.expr.as_ref(),
         e => e,
@@ -399,6 +404,9 @@ pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
         return Err(SqlError::plan(format!(
             "{expr}: WITHIN GROUP is not supported yet"
         )));
+    }
+    if let Some(function) = UserAggregate::of(func) {
+        return user_agg_call(expr, function, params, input, exprs);
     }
     agg_call_of(
         func.name(),
@@ -455,6 +463,50 @@ pub(super) fn agg_call_of(
         distinct,
         filter,
         display,
+    })
+}
+
+/// The call `expr` of the user-defined aggregate function `function` over rows of `input`,
+/// its arguments (and filter) appended to `exprs`.
+fn user_agg_call(
+    expr: &Expr,
+    function: &UserAggregate,
+    params: &AggregateFunctionParams,
+    input: &DFSchema,
+    exprs: &mut Vec<Expr>,
+) -> Result<AggCall> {
+    if params.distinct {
+        return Err(SqlError::plan(format!(
+            "{expr}: DISTINCT is not supported for user-defined aggregate functions yet"
+        )));
+    }
+    let arg_types = params
+        .args
+        .iter()
+        .map(|a| Ok(a.get_type(input)?))
+        .collect::<Result<Vec<_>>>()?;
+    let args = params
+        .args
+        .iter()
+        .map(|a| {
+            exprs.push(a.clone());
+            exprs.len() - 1
+        })
+        .collect();
+    let filter = params.filter.as_ref().map(|f| {
+        exprs.push(f.as_ref().clone());
+        exprs.len() - 1
+    });
+    Ok(AggCall {
+        kind: AggKind::User(UserAggCall {
+            function: function.clone(),
+            args,
+            arg_types,
+        }),
+        arg: None,
+        distinct: false,
+        filter,
+        display: expr.schema_name().to_string(),
     })
 }
 

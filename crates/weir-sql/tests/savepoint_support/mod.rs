@@ -21,7 +21,16 @@ pub fn start_query<T: Send + 'static>(
     query: &str,
     collect: impl FnOnce(crossbeam_channel::Receiver<ChangeBatch>) -> T + Send + 'static,
 ) -> (JobHandle, thread::JoinHandle<T>) {
-    let mut env = TableEnvironment::new(config);
+    start_query_in(TableEnvironment::new(config), statements, query, collect)
+}
+
+/// [`start_query`] in `env` (with its registered functions).
+pub fn start_query_in<T: Send + 'static>(
+    mut env: TableEnvironment,
+    statements: &[&str],
+    query: &str,
+    collect: impl FnOnce(crossbeam_channel::Receiver<ChangeBatch>) -> T + Send + 'static,
+) -> (JobHandle, thread::JoinHandle<T>) {
     for statement in statements {
         env.execute_sql(statement).unwrap();
     }
