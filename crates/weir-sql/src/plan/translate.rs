@@ -367,10 +367,11 @@ pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
 }
 
 /// The aggregate call of `expr`; its argument is appended to `exprs` (the aggregation's input
-/// columns after the `keys` group columns).
+/// columns after the `keys` group columns); `insert_only` when the aggregation's input has
+/// no updates.
 // DataFusion still plans `COUNT(*)` with a wildcard argument.
 #[allow(deprecated)]
-pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
+pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>, insert_only: bool) -> Result<AggCall> {
     let inner = match expr {
         Expr::Alias(a) => a.expr.as_ref(),
         e => e,
@@ -415,6 +416,7 @@ pub(super) fn agg_call(expr: &Expr, exprs: &mut Vec<Expr>) -> Result<AggCall> {
         arg,
         distinct: params.distinct,
         filter,
+        insert_only,
         display: expr.schema_name().to_string(),
     })
 }
