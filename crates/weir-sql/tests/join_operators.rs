@@ -206,6 +206,8 @@ fn regular_join(kind: JoinKind, with_condition: bool, ttl: Duration) -> JoinOper
     join
 }
 
+/// Also with several rows per batch: the operator evaluates the condition once per batch,
+/// while earlier rows of the batch change what later ones see (NULL-padded outer rows).
 #[test]
 fn the_changelog_always_adds_up_to_the_join_of_the_inputs() {
     for kind in [
@@ -214,7 +216,7 @@ fn the_changelog_always_adds_up_to_the_join_of_the_inputs() {
         JoinKind::Right,
         JoinKind::Full,
     ] {
-        for with_condition in [false, true] {
+        for (with_condition, rows_per_batch) in [(false, 1), (true, 1), (false, 4), (true, 4)] {
             let mut join = regular_join(kind, with_condition, Duration::ZERO);
             let mut out = Collected::default();
             let mut inputs: [Vec<(Option<i64>, i64)>; 2] = [Vec::new(), Vec::new()];
@@ -222,25 +224,31 @@ fn the_changelog_always_adds_up_to_the_join_of_the_inputs() {
             let mut random = Random(0x2545_f491_4f6c_dd1d);
             for step in 0..400 {
                 let side = random.below(2) as usize;
-                let retract = !inputs[side].is_empty() && random.below(3) == 0;
-                let (kind_in, row) = if retract {
-                    let i = random.below(inputs[side].len() as u64) as usize;
-                    let kind = [RowKind::Delete, RowKind::UpdateBefore][random.below(2) as usize];
-                    (kind, inputs[side].remove(i))
-                } else {
-                    let k = [None, Some(0), Some(1), Some(2)][random.below(4) as usize];
-                    let row = (k, random.below(4) as i64);
-                    inputs[side].push(row);
-                    let kind = [RowKind::Insert, RowKind::UpdateAfter][random.below(2) as usize];
-                    (kind, row)
-                };
-                join.process_batch(side, batch(&[(kind_in, row.0, row.1)], false), &mut out)
+                let mut rows = Vec::new();
+                for _ in 0..rows_per_batch {
+                    let retract = !inputs[side].is_empty() && random.below(3) == 0;
+                    rows.push(if retract {
+                        let i = random.below(inputs[side].len() as u64) as usize;
+                        let kind =
+                            [RowKind::Delete, RowKind::UpdateBefore][random.below(2) as usize];
+                        let row = inputs[side].remove(i);
+                        (kind, row.0, row.1)
+                    } else {
+                        let k = [None, Some(0), Some(1), Some(2)][random.below(4) as usize];
+                        let row = (k, random.below(4) as i64);
+                        inputs[side].push(row);
+                        let kind =
+                            [RowKind::Insert, RowKind::UpdateAfter][random.below(2) as usize];
+                        (kind, row.0, row.1)
+                    });
+                }
+                join.process_batch(side, batch(&rows, false), &mut out)
                     .unwrap();
                 apply(&mut result, out.take());
                 assert_eq!(
                     rows_of(&result),
                     reference(kind, &inputs, with_condition),
-                    "{kind:?} (condition: {with_condition}) after step {step}: {kind_in:?} {row:?} on input {side}"
+                    "{kind:?} (condition: {with_condition}, {rows_per_batch} rows a batch) after step {step}: {rows:?} on input {side}"
                 );
             }
         }

@@ -5,6 +5,8 @@
 //! An accumulator is *full* (the state of a group: every value of MIN, MAX and DISTINCT is
 //! kept with a positive multiplicity) or *partial* (what a local pre-aggregation gathered in
 //! one mini-batch: changes of multiplicities, of either sign, to be merged into a full one).
+//! Over insert-only input, MIN and MAX keep only their extreme value, as Flink's
+//! non-retracting `MinAggFunction` and `MaxAggFunction` do.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +24,8 @@ pub struct Accumulator {
     count: i64,
     /// Their sum (SUM, AVG).
     sum: Option<Value>,
-    /// Each value with its multiplicity (MIN, MAX, and DISTINCT calls).
+    /// Each value with its multiplicity (MIN, MAX, and DISTINCT calls; only the extreme for
+    /// MIN and MAX over insert-only input).
     values: BTreeMap<Value, i64>,
     /// The encoded accumulator of a user-defined function, once it has taken a row.
     user: Option<Vec<u8>>,
@@ -55,6 +58,11 @@ fn keeps_values(call: &AggCall) -> bool {
     call.distinct || matches!(call.kind, AggKind::Min | AggKind::Max)
 }
 
+/// Whether `call` needs only its extreme value: MIN or MAX over insert-only input.
+fn keeps_only_extreme(call: &AggCall) -> bool {
+    call.insert_only && !call.distinct && matches!(call.kind, AggKind::Min | AggKind::Max)
+}
+
 impl Accumulator {
     /// Adds (`retract` false) or removes one input value of a user-defined function's call.
     fn update_user(&mut self, call: &UserAggCall, value: Value, retract: bool) -> Result<()> {
@@ -73,6 +81,7 @@ impl Accumulator {
         let delta = if retract { -1 } else { 1 };
         if keeps_values(call) {
             let (before, after) = self.shift(&value, delta, true);
+            self.drop_beyond_extreme(call);
             // A distinct value only counts when it appears first or disappears last.
             if call.distinct && (before > 0) == (after > 0) {
                 return Ok(());
@@ -93,6 +102,7 @@ impl Accumulator {
         let delta = if retract { -1 } else { 1 };
         if keeps_values(call) {
             self.shift(&value, delta, false);
+            self.drop_beyond_extreme(call);
             if call.distinct {
                 return Ok(()); // counted when merged, against the group's own values
             }
@@ -119,8 +129,23 @@ impl Accumulator {
                     self.add(call, &value, if after > 0 { 1 } else { -1 });
                 }
             }
+            self.drop_beyond_extreme(call);
         }
         Ok(())
+    }
+
+    /// For MIN or MAX over insert-only input, forgets every value but the extreme one (it
+    /// can never be retracted, so the others can never become the result).
+    fn drop_beyond_extreme(&mut self, call: &AggCall) {
+        if !keeps_only_extreme(call) {
+            return;
+        }
+        while self.values.len() > 1 {
+            match call.kind {
+                AggKind::Min => self.values.pop_last(),
+                _ => self.values.pop_first(),
+            };
+        }
     }
 
     /// Counts `value` once more (`delta` 1) or once less (-1) in the count and sum.
@@ -239,6 +264,7 @@ mod tests {
             arg: Some(0),
             distinct,
             filter: None,
+            insert_only: false,
             display: String::new(),
         }
     }
@@ -252,6 +278,36 @@ mod tests {
         }
         a.update(&c, Value::Int(7), true).unwrap();
         assert_eq!(a.result(&c).unwrap(), Value::Int(5));
+    }
+
+    /// Over insert-only input MIN and MAX hold one value, and give what the retracting
+    /// accumulators give, also when partial accumulators are merged.
+    #[test]
+    fn insert_only_min_and_max_keep_only_the_extreme() {
+        let values = [4, 9, 1, 7, 9, 2];
+        for (kind, expected) in [(AggKind::Min, 1), (AggKind::Max, 9)] {
+            let c = AggCall {
+                insert_only: true,
+                ..call(kind.clone(), false)
+            };
+            let mut a = Accumulator::default();
+            for v in values {
+                a.update(&c, Value::Int(v), false).unwrap();
+                assert_eq!(a.values.len(), 1, "{kind:?}");
+            }
+            assert_eq!(a.result(&c).unwrap(), Value::Int(expected), "{kind:?}");
+            let mut merged = Accumulator::default();
+            for chunk in values.chunks(4) {
+                let mut partial = Accumulator::default();
+                for v in chunk {
+                    partial.update_partial(&c, Value::Int(*v), false).unwrap();
+                }
+                assert_eq!(partial.values.len(), 1, "{kind:?}");
+                merged.merge(&c, partial).unwrap();
+            }
+            assert_eq!(merged.values.len(), 1, "{kind:?}");
+            assert_eq!(merged.result(&c).unwrap(), Value::Int(expected), "{kind:?}");
+        }
     }
 
     #[test]

@@ -73,21 +73,57 @@ impl JoinOperator {
         })
     }
 
-    /// The other input's rows of `key` that join `row` (of input `side`), each with how it is
-    /// stored, in a deterministic order.
+    /// For each of `rows` (of input `side`, with their `keys`; none for a NULL key), the other
+    /// input's rows of its key that join it, each with how it is stored, in a deterministic
+    /// order. The join condition is evaluated once over all pairs of the batch.
     fn matches(
         &mut self,
         side: usize,
+        keys: &[GroupKey],
+        rows: &[RowBytes],
+        null: &[bool],
+    ) -> Result<Vec<Vec<(RowBytes, Stored)>>> {
+        let mut candidates = Vec::with_capacity(rows.len());
+        for (key, null) in keys.iter().zip(null) {
+            let mut others = match null {
+                true => Vec::new(),
+                false => self.sides[1 - side].entries(&mut self.store.access(key.clone())?)?,
+            };
+            others.sort_by(|a, b| a.0.cmp(&b.0));
+            candidates.push(others);
+        }
+        let pairs: Vec<(&[u8], &[u8])> = rows
+            .iter()
+            .zip(&candidates)
+            .flat_map(|(row, others)| others.iter().map(|(o, _)| (row.as_slice(), o.as_slice())))
+            .collect();
+        let mut passed = self.rows.matching_pairs(side, &pairs)?.into_iter();
+        for others in &mut candidates {
+            others.retain(|_| passed.next().unwrap_or(false));
+        }
+        Ok(candidates)
+    }
+
+    /// `matches` of a row of input `side` with how each is stored now: an earlier row of the
+    /// same batch may have changed the associations of a row of an outer other input.
+    fn current(
+        &mut self,
+        side: usize,
         key: &GroupKey,
-        row: &[u8],
+        matches: Vec<(RowBytes, Stored)>,
     ) -> Result<Vec<(RowBytes, Stored)>> {
-        let mut others = self.sides[1 - side].entries(&mut self.store.access(key.clone())?)?;
-        others.sort_by(|a, b| a.0.cmp(&b.0));
-        let candidates: Vec<&[u8]> = others.iter().map(|(r, _)| r.as_slice()).collect();
-        let passed = self.rows.matching(side, row, &candidates)?;
-        let mut passed = passed.into_iter();
-        others.retain(|_| passed.next().unwrap_or(false));
-        Ok(others)
+        if !self.kind.is_outer(1 - side) {
+            return Ok(matches);
+        }
+        let state = &self.sides[1 - side];
+        let mut access = self.store.access(key.clone())?;
+        matches
+            .into_iter()
+            .map(|(row, stored)| {
+                let now = state.get(&mut access, &row)?.unwrap_or(stored);
+                Ok((row, now))
+            })
+            .collect()
     }
 
     /// Adds `row` to the stored rows of `side` (with its `associations` on an outer side).
@@ -131,7 +167,7 @@ impl JoinOperator {
         self.sides[side].put(&mut self.store.access(key.clone())?, row, stored)
     }
 
-    /// Processes one row of input `side`.
+    /// Processes one row of input `side`, whose `matches` [`JoinOperator::matches`] found.
     fn process_row(
         &mut self,
         side: usize,
@@ -139,14 +175,11 @@ impl JoinOperator {
         key: &GroupKey,
         row: &[u8],
         null_key: bool,
+        matches: Vec<(RowBytes, Stored)>,
     ) -> Result<()> {
         let other = 1 - side;
         let (input_outer, other_outer) = (self.kind.is_outer(side), self.kind.is_outer(other));
-        let matches = if null_key {
-            Vec::new()
-        } else {
-            self.matches(side, key, row)?
-        };
+        let matches = self.current(side, key, matches)?;
         if kind.is_accumulate() {
             if matches.is_empty() {
                 if input_outer {
@@ -237,8 +270,9 @@ impl StreamOperator for JoinOperator {
         let keys = self.keys.encode(&change.rows)?;
         let rows = self.rows.codec(input).encode(&change.rows)?;
         let null = null_keys(&change.rows, self.key_count);
-        for (i, (key, row)) in keys.iter().zip(&rows).enumerate() {
-            self.process_row(input, change.kind(i), key, row, null[i])?;
+        let matches = self.matches(input, &keys, &rows, &null)?;
+        for (i, ((key, row), matches)) in keys.iter().zip(&rows).zip(matches).enumerate() {
+            self.process_row(input, change.kind(i), key, row, null[i], matches)?;
         }
         if let Some(output) = self.rows.take_output()? {
             out.collect(output.into_batch())?;

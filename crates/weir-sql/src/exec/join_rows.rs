@@ -144,15 +144,22 @@ impl JoinRows {
     /// Which rows of `others` (of input `1 - side`) pass the condition with `row` (of input
     /// `side`).
     pub fn matching(&self, side: usize, row: &[u8], others: &[&[u8]]) -> Result<Vec<bool>> {
+        let pairs: Vec<(&[u8], &[u8])> = others.iter().map(|o| (row, *o)).collect();
+        self.matching_pairs(side, &pairs)
+    }
+
+    /// Which pairs `(row of input side, row of input 1 - side)` pass the condition, evaluated
+    /// once over all of them.
+    pub fn matching_pairs(&self, side: usize, pairs: &[(&[u8], &[u8])]) -> Result<Vec<bool>> {
         let Some(condition) = &self.condition else {
-            return Ok(vec![true; others.len()]);
+            return Ok(vec![true; pairs.len()]);
         };
-        if others.is_empty() {
+        if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let pairs: Vec<Pair<'_>> = others
+        let pairs: Vec<Pair<'_>> = pairs
             .iter()
-            .map(|o| oriented(side, Some(row), Some(o)))
+            .map(|(row, other)| oriented(side, Some(row), Some(other)))
             .collect();
         let passed = evaluate_filter(condition, &self.batch(&pairs)?).map_err(WeirError::from)?;
         Ok(passed.values().iter().collect())

@@ -336,6 +336,7 @@ mod tests {
                 arg: Some(1),
                 distinct: false,
                 filter: None,
+                insert_only: false,
                 display: "SUM(v)".into(),
             })],
         };

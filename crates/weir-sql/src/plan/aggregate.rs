@@ -109,7 +109,12 @@ fn aggregation(
     let mut exprs: Vec<Expr> = order.iter().map(|i| group[*i].clone()).collect();
     let mut aggs = Vec::new();
     for e in aggr {
-        aggs.push(agg_call(e, input.schema.as_ref(), &mut exprs)?);
+        aggs.push(agg_call(
+            e,
+            input.schema.as_ref(),
+            &mut exprs,
+            !input.is_updating(),
+        )?);
     }
     let pre_fields: Vec<QualifiedField> = exprs
         .iter()

@@ -67,6 +67,10 @@ pub struct AggCall {
     /// `FILTER (WHERE ...)`: the boolean column in the aggregation's input that says which
     /// rows the call takes.
     pub filter: Option<usize>,
+    /// The aggregation's input is insert-only: MIN and MAX keep only the extreme value, not
+    /// every value for retraction (Flink's `MaxAggFunction` instead of
+    /// `MaxWithRetractAggFunction`).
+    pub insert_only: bool,
     /// How `EXPLAIN` shows the call.
     pub display: String,
 }

@@ -114,6 +114,8 @@ fn over_aggregate(window: &Window, input: StreamPlan) -> Result<StreamPlan> {
                 f.params.filter.as_deref(),
                 call_display(f),
                 &mut args,
+                // Rows leave bounded windows: MIN and MAX must keep every value.
+                false,
             )?)),
         })
         .collect::<Result<Vec<OverCall>>>()?;

@@ -391,8 +391,14 @@ pub(super) fn columns_of(schema: &DFSchemaRef) -> Vec<Expr> {
 }
 
 /// The aggregate call of `expr` over rows of `input`; its argument is appended to `exprs`
-/// (the aggregation's input columns after the `keys` group columns).
-pub(super) fn agg_call(expr: &Expr, input: &DFSchema, exprs: &mut Vec<Expr>) -> Result<AggCall> {
+/// (the aggregation's input columns after the `keys` group columns); `insert_only` when the
+/// aggregation's input has no updates.
+pub(super) fn agg_call(
+    expr: &Expr,
+    input: &DFSchema,
+    exprs: &mut Vec<Expr>,
+    insert_only: bool,
+) -> Result<AggCall> {
     let inner = match expr {
         Expr::Alias(a) => a.expr.as_ref(),
         e => e,
@@ -415,11 +421,13 @@ pub(super) fn agg_call(expr: &Expr, input: &DFSchema, exprs: &mut Vec<Expr>) -> 
         params.filter.as_deref(),
         expr.schema_name().to_string(),
         exprs,
+        insert_only,
     )
 }
 
 /// The aggregate call of function `name` with `args` (also of an OVER aggregation), shown as
-/// `display`; its argument and `filter` are appended to `exprs`.
+/// `display`; its argument and `filter` are appended to `exprs`; `insert_only` when no row it
+/// takes is ever retracted.
 // DataFusion still plans `COUNT(*)` with a wildcard argument.
 #[allow(deprecated)]
 pub(super) fn agg_call_of(
@@ -429,6 +437,7 @@ pub(super) fn agg_call_of(
     filter: Option<&Expr>,
     display: String,
     exprs: &mut Vec<Expr>,
+    insert_only: bool,
 ) -> Result<AggCall> {
     let name = name.to_ascii_lowercase();
     let kind = match name.as_str() {
@@ -462,6 +471,7 @@ pub(super) fn agg_call_of(
         arg,
         distinct,
         filter,
+        insert_only,
         display,
     })
 }
@@ -506,6 +516,7 @@ fn user_agg_call(
         arg: None,
         distinct: false,
         filter,
+        insert_only: false,
         display: expr.schema_name().to_string(),
     })
 }
