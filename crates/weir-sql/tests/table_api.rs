@@ -558,8 +558,7 @@ fn mistakes_are_clear_errors() {
         .unwrap()
         .select([col("no_such_column")])
         .resolved_schema()
-        .err()
-        .expect("unknown column")
+        .expect_err("unknown column")
         .to_string();
     assert!(e.contains("no_such_column"), "{e}");
     let e = t_env

@@ -233,7 +233,7 @@ impl StreamTableEnvironment {
         let mut config = tables.config()?;
         config.set_string(
             "parallelism.default",
-            &self.stream_env.parallelism()?.to_string(),
+            self.stream_env.parallelism()?.to_string(),
         );
         let rowtime = plan.rowtime_columns().iter().position(|r| *r);
         let (root, parallelism) = build_into_stream_env(&plan, &config, &self.stream_env)?;

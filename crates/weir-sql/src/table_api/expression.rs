@@ -181,7 +181,8 @@ impl Expression {
     }
 
     calls! {
-        /// `NOT self`.
+        /// `NOT self` (Flink's `not()`, so not `std::ops::Not`).
+        #[allow(clippy::should_implement_trait)]
         not => "NOT",
         /// `self IS NULL`.
         is_null => "IS NULL",
