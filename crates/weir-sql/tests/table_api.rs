@@ -135,16 +135,23 @@ fn flink_checked_programs(t_env: &StreamTableEnvironment) -> Vec<Table> {
 /// The final rows of a table's changelog (each `+I`/`+U` adds a row, `-U`/`-D` removes
 /// one), as text, sorted.
 fn final_rows(table: &Table) -> Vec<String> {
-    let mut rows: Vec<String> = Vec::new();
-    for (kind, row) in table.execute().unwrap().collect().unwrap() {
-        let text = row.to_string();
-        if kind.is_accumulate() {
-            rows.push(text);
+    let changes = table.execute().unwrap().collect().unwrap();
+    apply_changelog(
+        changes
+            .into_iter()
+            .map(|(kind, row)| (kind.is_accumulate(), row.to_string())),
+    )
+}
+
+/// The rows that remain of a changelog of (whether the change adds the row, the row),
+/// sorted.
+fn apply_changelog<T: PartialEq + Ord>(changes: impl IntoIterator<Item = (bool, T)>) -> Vec<T> {
+    let mut rows = Vec::new();
+    for (adds, row) in changes {
+        if adds {
+            rows.push(row);
         } else {
-            let i = rows
-                .iter()
-                .position(|r| *r == text)
-                .expect("retracts a row");
+            let i = rows.iter().position(|r| *r == row).expect("retracts a row");
             rows.remove(i);
         }
     }
@@ -182,26 +189,17 @@ fn printed_final_tables(out: &str) -> Vec<Vec<Vec<String>>> {
             continue;
         }
         lines.next_if(|l| l.starts_with("+-"));
-        let mut rows: Vec<Vec<String>> = Vec::new();
+        let mut changes = Vec::new();
         while let Some(row) = lines.next_if(|l| l.starts_with('|')) {
             let cells: Vec<String> = row
                 .trim_matches('|')
                 .split('|')
                 .map(|c| c.trim().to_string())
                 .collect();
-            let (op, cells) = (cells[0].clone(), cells[1..].to_vec());
-            if op == "+I" || op == "+U" {
-                rows.push(cells);
-            } else {
-                let i = rows
-                    .iter()
-                    .position(|r| *r == cells)
-                    .expect("retracts a row");
-                rows.remove(i);
-            }
+            let adds = cells[0] == "+I" || cells[0] == "+U";
+            changes.push((adds, cells[1..].to_vec()));
         }
-        rows.sort();
-        tables.push(rows);
+        tables.push(apply_changelog(changes));
     }
     tables
 }
