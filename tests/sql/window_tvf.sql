@@ -39,3 +39,14 @@ GROUP BY supplier_id, window_start, window_end, window_time;
 SELECT window_start, window_end, SUM(partial_price) AS total_price
 FROM TABLE(TUMBLE(TABLE window1, DESCRIPTOR(rowtime), INTERVAL '10' MINUTES))
 GROUP BY window_start, window_end;
+
+-- A window aggregation's window_time stays an event-time attribute: session windows per
+-- supplier over its 2-minute sums.
+CREATE VIEW window2 AS
+SELECT supplier_id, window_start AS small_start, window_time AS rowtime, SUM(price) AS partial_price
+FROM TABLE(TUMBLE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES))
+GROUP BY supplier_id, window_start, window_end, window_time;
+
+SELECT supplier_id, window_start, window_end, SUM(partial_price) AS total_price, COUNT(*) AS windows
+FROM TABLE(SESSION(TABLE window2 PARTITION BY supplier_id, DESCRIPTOR(rowtime), INTERVAL '5' MINUTES))
+GROUP BY supplier_id, window_start, window_end;

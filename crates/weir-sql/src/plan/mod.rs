@@ -534,6 +534,18 @@ impl StreamPlan {
                 c[width - 1] = input(0).get(*time_column).copied().flatten();
                 c
             }
+            // A window aggregation grouped by `window_time` keeps it as an event-time
+            // attribute (results come before the watermark that fires them), so windows and
+            // time-based operators can follow (Flink's cascading window aggregation).
+            StreamOp::WindowAggregate {
+                keys,
+                time: TimeAttribute::Rowtime,
+                ..
+            } => {
+                let mut c = input(0);
+                c.truncate(*keys);
+                c
+            }
             StreamOp::IntervalJoin { keys, .. } => {
                 let mut c = input(0).split_off(*keys);
                 c.extend(input(1).split_off(*keys));
