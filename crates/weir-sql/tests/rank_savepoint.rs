@@ -5,11 +5,8 @@
 
 mod savepoint_support;
 
-use std::thread;
-
-use savepoint_support::{last_pair, start_query, stop_part_way};
-use weir_core::config::{options, Configuration};
-use weir_runtime::JobHandle;
+use savepoint_support::{check_last_pair_resumes, last_pair, start_query, Started};
+use weir_core::config::Configuration;
 
 const ROWS: i64 = 1000;
 const KEYS: i64 = 50;
@@ -27,7 +24,7 @@ const QUERY: &str = "SELECT COUNT(*) AS n, SUM(id) AS ids FROM (
     WHERE rownum <= 3)";
 
 /// Starts the query; the last row of its result is collected on another thread.
-fn start(config: Configuration) -> (JobHandle, thread::JoinHandle<Option<(i64, i64)>>) {
+fn start(config: Configuration) -> Started {
     start_query(config, &[SOURCE], QUERY, last_pair)
 }
 
@@ -44,23 +41,5 @@ fn expected() -> (i64, i64) {
 
 #[test]
 fn a_top_n_resumes_from_a_savepoint_on_another_parallelism() {
-    let dir = std::env::temp_dir().join(format!("weir-sql-rank-savepoint-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let expected = expected();
-
-    let (job, collector) = start(Configuration::new());
-    let savepoint = stop_part_way(job, &dir);
-    let first = collector.join().unwrap();
-    assert!(
-        first.is_some_and(|f| f != expected),
-        "the first run should stop part way, it ended with {first:?}"
-    );
-
-    let mut config = Configuration::new();
-    config.set(&options::SAVEPOINT_PATH, savepoint);
-    config.set(&options::PARALLELISM_DEFAULT, 2);
-    let (job, collector) = start(config);
-    job.wait().unwrap();
-    assert_eq!(collector.join().unwrap(), Some(expected));
-    let _ = std::fs::remove_dir_all(&dir);
+    check_last_pair_resumes("rank", start, expected());
 }

@@ -28,6 +28,14 @@ pub fn state_ttl(ttl: Duration) -> Option<StateTtlConfig> {
     (!ttl.is_zero()).then(|| StateTtlConfig::new(ttl))
 }
 
+/// `state` expiring after `ttl` (`table.exec.state.ttl`; zero keeps it forever).
+pub fn expiring<V>(state: ValueState<V>, ttl: Duration) -> ValueState<V> {
+    match state_ttl(ttl) {
+        Some(ttl) => state.with_ttl(ttl),
+        None => state,
+    }
+}
+
 /// A group key: the key columns of a row in Arrow's row format.
 pub type GroupKey = Vec<u8>;
 
@@ -168,9 +176,7 @@ impl AggCore {
     /// Lets a group's state expire `ttl` after its last change (`table.exec.state.ttl`; zero
     /// keeps it forever): a group that comes back after that starts again from nothing.
     pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
-        if let Some(ttl) = state_ttl(ttl) {
-            self.group = self.group.with_ttl(ttl);
-        }
+        self.group = expiring(self.group, ttl);
         self
     }
 

@@ -14,7 +14,7 @@ use weir_core::{Result, WeirError};
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{StateSnapshot, ValueState};
 
-use super::keyed::{state_ttl, KeyCodec, KeyedStore};
+use super::keyed::{expiring, KeyCodec, KeyedStore};
 use super::value::{to_array, Value};
 use crate::changelog::{ChangeBatch, RowKind};
 
@@ -40,9 +40,7 @@ impl ChangelogNormalizeOperator {
     /// Lets each key's last row expire `ttl` after it was written (`table.exec.state.ttl`;
     /// zero keeps it forever).
     pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
-        if let Some(ttl) = state_ttl(ttl) {
-            self.last_row = self.last_row.with_ttl(ttl);
-        }
+        self.last_row = expiring(self.last_row, ttl);
         self
     }
 

@@ -26,7 +26,7 @@ use weir_core::{Result, WeirError};
 use weir_runtime::{OperatorContext, Output, StreamOperator};
 use weir_state::{Namespace, StateSnapshot, TimeDomain, ValueState};
 
-use super::keyed::{state_ttl, GroupKey, KeyCodec, KeyedStore};
+use super::keyed::{expiring, GroupKey, KeyCodec, KeyedStore};
 use super::rank_state::{changes, rank_changes, Change, Partition, Style};
 use super::value::timestamps_ms;
 use crate::changelog::{ChangeBatch, RowKind};
@@ -114,9 +114,7 @@ impl RankOperator {
     /// Lets each partition's state expire `ttl` after its last change (`table.exec.state.ttl`;
     /// zero keeps it forever).
     pub fn with_state_ttl(mut self, ttl: Duration) -> Self {
-        if let Some(ttl) = state_ttl(ttl) {
-            self.partition = self.partition.with_ttl(ttl);
-        }
+        self.partition = expiring(self.partition, ttl);
         self
     }
 

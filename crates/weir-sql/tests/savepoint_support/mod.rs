@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use arrow::array::{Array, Int64Array};
-use weir_core::config::Configuration;
+use weir_core::config::{options, Configuration};
 use weir_runtime::JobHandle;
 use weir_sql::{ChangeBatch, StatementResult, TableEnvironment};
 
@@ -70,4 +70,36 @@ pub fn stop_part_way(job: JobHandle, dir: &Path) -> String {
     };
     job.wait().unwrap();
     savepoint
+}
+
+/// A started query whose result is folded into its last pair.
+pub type Started = (JobHandle, thread::JoinHandle<Option<(i64, i64)>>);
+
+/// Checks a query whose result ends with the pair `expected`: a run started by `start` and
+/// stopped part way with a savepoint (in a folder named after `name`) has not reached it, and
+/// a run resumed from that savepoint at parallelism 2 ends with it.
+pub fn check_last_pair_resumes(
+    name: &str,
+    start: fn(Configuration) -> Started,
+    expected: (i64, i64),
+) {
+    let dir =
+        std::env::temp_dir().join(format!("weir-sql-{name}-savepoint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (job, collector) = start(Configuration::new());
+    let savepoint = stop_part_way(job, &dir);
+    let first = collector.join().unwrap();
+    assert!(
+        first.is_some_and(|f| f != expected),
+        "the first run should stop part way, it ended with {first:?}"
+    );
+
+    let mut config = Configuration::new();
+    config.set(&options::SAVEPOINT_PATH, savepoint);
+    config.set(&options::PARALLELISM_DEFAULT, 2);
+    let (job, collector) = start(config);
+    job.wait().unwrap();
+    assert_eq!(collector.join().unwrap(), Some(expected));
+    let _ = std::fs::remove_dir_all(&dir);
 }
